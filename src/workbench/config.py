@@ -1,0 +1,324 @@
+"""Paths, typed parameters and the notebook registry.
+
+Everything that locates a file goes through here so that no path depends on the
+current working directory:
+
+* ``project_root()`` is the checkout (``notebooks/``, ``params/``), found from this
+  file's location, or ``WORKBENCH_ROOT``.
+* ``state_dir()`` is where runs leave things (``mlflow.db``, ``mlartifacts/``,
+  ``experiments/``, ``data/``): the project root unless ``WORKBENCH_STATE_DIR`` is
+  set (the test suite points it at a temporary directory). Relative paths inside
+  params files are resolved against it.
+
+Each notebook has one pydantic params model. ``load_params(Model, path, overrides)``
+reads a YAML file, applies ``key=value`` overrides (dotted keys reach nested
+models) and validates; an unknown key, a wrong type or a missing file raises
+``ParamsError`` naming the key or file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "ParamsError",
+    "project_root",
+    "state_dir",
+    "resolve_path",
+    "default_data_dir",
+    "load_params",
+    "parse_override",
+    "params_hash",
+    "flatten_params",
+    "BuildFeaturesParams",
+    "TrainPDParams",
+    "CalibratePricingParams",
+    "NotebookSpec",
+    "NOTEBOOKS",
+    "notebook_spec",
+]
+
+
+class ParamsError(ValueError):
+    """A params file or override that cannot be used; the message names the file and key."""
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _is_workbench_root(path: Path) -> bool:
+    pyproject = path / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return 'name = "workbench"' in text
+
+
+def project_root() -> Path:
+    """The checkout holding ``pyproject.toml``, ``notebooks/`` and ``params/``."""
+    env = os.environ.get("WORKBENCH_ROOT")
+    if env:
+        root = Path(env).expanduser().resolve()
+        if not _is_workbench_root(root):
+            raise RuntimeError(f"WORKBENCH_ROOT={env} is not a workbench checkout (no pyproject.toml naming 'workbench')")
+        return root
+    # Editable install: src/workbench/config.py -> the checkout is two levels above src/.
+    for candidate in [Path(__file__).resolve().parent, *Path(__file__).resolve().parents]:
+        if _is_workbench_root(candidate):
+            return candidate
+    for candidate in [Path.cwd(), *Path.cwd().parents]:
+        if _is_workbench_root(candidate):
+            return candidate
+    raise RuntimeError(
+        "Cannot find the workbench checkout: install it editable (`make install`) or set WORKBENCH_ROOT"
+    )
+
+
+def state_dir() -> Path:
+    """Where runs write: mlflow.db, mlartifacts/, experiments/, data/."""
+    env = os.environ.get("WORKBENCH_STATE_DIR")
+    path = Path(env).expanduser().resolve() if env else project_root()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def resolve_path(path: str | os.PathLike[str]) -> Path:
+    """Absolute paths stay; relative ones are taken from the state dir, never the cwd."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (state_dir() / p).resolve()
+
+
+def default_data_dir() -> Path:
+    """Where `workbench demo` keeps the embedded synthetic portfolio."""
+    return state_dir() / "data" / "synthetic"
+
+
+# --------------------------------------------------------------------------- params models
+
+
+class StrictModel(BaseModel):
+    """Params reject unknown keys: papermill only warns about them, we fail."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeSplit(StrictModel):
+    """Time-based split of observation dates: train <= train_end < valid <= valid_end < oot."""
+
+    train_end: date = date(2020, 12, 31)
+    valid_end: date = date(2021, 12, 31)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TimeSplit":
+        if self.valid_end <= self.train_end:
+            raise ValueError(f"valid_end ({self.valid_end}) must be after train_end ({self.train_end})")
+        return self
+
+
+class BuildFeaturesParams(StrictModel):
+    """Params of notebooks/10_build_features."""
+
+    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
+    reporting_lag_days: int = Field(120, ge=0, le=730, description="Days after period end before a statement is usable")
+    horizon_months: int = Field(12, ge=1, le=60, description="Default horizon of the target")
+    split: TimeSplit = TimeSplit()
+
+
+class XGBParams(StrictModel):
+    n_estimators: int = Field(300, ge=1)
+    max_depth: int = Field(3, ge=1, le=16)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    min_child_weight: float = Field(5.0, ge=0)
+    reg_lambda: float = Field(1.0, ge=0)
+    early_stopping_rounds: int = Field(30, ge=1)
+
+
+class TrainPDParams(StrictModel):
+    """Params of notebooks/20_train_pd_model."""
+
+    features_run_id: str = Field("", description="MLflow run of 10_build_features; empty = the latest finished one")
+    target: str = "default_12m"
+    seed: int = 42
+    xgb: XGBParams = XGBParams()
+
+
+class CalibratePricingParams(StrictModel):
+    """Params of notebooks/30_calibrate_pricing."""
+
+    training_run_id: str = Field("", description="MLflow run of 20_train_pd_model; empty = the latest finished one")
+    n_grades: int = Field(10, ge=3, le=25, description="Master-scale grades (geometric PD bands)")
+    pd_floor: float = Field(0.0005, gt=0, lt=0.01, description="Basel III corporate PD floor (0.05%)")
+    pd_cap: float = Field(0.30, gt=0.01, lt=1)
+    lgd: float = Field(0.45, gt=0, le=1, description="F-IRB senior unsecured LGD")
+    maturity_years: float = Field(2.5, ge=1, le=5)
+    cost_of_funds_bps: float = Field(150.0, ge=0)
+    opex_bps: float = Field(40.0, ge=0)
+    hurdle_rate: float = Field(0.12, gt=0, lt=1, description="Required return on economic capital")
+    capital_return_rate: float = Field(0.03, ge=0, lt=1, description="Return earned on the capital itself")
+    tax_rate: float = Field(0.25, ge=0, lt=1)
+
+
+# --------------------------------------------------------------------------- notebook registry
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One notebook: its params model, default params file and MLflow experiment."""
+
+    name: str
+    params_model: type[StrictModel]
+    params_file: str
+    experiment: str
+
+    @property
+    def path(self) -> Path:
+        return project_root() / "notebooks" / f"{self.name}.ipynb"
+
+    @property
+    def test_params_file(self) -> str:
+        return str(Path("params") / "test" / Path(self.params_file).name)
+
+
+NOTEBOOKS: dict[str, NotebookSpec] = {
+    spec.name: spec
+    for spec in (
+        NotebookSpec("10_build_features", BuildFeaturesParams, "params/build_features.yaml", "credit-pd"),
+        NotebookSpec("20_train_pd_model", TrainPDParams, "params/train_pd_model.yaml", "credit-pd"),
+        NotebookSpec("30_calibrate_pricing", CalibratePricingParams, "params/calibrate_pricing.yaml", "pricing"),
+    )
+}
+
+
+def notebook_spec(name_or_path: str | os.PathLike[str]) -> NotebookSpec:
+    """Look a notebook up by name (``20_train_pd_model``) or path (``notebooks/20_train_pd_model.ipynb``)."""
+    stem = Path(name_or_path).stem
+    if stem not in NOTEBOOKS:
+        raise ParamsError(f"unknown notebook '{name_or_path}'; known: {', '.join(NOTEBOOKS)}")
+    return NOTEBOOKS[stem]
+
+
+# --------------------------------------------------------------------------- loading
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"xgb.max_depth=4"`` -> ``("xgb.max_depth", 4)``; the value is read as YAML."""
+    if "=" not in text:
+        raise ParamsError(f"override '{text}' is not of the form key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ParamsError(f"override '{text}' has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _set_dotted(tree: dict[str, Any], key: str, value: Any, source: str) -> None:
+    node = tree
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ParamsError(f"{source}: cannot set '{key}': '{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _model_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        keys.append(prefix + name)
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            keys.extend(_model_keys(ann, prefix + name + "."))
+    return keys
+
+
+def _describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -> str:
+    known = _model_keys(model)
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "<root>"
+        if err["type"] == "extra_forbidden":
+            hint = difflib.get_close_matches(key, known, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            lines.append(f"unknown key '{key}'{suggestion}")
+        else:
+            lines.append(f"key '{key}': {err['msg']} (got {err.get('input')!r})")
+    return f"{source} does not fit {model.__name__}:\n  " + "\n  ".join(lines)
+
+
+def load_params(
+    model: type[M],
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> M:
+    """Read ``path`` (YAML; relative to the project root), apply dotted overrides, validate.
+
+    ``path=None`` validates the model's defaults plus the overrides.
+    """
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path:
+        p = Path(path).expanduser()
+        if not p.is_absolute():
+            p = project_root() / p
+        source = str(p)
+        if not p.is_file():
+            raise ParamsError(f"params file not found: {p}")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ParamsError(f"{p}: not valid YAML: {exc}") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ParamsError(f"{p}: top level must be a mapping of keys, got {type(loaded).__name__}")
+        data = loaded
+    for key, value in (overrides or {}).items():
+        if isinstance(value, str) and "=" in key:
+            raise ParamsError(f"override key '{key}' contains '='")
+        _set_dotted(data, key, value, f"override '{key}'")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ParamsError(_describe_errors(model, exc, source)) from None
+
+
+def flatten_params(params: BaseModel) -> dict[str, Any]:
+    """Dotted keys with JSON-able values, as logged to MLflow."""
+
+    def walk(obj: Any, prefix: str) -> dict[str, Any]:
+        if isinstance(obj, dict):
+            out: dict[str, Any] = {}
+            for k, v in obj.items():
+                out.update(walk(v, f"{prefix}{k}."))
+            return out
+        return {prefix[:-1]: obj}
+
+    return walk(params.model_dump(mode="json"), "")
+
+
+def params_hash(params: BaseModel) -> str:
+    """Stable short hash of the validated params (key order does not matter)."""
+    canonical = json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
