@@ -1,0 +1,20 @@
+"""Portfolio data: the contract (pandera schemas), the synthetic generator, readers and adapters."""
+
+from .generator import INDUSTRIES, QUESTIONS, GeneratorSettings, generate_portfolio
+from .io import read_tables, write_parquet_atomic, write_tables
+from .schemas import SCHEMAS, TABLES, DataValidationError, Problem, validate
+
+__all__ = [
+    "INDUSTRIES",
+    "QUESTIONS",
+    "GeneratorSettings",
+    "generate_portfolio",
+    "read_tables",
+    "write_tables",
+    "write_parquet_atomic",
+    "SCHEMAS",
+    "TABLES",
+    "DataValidationError",
+    "Problem",
+    "validate",
+]

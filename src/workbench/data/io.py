@@ -1,0 +1,74 @@
+"""Reading and writing portfolio tables as a directory of Parquet files.
+
+``write_tables`` validates first and writes into a temporary sibling directory
+that replaces the target in one rename, so a failed or interrupted write never
+leaves a half-updated portfolio behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from .schemas import TABLES, validate
+
+__all__ = ["read_tables", "write_tables", "write_parquet_atomic"]
+
+
+def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None = None,
+                *, check: bool = True) -> dict[str, pd.DataFrame]:
+    """Load ``<directory>/<table>.parquet`` for the named tables (default: all present).
+
+    ``check=True`` validates them against the data contract before returning.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"portfolio directory not found: {directory}")
+    wanted = list(names) if names is not None else [t for t in TABLES if (directory / f"{t}.parquet").is_file()]
+    missing = [t for t in wanted if not (directory / f"{t}.parquet").is_file()]
+    if missing:
+        raise FileNotFoundError(f"{directory}: missing table(s) {', '.join(missing)} (expected <table>.parquet)")
+    tables = {t: pd.read_parquet(directory / f"{t}.parquet") for t in wanted}
+    return validate(tables) if check else tables
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write one Parquet file through a temporary name in the same directory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".parquet.tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
+    """Validate ``tables`` and write them as ``<directory>/<table>.parquet``, all or nothing."""
+    validate(tables)  # raises before anything touches the disk
+    directory = Path(directory).resolve()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        for name, df in tables.items():
+            df.to_parquet(staging / f"{name}.parquet", index=False)
+        if directory.exists():
+            retired = directory.with_name(f".{directory.name}-old-{os.getpid()}")
+            os.replace(directory, retired)
+            os.replace(staging, directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return directory

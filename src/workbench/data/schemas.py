@@ -1,0 +1,343 @@
+"""The data contract: one pandera schema per portfolio table (DESIGN.md section 3).
+
+``validate(tables)`` checks every table it is given against its schema, plus the
+links between tables (every ``obligor_id`` known in ``obligors``, every
+``project_id`` in ``projects``), collects *all* problems and raises one
+``DataValidationError`` that names table, column, check and the first offending
+rows. Callers validate before they write anything, so bad input never leaves a
+half-written output behind.
+
+Extra columns are allowed (a bank's extract carries more than the contract
+needs); the contract's columns must be present with the right type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+__all__ = [
+    "SCHEMAS",
+    "TABLES",
+    "REPAYMENT_TYPES",
+    "COLLATERAL_TYPES",
+    "PRODUCTS",
+    "DEFAULT_TYPES",
+    "CHANNELS",
+    "DataValidationError",
+    "Problem",
+    "validate",
+]
+
+PRODUCTS = ["term_loan", "revolver", "project_loan", "trade_finance", "guarantee"]
+REPAYMENT_TYPES = ["annuity", "equal_principal", "bullet", "balloon", "revolving", "sculpted"]
+COLLATERAL_TYPES = ["none", "financial", "receivables", "real_estate", "other_physical"]
+SENIORITIES = ["senior", "subordinated"]
+DEFAULT_TYPES = ["90dpd", "bankruptcy", "distressed_restructuring", "unlikely_to_pay"]
+CHANNELS = ["call", "email", "meeting", "site_visit", "video_call"]
+SEGMENTS = ["corporate", "project_finance"]
+SIZE_BANDS = ["mid_corporate", "large_corporate", "very_large_corporate"]
+
+_ID = dict(dtype=str, nullable=False)
+
+
+def _money(nullable: bool = True, nonneg: bool = True) -> pa.Column:
+    checks = [pa.Check.ge(0)] if nonneg else []
+    return pa.Column(float, checks=checks, nullable=nullable)
+
+
+# Row-wise checks over several columns: check name -> the columns a user should look at.
+_WIDE_CHECK_COLUMNS: dict[str, str] = {}
+
+
+def _wide_check(fn, name: str, columns: list[str]) -> pa.Check:
+    _WIDE_CHECK_COLUMNS[name] = ", ".join(columns)
+    return pa.Check(fn, name=name)
+
+
+def _unique_keys(keys: list[str]) -> pa.Check:
+    return _wide_check(lambda df: ~df.duplicated(subset=keys, keep=False), f"unique({', '.join(keys)})", keys)
+
+
+def _ordered(earlier: str, later: str) -> pa.Check:
+    return _wide_check(lambda df: df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier]),
+                       f"{later} >= {earlier}", [earlier, later])
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "obligors": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(str, unique=True, nullable=False),
+            "name": pa.Column(str, nullable=False),
+            "industry": pa.Column(str, nullable=False),
+            "region": pa.Column(str, nullable=False),
+            "segment": pa.Column(str, pa.Check.isin(SEGMENTS), nullable=False),
+            "size_band": pa.Column(str, pa.Check.isin(SIZE_BANDS), nullable=False),
+            "sales": _money(nullable=False),
+            "group_id": pa.Column(str, nullable=True),
+            "relationship_start": pa.Column(pa.DateTime, nullable=False),
+        },
+        name="obligors",
+    ),
+    "financials": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(**_ID),
+            "period_end": pa.Column(pa.DateTime, nullable=False),
+            "reported_date": pa.Column(pa.DateTime, nullable=False),
+            "audited": pa.Column(bool, nullable=False),
+            "revenue": _money(nullable=False),
+            "cogs": _money(),
+            "ebitda": _money(nonneg=False),
+            "ebit": _money(nonneg=False),
+            "interest_expense": _money(),
+            "net_income": _money(nonneg=False),
+            "total_assets": pa.Column(float, pa.Check.gt(0), nullable=False),
+            "current_assets": _money(),
+            "cash": _money(),
+            "receivables": _money(),
+            "inventory": _money(),
+            "total_liabilities": _money(nullable=False),
+            "current_liabilities": _money(),
+            "total_debt": _money(nullable=False),
+            "equity": _money(nullable=False, nonneg=False),
+            "retained_earnings": _money(nonneg=False),
+            "operating_cash_flow": _money(nonneg=False),
+            "capex": _money(),
+        },
+        checks=[
+            _unique_keys(["obligor_id", "period_end"]),
+            _ordered("period_end", "reported_date"),
+        ],
+        name="financials",
+    ),
+    "facilities": pa.DataFrameSchema(
+        {
+            "facility_id": pa.Column(str, unique=True, nullable=False),
+            "obligor_id": pa.Column(**_ID),
+            "product": pa.Column(str, pa.Check.isin(PRODUCTS), nullable=False),
+            "limit": pa.Column(float, pa.Check.gt(0), nullable=False),
+            "drawn": _money(nullable=False),
+            "origination_date": pa.Column(pa.DateTime, nullable=False),
+            "maturity_date": pa.Column(pa.DateTime, nullable=False),
+            "repayment_type": pa.Column(str, pa.Check.isin(REPAYMENT_TYPES), nullable=False),
+            "spread_bps": _money(nullable=False),
+            "collateral_type": pa.Column(str, pa.Check.isin(COLLATERAL_TYPES), nullable=False),
+            "collateral_value": _money(nullable=False),
+            "seniority": pa.Column(str, pa.Check.isin(SENIORITIES), nullable=False),
+        },
+        checks=[_ordered("origination_date", "maturity_date")],
+        name="facilities",
+    ),
+    "behaviour": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(**_ID),
+            "month_end": pa.Column(pa.DateTime, nullable=False),
+            "utilisation": pa.Column(float, pa.Check.in_range(0, 1.5), nullable=False),
+            "days_past_due": pa.Column(int, pa.Check.ge(0), nullable=False),
+            "overdue_amount": _money(nullable=False),
+            "covenant_breach": pa.Column(bool, nullable=False),
+        },
+        checks=[_unique_keys(["obligor_id", "month_end"])],
+        name="behaviour",
+    ),
+    "defaults": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(str, unique=True, nullable=False),
+            "default_date": pa.Column(pa.DateTime, nullable=False),
+            "default_type": pa.Column(str, pa.Check.isin(DEFAULT_TYPES), nullable=False),
+            "ead": _money(nullable=False),
+            "recovery": _money(nullable=False),
+        },
+        checks=[
+            _wide_check(lambda df: df["recovery"] <= df["ead"] * (1 + 1e-9), "recovery <= ead", ["ead", "recovery"]),
+        ],
+        name="defaults",
+    ),
+    "projects": pa.DataFrameSchema(
+        {
+            "project_id": pa.Column(str, unique=True, nullable=False),
+            "obligor_id": pa.Column(**_ID),
+            "sector": pa.Column(str, nullable=False),
+            "financial_close": pa.Column(pa.DateTime, nullable=False),
+            "operations_start": pa.Column(pa.DateTime, nullable=False),
+            "operations_years": pa.Column(int, pa.Check.in_range(1, 60), nullable=False),
+            "total_cost": pa.Column(float, pa.Check.gt(0), nullable=False),
+        },
+        checks=[_ordered("financial_close", "operations_start")],
+        name="projects",
+    ),
+    "project_cashflows": pa.DataFrameSchema(
+        {
+            "project_id": pa.Column(**_ID),
+            "period": pa.Column(int, pa.Check.ge(1), nullable=False),
+            "period_end": pa.Column(pa.DateTime, nullable=False),
+            "cfads": _money(nullable=False, nonneg=False),
+        },
+        checks=[_unique_keys(["project_id", "period"])],
+        name="project_cashflows",
+    ),
+    "questionnaires": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(**_ID),
+            "survey_date": pa.Column(pa.DateTime, nullable=False),
+            "question_id": pa.Column(str, nullable=False),
+            "answer": pa.Column(int, pa.Check.in_range(1, 5), nullable=False),
+        },
+        checks=[_unique_keys(["obligor_id", "survey_date", "question_id"])],
+        name="questionnaires",
+    ),
+    "quotes": pa.DataFrameSchema(
+        {
+            "quote_id": pa.Column(str, unique=True, nullable=False),
+            "obligor_id": pa.Column(**_ID),
+            "quote_date": pa.Column(pa.DateTime, nullable=False),
+            "grade": pa.Column(int, pa.Check.in_range(1, 10), nullable=False),
+            "tenor_years": pa.Column(float, pa.Check.in_range(0, 40, include_min=False), nullable=False),
+            "collateral_type": pa.Column(str, pa.Check.isin(COLLATERAL_TYPES), nullable=False),
+            "offered_spread_bps": _money(nullable=False),
+            "accepted": pa.Column(bool, nullable=False),
+        },
+        name="quotes",
+    ),
+    "interactions": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(**_ID),
+            "date": pa.Column(pa.DateTime, nullable=False),
+            "channel": pa.Column(str, pa.Check.isin(CHANNELS), nullable=False),
+            "topic": pa.Column(str, nullable=False),
+        },
+        name="interactions",
+    ),
+    "macro": pa.DataFrameSchema(
+        {
+            "month_end": pa.Column(pa.DateTime, unique=True, nullable=False),
+            "gdp_growth": pa.Column(float, nullable=False),
+            "policy_rate": pa.Column(float, nullable=False),
+            # one activity index per industry, named idx_<industry>
+            r"^idx_.+$": pa.Column(float, regex=True, nullable=False),
+        },
+        name="macro",
+    ),
+    "truth": pa.DataFrameSchema(
+        {
+            "obligor_id": pa.Column(**_ID),
+            "month_end": pa.Column(pa.DateTime, nullable=False),
+            "pd_12m": pa.Column(float, pa.Check.in_range(0, 1), nullable=False),
+            "latent_score": pa.Column(float, nullable=False),
+        },
+        checks=[_unique_keys(["obligor_id", "month_end"])],
+        name="truth",
+    ),
+}
+
+TABLES: tuple[str, ...] = tuple(SCHEMAS)
+
+# Child table -> (its key column, parent table, parent key).
+_LINKS = [
+    (table, "obligor_id", "obligors", "obligor_id")
+    for table in TABLES
+    if table not in ("obligors", "macro", "project_cashflows")
+] + [("project_cashflows", "project_id", "projects", "project_id")]
+
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failed check: which table, column and check, how many rows, the first of them."""
+
+    table: str
+    column: str
+    check: str
+    n_rows: int
+    first_rows: str
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}: check '{self.check}' fails in {self.n_rows} row(s); first: {self.first_rows}"
+
+
+class DataValidationError(ValueError):
+    """The tables break the data contract; ``.problems`` lists each failed check."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n  ".join(str(p) for p in problems)
+        super().__init__(f"data contract violated ({len(problems)} problem(s)):\n  {lines}")
+
+
+def _row_ids(df: pd.DataFrame, index: list) -> str:
+    """Describe rows by their position and identifying columns, which a user can look up."""
+    id_cols = [c for c in ("obligor_id", "facility_id", "project_id", "quote_id", "period_end", "month_end")
+               if c in df.columns][:2]
+    parts = []
+    for idx in index[:_MAX_ROWS_SHOWN]:
+        if idx is None or (isinstance(idx, float) and pd.isna(idx)) or idx not in df.index:
+            continue
+        row = df.loc[idx]
+        ids = ", ".join(f"{c}={row[c]}" for c in id_cols)
+        parts.append(f"row {idx}" + (f" ({ids})" if ids else ""))
+    return "; ".join(parts)
+
+
+def _problems_from_pandera(table: str, df: pd.DataFrame, exc: SchemaErrors) -> list[Problem]:
+    cases = exc.failure_cases.copy()
+    cases["check"] = cases["check"].astype(str)
+    wide = cases["check"].isin(list(_WIDE_CHECK_COLUMNS))
+    # A multi-column check fails once per column of the row; report it once, under its columns.
+    cases.loc[wide, "column"] = cases.loc[wide, "check"].map(_WIDE_CHECK_COLUMNS)
+    cases["column"] = cases["column"].fillna(table).astype(str)
+    problems: list[Problem] = []
+    for (column, check), grp in cases.groupby(["column", "check"], sort=False, dropna=False):
+        index = list(dict.fromkeys(i for i in grp["index"].tolist()
+                                   if i is not None and not (isinstance(i, float) and pd.isna(i))))
+        if check == "column_in_dataframe":
+            missing = ", ".join(str(v) for v in grp["failure_case"])
+            problems.append(Problem(table, missing, "column present", len(df), f"column {missing} is missing"))
+        elif not index:
+            # Schema-level failures (a wrong dtype) have no row index.
+            found = ", ".join(str(v) for v in grp["failure_case"].tolist()[:_MAX_ROWS_SHOWN])
+            problems.append(Problem(table, column, check, len(df), f"found {found}"))
+        else:
+            rows = _row_ids(df, index)
+            if column in df.columns:
+                shown = ", ".join(repr(v) for v in grp["failure_case"].tolist()[:_MAX_ROWS_SHOWN])
+                rows = f"{rows}; values {shown}"
+            problems.append(Problem(table, column, check, len(index), rows))
+    return problems
+
+
+def validate(tables: Mapping[str, pd.DataFrame], *, links: bool = True) -> dict[str, pd.DataFrame]:
+    """Validate every known table in ``tables`` and the links between them.
+
+    Raises ``DataValidationError`` listing every problem (table, column, check, first
+    offending rows). Returns the tables unchanged when all is well. Unknown table
+    names are an error too: a typo must not silently skip validation.
+    """
+    unknown = sorted(set(tables) - set(SCHEMAS))
+    problems: list[Problem] = []
+    for name in unknown:
+        problems.append(Problem(name, "<table>", f"known table ({', '.join(TABLES)})", 0, "unknown table name"))
+    for name, df in tables.items():
+        if name not in SCHEMAS:
+            continue
+        try:
+            SCHEMAS[name].validate(df, lazy=True)
+        except SchemaErrors as exc:
+            problems.extend(_problems_from_pandera(name, df, exc))
+    if links:
+        for child, key, parent, parent_key in _LINKS:
+            if child in tables and parent in tables and key in tables[child] and parent_key in tables[parent]:
+                df = tables[child]
+                orphan = ~df[key].isin(tables[parent][parent_key])
+                if orphan.any():
+                    idx = df.index[orphan].tolist()
+                    shown = ", ".join(repr(v) for v in df.loc[orphan, key].unique()[:_MAX_ROWS_SHOWN])
+                    problems.append(Problem(child, key, f"exists in {parent}.{parent_key}", int(orphan.sum()),
+                                            f"{_row_ids(df, idx)}; unknown {key}: {shown}"))
+    if problems:
+        raise DataValidationError(problems)
+    return dict(tables)

@@ -1,0 +1,406 @@
+"""Execute notebooks with papermill as tracked MLflow runs, alone or as a pipeline.
+
+The runner owns every run it opens (DESIGN.md section 5): it validates the params,
+opens the run, injects ``params_file``, ``overrides``, ``run_id`` and ``output_dir``
+into the notebook's ``parameters`` cell, executes it, exports HTML, logs the executed
+``.ipynb`` and the HTML to the run and ends it FINISHED, or FAILED when a cell
+raised. The notebook's kernel only logs into the run (``tracking.attach_run``).
+
+Executed notebooks land in
+``state_dir()/experiments/<pipeline or notebook>/<UTC timestamp>-<run id[:8]>/``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import nbformat
+from pydantic import BaseModel
+
+from workbench import config, tracking
+
+__all__ = [
+    "KERNEL_NAME",
+    "PARAMETER_NAMES",
+    "NotebookResult",
+    "NotebookFailed",
+    "PipelineStep",
+    "PipelineResult",
+    "run_notebook",
+    "run_pipeline",
+]
+
+KERNEL_NAME = "python3"
+# What a notebook's `parameters` cell defines; the runner injects all four.
+PARAMETER_NAMES = ("params_file", "overrides", "run_id", "output_dir")
+DEFAULT_EXPERIMENT = "adhoc"
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """One executed notebook: its run, status and where the executed copies are."""
+
+    run_id: str
+    status: str
+    output_notebook: Path | None
+    html: Path | None
+    output_dir: Path
+    error: str | None = None
+    name: str = ""
+    duration_s: float = 0.0
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised in a cell (or could not be executed); its run is marked FAILED.
+
+    ``result`` carries the run id and the partially executed notebook; when raised
+    from ``run_pipeline``, ``pipeline_result`` holds the steps that ran.
+    """
+
+    def __init__(self, message: str, result: NotebookResult) -> None:
+        super().__init__(message)
+        self.result = result
+        self.pipeline_result: PipelineResult | None = None
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One notebook of a pipeline.
+
+    A step is named after its notebook's stem unless ``step_name`` says otherwise (to
+    run one notebook twice, e.g. per segment). ``upstream`` maps an override key to the
+    name of an earlier step whose run id it receives, e.g.
+    ``{"features_run_id": "10_build_features"}``. ``link``, if given, is called with the
+    results so far (by step name) and returns further overrides, for wiring that a run
+    id alone does not cover.
+    """
+
+    notebook: str | Path
+    params_file: str | Path | None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    link: Callable[[Mapping[str, NotebookResult]], Mapping[str, Any]] | None = None
+    upstream: dict[str, str] = field(default_factory=dict)
+    step_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.step_name or Path(self.notebook).stem
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    parent_run_id: str
+    steps: list[NotebookResult]
+    output_root: Path
+
+
+# --------------------------------------------------------------------------- preparing
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    path: Path
+    name: str
+    experiment: str
+    params_file: Path | None
+    params: BaseModel | None
+    overrides: dict[str, Any]
+
+
+def _echo(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _resolve_params_file(params_file: str | os.PathLike[str] | None) -> Path | None:
+    if params_file is None or str(params_file) == "":
+        return None
+    p = Path(params_file).expanduser()
+    # Same rule as config.load_params: params files are part of the checkout.
+    return p if p.is_absolute() else config.project_root() / p
+
+
+def _prepare(
+    notebook: str | os.PathLike[str],
+    params_file: str | os.PathLike[str] | None,
+    overrides: Mapping[str, Any] | None,
+    experiment: str | None,
+    params_model: type[BaseModel] | None,
+) -> _Prepared:
+    """Resolve the notebook and validate the params; touches neither MLflow nor the disk."""
+    text = str(notebook)
+    spec: config.NotebookSpec | None
+    if Path(text).suffix == ".ipynb":
+        path = Path(text).expanduser().resolve()
+        spec = config.NOTEBOOKS.get(path.stem)
+        if spec is not None and spec.path.resolve() != path:
+            spec = None  # a notebook that merely shares a registered name
+    else:
+        spec = config.notebook_spec(text)  # ParamsError naming the known notebooks
+        path = spec.path
+    model = params_model or (spec.params_model if spec else None)
+    resolved_params = _resolve_params_file(params_file)
+    overrides = dict(overrides or {})
+    params: BaseModel | None = None
+    if model is not None:
+        # Fail on a misspelt key now, before any run, directory or kernel exists.
+        params = config.load_params(model, resolved_params, overrides)
+    elif resolved_params is not None and not resolved_params.is_file():
+        raise config.ParamsError(f"params file not found: {resolved_params}")
+    return _Prepared(
+        path=path,
+        name=path.stem,
+        experiment=experiment or (spec.experiment if spec else DEFAULT_EXPERIMENT),
+        params_file=resolved_params,
+        params=params,
+        overrides=overrides,
+    )
+
+
+def _check_notebook(path: Path) -> None:
+    """The notebook exists, runs on the ``python3`` kernel and has a ``parameters`` cell."""
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook not found: {path}")
+    nb = nbformat.read(path, as_version=4)
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel != KERNEL_NAME:
+        raise ValueError(
+            f"{path}: kernelspec name is {kernel!r}, expected {KERNEL_NAME!r}; "
+            "select the 'Python 3 (workbench)' kernel in JupyterLab and save the notebook"
+        )
+    tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not tagged:
+        # papermill would only warn and inject the values at the top of the notebook.
+        raise ValueError(f"{path}: no code cell tagged 'parameters' to inject {', '.join(PARAMETER_NAMES)} into")
+
+
+def _default_data_path(params: BaseModel | None, data_path: Path | None) -> Path | None:
+    if data_path is not None:
+        return Path(data_path)
+    # Notebooks that read the portfolio say where in `data_dir`; fingerprint that.
+    data_dir = getattr(params, "data_dir", None)
+    return config.resolve_path(data_dir) if isinstance(data_dir, str) and data_dir else None
+
+
+def _output_dir(group: str, run_id: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = config.state_dir() / "experiments" / group / f"{stamp}-{run_id[:8]}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+# --------------------------------------------------------------------------- executing
+
+
+def _export_html(notebook_path: Path, html_path: Path) -> Path | None:
+    """HTML next to the executed notebook, written atomically; None if the export fails."""
+    from nbconvert import HTMLExporter
+
+    try:
+        nb = nbformat.read(notebook_path, as_version=4)
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        partial = html_path.with_name(f".{html_path.stem}.partial.html")
+        partial.write_text(body, encoding="utf-8")
+        os.replace(partial, html_path)
+        return html_path
+    except Exception as exc:  # noqa: BLE001 - a missing HTML must not hide the notebook's own result
+        _echo(f"  could not export {notebook_path.name} to HTML: {tracking.error_message(exc)}")
+        return None
+
+
+def _failure_text(exc: BaseException) -> tuple[str, str]:
+    """(error as ``ename: evalue``, which cell) for the tag and the message."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        first_line = next((line for line in str(exc.source).splitlines() if line.strip()), "")
+        if len(first_line) > 80:
+            first_line = first_line[:77] + "..."
+        # exec_count counts papermill's injected-parameters cell too, as the executed notebook shows it.
+        return f"{exc.ename}: {exc.evalue}", f"cell In [{exc.exec_count}] `{first_line}`"
+    return tracking.error_message(exc), "before any cell ran (kernel start-up or papermill)"
+
+
+def run_notebook(
+    notebook: str | Path,
+    params_file: str | Path | None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    experiment: str | None = None,
+    parent_run_id: str | None = None,
+    pipeline: str | None = None,
+    data_path: Path | None = None,
+    params_model: type[BaseModel] | None = None,
+) -> NotebookResult:
+    """Execute one notebook as an MLflow run and return where everything went.
+
+    ``notebook`` is a registered name (``"20_train_pd_model"``: experiment and params
+    model come from ``config.NOTEBOOKS``) or a path to any ``.ipynb`` (experiment
+    defaults to ``"adhoc"``). Raises ``ParamsError`` before anything is created when
+    the params do not validate, and ``NotebookFailed`` after marking the run FAILED
+    when a cell raises.
+    """
+    prepared = _prepare(notebook, params_file, overrides, experiment, params_model)
+    _check_notebook(prepared.path)
+
+    tags = tracking.standard_tags(prepared.path, prepared.params, _default_data_path(prepared.params, data_path))
+    tags["workbench.mode"] = "papermill"
+    if pipeline:
+        tags["workbench.pipeline"] = pipeline
+    handle = tracking.start_run(prepared.experiment, prepared.name, parent_run_id=parent_run_id, tags=tags)
+    started = time.monotonic()
+    try:
+        if prepared.params is not None:
+            handle.log_params(config.flatten_params(prepared.params))
+        elif prepared.overrides:
+            handle.log_params(prepared.overrides)
+        output_dir = _output_dir(pipeline or prepared.name, handle.run_id)
+        handle.set_tags({"workbench.output_dir": str(output_dir)})
+    except BaseException as exc:
+        tracking.end_run(handle.run_id, "FAILED", error=tracking.error_message(exc))
+        raise
+
+    output_nb = output_dir / f"{prepared.name}.ipynb"
+    html_path = output_dir / f"{prepared.name}.html"
+    # papermill saves after every cell; write to a partial file and rename at the end so
+    # that `<name>.ipynb` is only ever a complete notebook.
+    partial_nb = output_dir / f".{prepared.name}.partial.ipynb"
+    parameters = {
+        "params_file": str(prepared.params_file) if prepared.params_file else "",
+        "overrides": prepared.overrides,
+        "run_id": handle.run_id,
+        "output_dir": str(output_dir),
+    }
+    _echo(f"> {prepared.name}: running (run {handle.run_id[:8]}, experiment {prepared.experiment})")
+
+    failure: BaseException | None = None
+    try:
+        _execute(prepared.path, partial_nb, parameters)
+    except BaseException as exc:  # noqa: BLE001 - recorded on the run, then re-raised below
+        failure = exc
+
+    duration = time.monotonic() - started
+    if partial_nb.exists():
+        os.replace(partial_nb, output_nb)
+    executed = output_nb if output_nb.exists() else None
+    html = _export_html(executed, html_path) if executed else None
+    for path in (executed, html):
+        if path is not None:
+            try:
+                handle.log_artifact(path)
+            except Exception as exc:  # noqa: BLE001
+                _echo(f"  could not log {path.name} to run {handle.run_id}: {tracking.error_message(exc)}")
+
+    if failure is None:
+        tracking.end_run(handle.run_id, "FINISHED")
+        _echo(f"  {prepared.name}: FINISHED in {duration:.1f}s -> {output_dir}")
+        return NotebookResult(handle.run_id, "FINISHED", executed, html, output_dir, None, prepared.name, duration)
+
+    error_text, where = _failure_text(failure)
+    status = "KILLED" if isinstance(failure, KeyboardInterrupt) else "FAILED"
+    tracking.end_run(handle.run_id, status, error=f"{error_text} (in {where})")
+    _echo(f"  {prepared.name}: {status} after {duration:.1f}s in {where}: {error_text}")
+    if isinstance(failure, KeyboardInterrupt):
+        raise failure
+    result = NotebookResult(handle.run_id, status, executed, html, output_dir, error_text, prepared.name, duration)
+    shown = executed or output_dir
+    raise NotebookFailed(
+        f"notebook {prepared.name} {status} in {where}: {error_text}\n"
+        f"  executed notebook: {shown}\n  MLflow run: {handle.run_id}",
+        result,
+    ) from failure
+
+
+def _execute(input_path: Path, output_path: Path, parameters: dict[str, Any]) -> None:
+    # The venv's kernelspec (ipykernel install --sys-prefix) must win over a user-level
+    # `python3` that may point at another interpreter without workbench installed.
+    os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
+    import papermill
+
+    papermill.execute_notebook(
+        str(input_path),
+        str(output_path),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        cwd=str(config.project_root()),
+        progress_bar=sys.stderr.isatty(),
+        log_output=False,
+        request_save_on_cell_execute=True,
+    )
+
+
+# --------------------------------------------------------------------------- pipelines
+
+
+def run_pipeline(
+    steps: list[PipelineStep],
+    *,
+    pipeline: str,
+    experiment: str,
+    data_path: Path | None = None,
+    parent_tags: Mapping[str, Any] | None = None,
+) -> PipelineResult:
+    """Run ``steps`` in order as nested runs of one parent run in ``experiment``.
+
+    Children go into the parent's experiment because the MLflow UI only nests runs
+    within one experiment. The first failing step marks itself and the parent FAILED
+    and its ``NotebookFailed`` propagates; later steps do not run.
+    """
+    names = [s.name for s in steps]
+    for i, step in enumerate(steps):
+        if step.name in names[:i]:
+            raise ValueError(f"pipeline {pipeline}: step {step.name} appears twice")
+        for key, source in step.upstream.items():
+            if source not in names[:i]:
+                raise ValueError(
+                    f"pipeline {pipeline}: step {step.name} takes {key!r} from {source!r}, "
+                    f"which is not an earlier step ({', '.join(names[:i]) or 'none'})"
+                )
+    # Validate every step's params before the first kernel starts: a typo in step 3
+    # should not cost the run time of steps 1 and 2. Upstream run ids are not known
+    # yet; a placeholder checks that the key exists.
+    for step in steps:
+        placeholders = {key: "" for key in step.upstream}
+        prepared = _prepare(step.notebook, step.params_file, {**step.overrides, **placeholders}, experiment, None)
+        _check_notebook(prepared.path)
+
+    output_root = config.state_dir() / "experiments" / pipeline
+    tags = tracking.standard_tags(None, None, data_path)
+    tags.pop("workbench.notebook")
+    tags.pop("workbench.params_hash")
+    tags.update({"workbench.pipeline": pipeline, "workbench.mode": "pipeline"})
+    tags.update({str(k): str(v) for k, v in (parent_tags or {}).items()})
+
+    results: dict[str, NotebookResult] = {}
+    started = time.monotonic()
+    _echo(f"pipeline {pipeline}: {len(steps)} notebooks, experiment {experiment}")
+    with tracking.tracked_run(experiment, pipeline, tags=tags) as parent:
+        try:
+            for step in steps:
+                overrides = dict(step.overrides)
+                overrides.update({key: results[source].run_id for key, source in step.upstream.items()})
+                if step.link is not None:
+                    overrides.update(step.link(dict(results)))
+                result = run_notebook(
+                    step.notebook,
+                    step.params_file,
+                    overrides,
+                    experiment=experiment,
+                    parent_run_id=parent.run_id,
+                    pipeline=pipeline,
+                    data_path=data_path,
+                )
+                results[step.name] = result
+                parent.set_tags({f"workbench.step.{step.name}": result.run_id})
+        except NotebookFailed as exc:
+            parent.set_tags({f"workbench.step.{step.name}": exc.result.run_id})
+            exc.pipeline_result = PipelineResult(parent.run_id, [*results.values(), exc.result], output_root)
+            raise
+        parent.log_metrics({"pipeline/duration_s": time.monotonic() - started})
+    _echo(f"pipeline {pipeline}: FINISHED in {time.monotonic() - started:.1f}s (run {parent.run_id[:8]})")
+    return PipelineResult(parent.run_id, list(results.values()), output_root)

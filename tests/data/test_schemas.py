@@ -1,0 +1,84 @@
+"""The data contract rejects bad tables with a message naming table, column, check and rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from workbench.data import DataValidationError, GeneratorSettings, generate_portfolio, read_tables, validate, write_tables
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return generate_portfolio(GeneratorSettings(n_obligors=120, years=3, seed=1))
+
+
+def test_negative_total_assets_is_rejected_naming_column_and_rows(tables):
+    fin = tables["financials"].copy()
+    fin.loc[[3, 7], "total_assets"] = -5.0
+    with pytest.raises(DataValidationError) as err:
+        validate({"financials": fin})
+    message = str(err.value)
+    assert "financials.total_assets" in message
+    assert "greater_than(0)" in message
+    assert "row 3" in message and "row 7" in message
+    assert f"obligor_id={fin.loc[3, 'obligor_id']}" in message
+    assert "2 row(s)" in message
+    problem = err.value.problems[0]
+    assert (problem.table, problem.column, problem.n_rows) == ("financials", "total_assets", 2)
+
+
+def test_missing_column_and_wrong_dtype_are_reported(tables):
+    beh = tables["behaviour"].drop(columns=["utilisation"]).assign(days_past_due=lambda d: d["days_past_due"].astype(float))
+    with pytest.raises(DataValidationError) as err:
+        validate({"behaviour": beh})
+    message = str(err.value)
+    assert "utilisation" in message and "column present" in message
+    assert "behaviour.days_past_due" in message
+
+
+def test_all_problems_are_collected_in_one_error(tables):
+    fac = tables["facilities"].copy()
+    fac.loc[0, "collateral_type"] = "gold_bars"
+    obl = tables["obligors"].copy()
+    obl.loc[1, "segment"] = "retail"
+    with pytest.raises(DataValidationError) as err:
+        validate({"facilities": fac, "obligors": obl})
+    columns = {(p.table, p.column) for p in err.value.problems}
+    assert ("facilities", "collateral_type") in columns and ("obligors", "segment") in columns
+    assert "gold_bars" in str(err.value)
+
+
+def test_duplicate_keys_and_date_order_are_rejected(tables):
+    fin = pd.concat([tables["financials"], tables["financials"].iloc[[0]]], ignore_index=True)
+    fin.loc[5, "reported_date"] = fin.loc[5, "period_end"] - pd.Timedelta(days=1)
+    with pytest.raises(DataValidationError) as err:
+        validate({"financials": fin})
+    message = str(err.value)
+    assert "unique(obligor_id, period_end)" in message
+    assert "reported_date >= period_end" in message and "row 5" in message
+
+
+def test_orphan_obligor_ids_are_rejected(tables):
+    beh = tables["behaviour"].copy()
+    beh.loc[2, "obligor_id"] = "OB999999"
+    with pytest.raises(DataValidationError, match=r"behaviour\.obligor_id: check 'exists in obligors\.obligor_id'.*OB999999"):
+        validate({"behaviour": beh, "obligors": tables["obligors"]})
+
+
+def test_unknown_table_name_is_an_error(tables):
+    with pytest.raises(DataValidationError, match="financial_statements"):
+        validate({"financial_statements": tables["financials"]})
+
+
+def test_nothing_is_written_when_validation_fails(tables, tmp_path):
+    out = tmp_path / "portfolio"
+    write_tables(tables, out)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    bad = dict(tables)
+    bad["financials"] = tables["financials"].assign(total_assets=-1.0)
+    with pytest.raises(DataValidationError):
+        write_tables(bad, out)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    assert len(read_tables(out)) == len(tables)
