@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from pathlib import Path
 
@@ -149,7 +148,6 @@ def test_wrong_kernelspec_is_rejected_before_any_run(tmp_path: Path) -> None:
     path = tmp_path / "other_kernel.ipynb"
     path.write_text(json.dumps(nb))
     no_params = tmp_path / "no_params.ipynb"
-    shutil.copy(OK, no_params)
     nb = json.loads(OK.read_text())
     nb["cells"][0]["metadata"]["tags"] = []
     no_params.write_text(json.dumps(nb))

@@ -25,7 +25,6 @@ import contextlib
 import functools
 import hashlib
 import logging
-import math
 import os
 import re
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import mlflow
+import mlflow.artifacts
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient

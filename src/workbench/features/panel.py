@@ -1,0 +1,141 @@
+"""The point-in-time modelling panel: one row per obligor x observation date.
+
+An observation date is a statement's period end plus the reporting lag (rolled to
+the month end). Each row uses only what the bank had on that date:
+
+* the latest statement *available* then: reported, and at least the reporting lag
+  after its period end (whichever is later);
+* behaviour of the months up to and including the observation month;
+* macro and industry indices of the observation month.
+
+The target ``default_12m`` is a default in the ``horizon_months`` after the
+observation date. Rows of obligors already in default, rows before the
+relationship starts, and rows whose outcome window runs past the data are
+dropped. ``split`` is by observation date (train / valid / oot).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..config import BuildFeaturesParams
+from .ratios import compute_ratios
+
+__all__ = ["ID_COLUMNS", "build_panel", "feature_columns", "summarise_panel"]
+
+ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "split", "default_12m")
+REQUIRED_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro")
+
+
+def _observation_dates(fin: pd.DataFrame, lag: pd.Timedelta) -> pd.DataFrame:
+    obs = fin[["obligor_id"]].copy()
+    obs["obs_date"] = (fin["period_end"] + lag) + pd.offsets.MonthEnd(0)
+    return obs.drop_duplicates().sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
+
+
+def _statement_features(fin: pd.DataFrame, lag: pd.Timedelta) -> pd.DataFrame:
+    fin = fin.sort_values(["obligor_id", "period_end"], kind="stable").reset_index(drop=True)
+    feats = compute_ratios(fin)
+    prev_revenue = fin.groupby("obligor_id")["revenue"].shift(1)
+    prev_end = fin.groupby("obligor_id")["period_end"].shift(1)
+    yearly = (fin["period_end"] - prev_end).dt.days.between(300, 430)
+    growth = fin["revenue"] / prev_revenue.where(prev_revenue > 0) - 1
+    feats["revenue_growth"] = growth.where(yearly)
+    feats["audited"] = fin["audited"].astype(np.int8)
+    feats.insert(0, "obligor_id", fin["obligor_id"])
+    feats.insert(1, "period_end", fin["period_end"])
+    # Usable once reported *and* the policy lag has passed: whichever is later.
+    feats.insert(2, "available_date", np.maximum(fin["reported_date"], fin["period_end"] + lag))
+    return feats
+
+
+def _behaviour_features(beh: pd.DataFrame) -> pd.DataFrame:
+    beh = beh.sort_values(["obligor_id", "month_end"], kind="stable").reset_index(drop=True)
+    g = beh.groupby("obligor_id", sort=False)
+    out = beh[["obligor_id", "month_end"]].copy()
+    dpd = beh["days_past_due"].astype(float)
+    out["dpd_max_3m"] = g["days_past_due"].rolling(3, min_periods=1).max().to_numpy()
+    out["dpd_max_12m"] = g["days_past_due"].rolling(12, min_periods=1).max().to_numpy()
+    out["months_dpd30_12m"] = (dpd.ge(30).astype(float).groupby(beh["obligor_id"], sort=False)
+                               .rolling(12, min_periods=1).sum().to_numpy())
+    out["utilisation"] = beh["utilisation"].to_numpy()
+    out["utilisation_mean_3m"] = g["utilisation"].rolling(3, min_periods=1).mean().to_numpy()
+    out["covenant_breaches_12m"] = (beh["covenant_breach"].astype(float).groupby(beh["obligor_id"], sort=False)
+                                    .rolling(12, min_periods=1).sum().to_numpy())
+    return out
+
+
+def _macro_features(macro: pd.DataFrame) -> pd.DataFrame:
+    macro = macro.sort_values("month_end").reset_index(drop=True)
+    idx_cols = [c for c in macro.columns if c.startswith("idx_")]
+    yoy = macro[idx_cols] / macro[idx_cols].shift(12) - 1
+    long = yoy.assign(month_end=macro["month_end"]).melt(id_vars="month_end", var_name="industry",
+                                                           value_name="industry_index_yoy")
+    long["industry"] = long["industry"].str.removeprefix("idx_")
+    return long.merge(macro[["month_end", "gdp_growth", "policy_rate"]], on="month_end")
+
+
+def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams) -> pd.DataFrame:
+    """Point-in-time panel with features, ``default_12m`` and ``split`` (see module docstring)."""
+    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise KeyError(f"build_panel needs tables {', '.join(missing)}")
+    lag = pd.Timedelta(days=params.reporting_lag_days)
+    fin, beh = tables["financials"], tables["behaviour"]
+    obl, dft = tables["obligors"], tables["defaults"]
+
+    obs = _observation_dates(fin, lag)
+    stm = _statement_features(fin, lag).sort_values("available_date", kind="stable")
+    panel = pd.merge_asof(obs, stm, left_on="obs_date", right_on="available_date", by="obligor_id",
+                          direction="backward")
+    panel = panel[panel["period_end"].notna()]
+    panel["statement_age_days"] = (panel["obs_date"] - panel["period_end"]).dt.days.astype(float)
+    panel = panel.drop(columns="available_date")
+
+    # Only months in which the obligor is a performing client have a behaviour row.
+    panel = panel.merge(_behaviour_features(beh), left_on=["obligor_id", "obs_date"],
+                        right_on=["obligor_id", "month_end"], how="inner").drop(columns="month_end")
+    panel = panel.merge(obl[["obligor_id", "industry", "segment", "relationship_start"]], on="obligor_id", how="left")
+    panel = panel.merge(_macro_features(tables["macro"]), left_on=["obs_date", "industry"],
+                        right_on=["month_end", "industry"], how="left").drop(columns="month_end")
+    panel["relationship_years"] = (panel["obs_date"] - panel["relationship_start"]).dt.days / 365.25
+    panel["project_finance"] = (panel["segment"] == "project_finance").astype(np.int8)
+    panel = panel.drop(columns="relationship_start")
+
+    default_date = panel["obligor_id"].map(dft.set_index("obligor_id")["default_date"])
+    horizon_end = panel["obs_date"] + pd.DateOffset(months=params.horizon_months)
+    data_end = beh["month_end"].max()
+    keep = (default_date.isna() | (default_date > panel["obs_date"])) & (horizon_end <= data_end)
+    panel = panel[keep].copy()
+    default_date = default_date[keep]
+    panel["default_12m"] = (default_date.notna() & (default_date <= horizon_end[keep])).astype(np.int8)
+    panel["split"] = np.select(
+        [panel["obs_date"] <= pd.Timestamp(params.split.train_end),
+         panel["obs_date"] <= pd.Timestamp(params.split.valid_end)],
+        ["train", "valid"], "oot")
+
+    front = list(ID_COLUMNS)
+    panel = panel[front + [c for c in panel.columns if c not in front]]
+    return panel.sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
+
+
+def feature_columns(panel: pd.DataFrame) -> list[str]:
+    """Numeric model inputs: everything but identifiers, target and split."""
+    return [c for c in panel.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(panel[c])]
+
+
+def summarise_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """Rows, obligors, defaults and default rate per split, in time order."""
+    g = panel.groupby("split", sort=False)
+    summary = pd.DataFrame({
+        "rows": g.size(),
+        "obligors": g["obligor_id"].nunique(),
+        "defaults": g["default_12m"].sum(),
+        "default_rate": g["default_12m"].mean(),
+        "first_obs": g["obs_date"].min(),
+        "last_obs": g["obs_date"].max(),
+    })
+    return summary.reindex([s for s in ("train", "valid", "oot") if s in summary.index])

@@ -1,0 +1,73 @@
+"""Master scale and the risk-based price per grade.
+
+The master scale has geometric PD bands between a floor and a cap; each grade's
+representative PD is the geometric mid-point of its band. The required price of a
+grade follows the RAROC hurdle identity (DOMAIN.md), per unit of exposure:
+
+    spread over funding = EL% + opex% + (hurdle - r_capital) * K / (1 - tax)
+    rate                = cost of funds + spread
+
+with EL% = PD x LGD and K the IRB capital (``capital.irb_capital``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import CalibratePricingParams
+from .capital import irb_capital
+
+__all__ = ["master_scale", "assign_grades", "grade_table", "price_grid"]
+
+
+def master_scale(n_grades: int, pd_floor: float, pd_cap: float) -> pd.DataFrame:
+    """Grades 1 (best) .. n with geometric PD bands [pd_low, pd_high) and mid-point PDs."""
+    if not 0 < pd_floor < pd_cap < 1:
+        raise ValueError(f"need 0 < pd_floor ({pd_floor}) < pd_cap ({pd_cap}) < 1")
+    edges = np.geomspace(pd_floor, pd_cap, n_grades + 1)
+    return pd.DataFrame({
+        "grade": np.arange(1, n_grades + 1),
+        "pd_low": edges[:-1],
+        "pd_high": edges[1:],
+        "pd_mid": np.sqrt(edges[:-1] * edges[1:]),
+    })
+
+
+def assign_grades(pd_values: np.ndarray | pd.Series, scale: pd.DataFrame) -> np.ndarray:
+    """Grade of each PD; PDs below the floor get grade 1, above the cap the last grade."""
+    inner_edges = scale["pd_low"].to_numpy()[1:]
+    return np.searchsorted(inner_edges, np.asarray(pd_values, dtype=float), side="right") + 1
+
+
+def grade_table(pd_values: pd.Series, defaults: pd.Series, scale: pd.DataFrame) -> pd.DataFrame:
+    """Per grade: count, share, defaults, observed default rate and mean predicted PD."""
+    grades = assign_grades(pd_values, scale)
+    df = pd.DataFrame({"grade": grades, "pd": np.asarray(pd_values, float), "default": np.asarray(defaults, int)})
+    g = df.groupby("grade")
+    table = scale.set_index("grade").join(pd.DataFrame({
+        "n": g.size(), "defaults": g["default"].sum(), "mean_pd": g["pd"].mean(),
+    }), how="left").fillna({"n": 0, "defaults": 0})
+    table["n"] = table["n"].astype(int)
+    table["defaults"] = table["defaults"].astype(int)
+    table["share"] = table["n"] / max(int(table["n"].sum()), 1)
+    table["default_rate"] = table["defaults"] / table["n"].where(table["n"] > 0)
+    return table.reset_index()
+
+
+def price_grid(scale: pd.DataFrame, params: CalibratePricingParams) -> pd.DataFrame:
+    """Required spread and all-in rate per grade, in basis points, from the hurdle identity."""
+    pd_mid = np.maximum(scale["pd_mid"].to_numpy(), params.pd_floor)
+    k = irb_capital(pd_mid, params.lgd, params.maturity_years, pd_floor=params.pd_floor)
+    el = pd_mid * params.lgd
+    capital_charge = (params.hurdle_rate - params.capital_return_rate) * k / (1 - params.tax_rate)
+    spread = el + params.opex_bps / 1e4 + capital_charge
+    out = scale[["grade", "pd_mid"]].copy()
+    out["capital_k"] = k
+    out["risk_weight"] = 12.5 * k
+    out["el_bps"] = el * 1e4
+    out["opex_bps"] = params.opex_bps
+    out["capital_charge_bps"] = capital_charge * 1e4
+    out["spread_bps"] = spread * 1e4
+    out["all_in_rate_bps"] = params.cost_of_funds_bps + out["spread_bps"]
+    return out
