@@ -6,15 +6,17 @@ message that names what to fix, never a bare traceback.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from .config import ParamsError, resolve_path
+from .config import ParamsError, default_data_dir, notebook_spec, parse_override, resolve_path
 from .data import DataValidationError, GeneratorSettings, generate_portfolio, read_tables, write_tables
 
 app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -61,12 +63,112 @@ def data_validate(directory: Path = typer.Argument(..., help="Directory of <tabl
     console.print(f"{directory}: {len(tables)} tables satisfy the data contract")
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`
+def _overrides(pairs: list[str]) -> dict[str, Any]:
     try:
-        app()
+        return dict(parse_override(p) for p in pairs)
     except ParamsError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
+        _fail(str(exc), code=2)
+        raise  # unreachable; keeps type checkers calm
+
+
+def _step_overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """``20_train_pd_model:xgb.max_depth=4`` -> ``{"20_train_pd_model": {"xgb.max_depth": 4}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        step, sep, rest = pair.partition(":")
+        if not sep or "=" in step:
+            _fail(f"pipeline override '{pair}' must look like NOTEBOOK:key=value", code=2)
+        key, value = parse_override(rest)
+        out.setdefault(step, {})[key] = value
+    return out
+
+
+@app.command("run")
+def run(
+    notebook: str = typer.Argument(..., help="Notebook name or path, e.g. 20_train_pd_model"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Params YAML (default: the notebook's own)"),
+    set_: list[str] = typer.Option([], "-p", "--set", help="Override a param: key=value (repeatable)"),
+) -> None:
+    """Execute one notebook with papermill as a tracked MLflow run."""
+    from .runner import NotebookFailed, run_notebook
+
+    try:
+        spec = notebook_spec(notebook)
+        result = run_notebook(spec.name, str(params) if params else spec.params_file, _overrides(set_))
+    except (ParamsError, FileNotFoundError, LookupError) as exc:
+        _fail(str(exc), code=2)
+    except NotebookFailed as exc:
+        _fail(str(exc))
+    console.print(f"[green]{result.name} FINISHED[/] in {result.duration_s:.1f}s; run {result.run_id}")
+    console.print(f"  executed notebook: {result.output_notebook}\n  HTML report:       {result.html}")
+
+
+@app.command("pipeline")
+def pipeline(
+    data: Path = typer.Option(None, "--data", help="Portfolio directory (default: the demo portfolio)"),
+    params_dir: Path = typer.Option(Path("params"), "--params-dir", help="Directory of the notebooks' YAML params"),
+    set_: list[str] = typer.Option([], "-p", "--set", help="NOTEBOOK:key=value override (repeatable)"),
+) -> None:
+    """Run features -> PD model -> pricing as one parent MLflow run with a child run per notebook."""
+    _run_pipeline_and_summarise(data or default_data_dir(), params_dir, _step_overrides(set_))
+
+
+def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]) -> None:
+    from . import tracking
+    from .runner import NotebookFailed, run_credit_pipeline
+
+    started = time.perf_counter()
+    try:
+        result = run_credit_pipeline(data, params_dir, overrides)
+    except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
+        _fail(str(exc), code=2)
+    except NotebookFailed as exc:
+        _fail(f"{exc}\n  earlier results are untouched; the failed run is marked FAILED in MLflow")
+    table = Table(title=f"credit pipeline: FINISHED in {time.perf_counter() - started:.0f}s")
+    for col in ("notebook", "status", "key figures", "executed notebook"):
+        table.add_column(col)
+    key_metrics = ("train/rows", "oot/rows", "oot/default_rate", "oot/auc", "valid/auc", "oot/brier",
+                   "oot/avg_required_spread_bps")
+    overview = tracking.run_overview([s.run_id for s in result.steps], key_metrics)
+    for step, info in zip(result.steps, overview):
+        figures = ", ".join(f"{k}={v:.4g}" for k, v in info.items() if k in key_metrics)
+        table.add_row(step.name, info["status"], figures, str(step.output_notebook))
+    out = Console()
+    out.print(table)
+    out.print(f"MLflow parent run:  {result.parent_run_id}  (store: {tracking.tracking_uri()})")
+    out.print(f"Executed notebooks and HTML reports: {result.output_root}")
+    out.print("Review in the MLflow UI:  make ui   then open " + tracking.run_url(result.parent_run_id))
+    out.print("Iterate in JupyterLab:    make lab  (notebooks/ ; kernel python3 = this venv)")
+
+
+@app.command("demo")
+def demo(
+    obligors: int = typer.Option(5000, "--obligors", min=10, help="Size of the demo portfolio if it must be generated"),
+    years: int = typer.Option(10, "--years", min=3, help="Years of history if it must be generated"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Generate the default portfolio if absent, run the credit pipeline, say where everything is."""
+    data = default_data_dir()
+    if not (data / "obligors.parquet").is_file():
+        console.print(f"no portfolio at {data}: generating {obligors} obligors x {years} years (seed {seed})")
+        data_generate(out=data, obligors=obligors, years=years, seed=seed, start_year=2015)
+    else:
+        console.print(f"using the portfolio at {data} (delete it to regenerate)")
+    _run_pipeline_and_summarise(data, Path("params"), {})
+
+
+@app.command("ui")
+def ui(port: int = typer.Option(5000, "--port"), host: str = typer.Option("127.0.0.1", "--host")) -> None:
+    """Start the MLflow UI on this project's tracking store."""
+    from . import tracking
+
+    cmd = tracking.ui_command(host, port)
+    console.print(f"MLflow UI on http://{host}:{port}  (store {tracking.tracking_uri()}); Ctrl-C stops it")
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

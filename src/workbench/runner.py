@@ -34,6 +34,9 @@ __all__ = [
     "PipelineResult",
     "run_notebook",
     "run_pipeline",
+    "CREDIT_PIPELINE",
+    "credit_pipeline_steps",
+    "run_credit_pipeline",
 ]
 
 KERNEL_NAME = "python3"
@@ -404,3 +407,45 @@ def run_pipeline(
         parent.log_metrics({"pipeline/duration_s": time.monotonic() - started})
     _echo(f"pipeline {pipeline}: FINISHED in {time.monotonic() - started:.1f}s (run {parent.run_id[:8]})")
     return PipelineResult(parent.run_id, list(results.values()), output_root)
+
+
+# --------------------------------------------------------------------------- the credit pipeline
+
+CREDIT_PIPELINE = "credit-pd"
+
+
+def credit_pipeline_steps(data_dir: str | Path, params_dir: str | Path = "params",
+                          overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[PipelineStep]:
+    """Features -> PD model -> pricing, each reading its upstream's outputs by run id.
+
+    ``params_dir`` holds the notebooks' YAML files (``params`` or ``params/test``);
+    ``overrides`` maps a notebook name to its extra ``key=value`` overrides.
+    """
+    extra = {name: dict(values) for name, values in (overrides or {}).items()}
+    unknown = set(extra) - {"10_build_features", "20_train_pd_model", "30_calibrate_pricing"}
+    if unknown:
+        raise config.ParamsError(f"overrides for unknown pipeline step(s): {', '.join(sorted(unknown))}")
+    params_dir = Path(params_dir)
+
+    def params_of(notebook: str) -> str:
+        return str(params_dir / Path(config.notebook_spec(notebook).params_file).name)
+
+    return [
+        PipelineStep("10_build_features", params_of("10_build_features"),
+                     {"data_dir": str(config.resolve_path(data_dir)), **extra.get("10_build_features", {})}),
+        PipelineStep("20_train_pd_model", params_of("20_train_pd_model"), extra.get("20_train_pd_model", {}),
+                     upstream={"features_run_id": "10_build_features"}),
+        PipelineStep("30_calibrate_pricing", params_of("30_calibrate_pricing"), extra.get("30_calibrate_pricing", {}),
+                     upstream={"training_run_id": "20_train_pd_model"}),
+    ]
+
+
+def run_credit_pipeline(data_dir: str | Path, params_dir: str | Path = "params",
+                        overrides: Mapping[str, Mapping[str, Any]] | None = None) -> PipelineResult:
+    """Run the credit pipeline on the portfolio in ``data_dir`` as one parent run in ``credit-pd``."""
+    data_path = config.resolve_path(data_dir)
+    if not (data_path / "obligors.parquet").is_file():
+        raise FileNotFoundError(f"no portfolio at {data_path} (expected obligors.parquet, financials.parquet, ...); "
+                                f"create one with `workbench data generate --out {data_dir}`")
+    return run_pipeline(credit_pipeline_steps(data_path, params_dir, overrides), pipeline=CREDIT_PIPELINE,
+                        experiment=CREDIT_PIPELINE, data_path=data_path)

@@ -28,12 +28,17 @@ import logging
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-import mlflow
+# No usage telemetry leaves a bank's machine (and this one has no internet to send it to).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import mlflow  # noqa: E402
 import mlflow.artifacts
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
@@ -390,6 +395,36 @@ class RunHandle:
         self.set_tags({OUTPUT_TAG_PREFIX + name: str(p)})
         return p
 
+    def record_outputs(self, outputs: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
+        """``record_output`` for each ``{name: path}``."""
+        return {name: self.record_output(name, path) for name, path in outputs.items()}
+
+    def output_dir(self, given: str | os.PathLike[str] = "") -> Path:
+        """Where this notebook writes its files: the runner's ``output_dir`` when given,
+        else ``experiments/interactive/<UTC timestamp>-<run id[:8]>`` under the state dir."""
+        if given:
+            path = config.resolve_path(given)
+        else:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            path = config.state_dir() / "experiments" / "interactive" / f"{stamp}-{self.run_id[:8]}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def upstream(self, run_id: str, notebook: str) -> str:
+        """The run of an upstream notebook this one reads from: ``run_id`` if given, else the
+        latest FINISHED run of ``notebook`` in its experiment. Recorded as tag
+        ``workbench.upstream.<notebook>`` so a reviewer can follow the lineage."""
+        if not run_id:
+            run_id = find_latest_run(config.notebook_spec(notebook).experiment, notebook)
+        else:
+            client().get_run(run_id)  # fails clearly on a mistyped id
+        self.set_tags({f"workbench.upstream.{Path(notebook).stem}": run_id})
+        return run_id
+
+    def upstream_output(self, run_id: str, notebook: str, name: str) -> Path:
+        """Local path of output ``name`` recorded by the upstream run (see ``upstream``)."""
+        return resolve_output(self.upstream(run_id, notebook), name)
+
     def finish(self, status: str = "FINISHED") -> None:
         """End the run if this handle created it; a no-op for runs the runner owns."""
         if self.owned:
@@ -580,3 +615,31 @@ def list_artifacts(run_id: str, path: str | None = None) -> list[str]:
             (pending if info.is_dir else found).append(info.path)
     return sorted(found)
 
+
+
+# --------------------------------------------------------------------------- reviewing
+
+
+def ui_command(host: str = "127.0.0.1", port: int = 5000) -> list[str]:
+    """The ``mlflow ui`` command line for this project's store and artifact root."""
+    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri(),
+            "--default-artifact-root", artifact_root().as_uri(), "--host", host, "--port", str(port)]
+
+
+def run_url(run_id: str, host: str = "127.0.0.1", port: int = 5000) -> str:
+    """Where ``make ui`` shows a run."""
+    run = client().get_run(run_id)
+    return f"http://{host}:{port}/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+
+
+def run_overview(run_ids: list[str], metrics: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Name, status, chosen metrics and artifact count of each run, for summaries printed to users."""
+    rows = []
+    for run_id in run_ids:
+        run = client().get_run(run_id)
+        row: dict[str, Any] = {"run": run.info.run_name, "run_id": run_id, "status": run.info.status}
+        for name in metrics:
+            if name in run.data.metrics:
+                row[name] = run.data.metrics[name]
+        rows.append(row)
+    return rows

@@ -18,16 +18,23 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from ..config import BuildFeaturesParams
 from .ratios import compute_ratios
 
-__all__ = ["ID_COLUMNS", "build_panel", "feature_columns", "summarise_panel"]
+__all__ = ["ID_COLUMNS", "INPUT_TABLES", "build_panel", "feature_columns", "summarise_panel", "panel_metrics",
+           "plot_default_rate_by_obs_date"]
 
 ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "split", "default_12m")
-REQUIRED_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro")
+# What the panel reads; never `truth`, which only tests and benchmarks may look at.
+INPUT_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro")
 
 
 def _observation_dates(fin: pd.DataFrame, lag: pd.Timedelta) -> pd.DataFrame:
@@ -80,7 +87,7 @@ def _macro_features(macro: pd.DataFrame) -> pd.DataFrame:
 
 def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams) -> pd.DataFrame:
     """Point-in-time panel with features, ``default_12m`` and ``split`` (see module docstring)."""
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    missing = [t for t in INPUT_TABLES if t not in tables]
     if missing:
         raise KeyError(f"build_panel needs tables {', '.join(missing)}")
     lag = pd.Timedelta(days=params.reporting_lag_days)
@@ -139,3 +146,32 @@ def summarise_panel(panel: pd.DataFrame) -> pd.DataFrame:
         "last_obs": g["obs_date"].max(),
     })
     return summary.reindex([s for s in ("train", "valid", "oot") if s in summary.index])
+
+
+def panel_metrics(summary: pd.DataFrame) -> dict[str, float]:
+    """``{"train/rows": ..., "oot/default_rate": ...}`` from ``summarise_panel``, as logged to MLflow."""
+    out: dict[str, float] = {}
+    for split, row in summary.iterrows():
+        for name in ("rows", "obligors", "defaults", "default_rate"):
+            out[f"{split}/{name}"] = float(row[name])
+    return out
+
+
+def plot_default_rate_by_obs_date(panel: pd.DataFrame) -> Figure:
+    """Observed 12-month default rate and row count per observation year, coloured by split."""
+    by_year = (panel.assign(year=panel["obs_date"].dt.year)
+               .groupby(["year", "split"], sort=True)["default_12m"].agg(["mean", "size"]).reset_index())
+    colours = {"train": "tab:blue", "valid": "tab:orange", "oot": "tab:green"}
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for split, part in by_year.groupby("split", sort=False):
+        ax.bar(part["year"].astype(str) + ("" if split == "train" else f" {split}"), 100 * part["mean"],
+               color=colours.get(split, "grey"), label=split)
+    ax.set_ylabel("default rate within 12 months (%)")
+    ax.set_xlabel("observation year")
+    ax.set_title("Observed default rate by observation year")
+    ax.legend()
+    for label in ax.get_xticklabels():
+        label.set_rotation(45)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -12,13 +12,18 @@ with EL% = PD x LGD and K the IRB capital (``capital.irb_capital``).
 
 from __future__ import annotations
 
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from ..config import CalibratePricingParams
 from .capital import irb_capital
 
-__all__ = ["master_scale", "assign_grades", "grade_table", "price_grid"]
+__all__ = ["master_scale", "assign_grades", "grade_table", "price_grid", "pricing_metrics", "plot_price_grid"]
 
 
 def master_scale(n_grades: int, pd_floor: float, pd_cap: float) -> pd.DataFrame:
@@ -71,3 +76,40 @@ def price_grid(scale: pd.DataFrame, params: CalibratePricingParams) -> pd.DataFr
     out["spread_bps"] = spread * 1e4
     out["all_in_rate_bps"] = params.cost_of_funds_bps + out["spread_bps"]
     return out
+
+
+def pricing_metrics(grades: pd.DataFrame, grid: pd.DataFrame, split: str = "oot") -> dict[str, float]:
+    """Headline figures of a calibration: count-weighted required spread, grades in use, worst-grade share."""
+    merged = grades.merge(grid[["grade", "spread_bps"]], on="grade")
+    n = merged["n"].sum()
+    return {
+        f"{split}/avg_required_spread_bps": float((merged["n"] * merged["spread_bps"]).sum() / max(n, 1)),
+        f"{split}/grades_used": float((merged["n"] > 0).sum()),
+        f"{split}/share_worst_grade": float(merged["n"].iloc[-1] / max(n, 1)),
+        f"{split}/rows": float(n),
+    }
+
+
+def plot_price_grid(grid: pd.DataFrame, grades: pd.DataFrame | None = None) -> Figure:
+    """Required spread per grade, stacked by component; observed default rate on the right axis."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    x = grid["grade"].astype(str)
+    bottom = np.zeros(len(grid))
+    for col, label in (("el_bps", "expected loss"), ("opex_bps", "operating cost"),
+                       ("capital_charge_bps", "capital charge")):
+        ax.bar(x, grid[col], bottom=bottom, label=label)
+        bottom = bottom + grid[col].to_numpy()
+    ax.set_xlabel("master-scale grade (1 = best)")
+    ax.set_ylabel("required spread over funding (bps)")
+    ax.set_title("Risk-based price per grade")
+    if grades is not None:
+        ax2 = ax.twinx()
+        ax2.plot(x, 100 * grades["default_rate"], color="black", marker="o", label="observed default rate")
+        ax2.plot(x, 100 * grades["pd_mid"], color="grey", linestyle="--", label="grade PD (mid)")
+        ax2.set_ylabel("default rate (%)")
+        ax2.set_yscale("log")
+        ax2.legend(loc="upper center")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
