@@ -18,9 +18,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -12,9 +12,6 @@ with EL% = PD x LGD and K the IRB capital (``capital.irb_capital``).
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

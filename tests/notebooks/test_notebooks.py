@@ -1,0 +1,181 @@
+"""Every project notebook, executed through the runner on a small portfolio with params/test/.
+
+The pipeline runs once per module (kernels take seconds to start); each test then
+checks one promise: nested FINISHED runs with their executed notebook and HTML,
+outputs passed on through MLflow, a standalone run finding its upstream, and a
+failing notebook that is marked FAILED without touching earlier results.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from workbench import config, tracking
+from workbench.cli import app
+from workbench.data import GeneratorSettings, generate_portfolio, write_tables
+from workbench.runner import CREDIT_PIPELINE, NotebookFailed, run_credit_pipeline
+
+pytestmark = pytest.mark.notebooks
+TEST_PARAMS = "params/test"
+
+
+@pytest.fixture(scope="module")
+def portfolio_dir(isolated_state_module: Path) -> Path:
+    # params/test/build_features.yaml reads data/test-portfolio under the state dir.
+    data_dir = config.resolve_path(config.load_params(config.BuildFeaturesParams, f"{TEST_PARAMS}/build_features.yaml").data_dir)
+    write_tables(generate_portfolio(GeneratorSettings(n_obligors=700, years=6, seed=3)), data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def isolated_state_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The autouse per-test fixture sets the same directory; module fixtures need it before that runs.
+    state = tmp_path_factory.getbasetemp() / "state"
+    state.mkdir(exist_ok=True)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WORKBENCH_STATE_DIR", str(state))
+    mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+    yield state
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def pipeline(portfolio_dir: Path):
+    return run_credit_pipeline(portfolio_dir, TEST_PARAMS)
+
+
+def _run(run_id: str):
+    return tracking.client().get_run(run_id)
+
+
+def test_pipeline_is_a_finished_parent_with_a_finished_child_per_notebook(pipeline):
+    parent = _run(pipeline.parent_run_id)
+    assert parent.info.status == "FINISHED"
+    assert [s.name for s in pipeline.steps] == list(config.NOTEBOOKS)
+    for step in pipeline.steps:
+        child = _run(step.run_id)
+        assert child.info.status == "FINISHED"
+        assert child.data.tags["mlflow.parentRunId"] == pipeline.parent_run_id
+        for key in ("workbench.git_commit", "workbench.params_hash", "workbench.data_fingerprint",
+                    "workbench.notebook", "workbench.version"):
+            assert child.data.tags.get(key), (step.name, key)
+        artifacts = tracking.list_artifacts(step.run_id)
+        assert f"{step.name}.ipynb" in artifacts and f"{step.name}.html" in artifacts
+        assert step.output_notebook.is_file() and step.html.is_file()
+        assert step.output_notebook.parent.parent == config.state_dir() / "experiments" / CREDIT_PIPELINE
+
+
+def test_executed_notebooks_have_no_errors_and_show_their_results(pipeline):
+    for step in pipeline.steps:
+        nb = nbformat.read(step.output_notebook, as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.get("output_type") == "error"], step.name
+        assert any("image/png" in o.get("data", {}) for o in outputs), f"{step.name} shows no figure"
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and step.run_id in injected[0].source
+
+
+def test_training_run_logs_split_metrics_and_learns(pipeline):
+    train_run = _run(pipeline.steps[1].run_id)
+    metrics = train_run.data.metrics
+    for split in ("train", "valid", "oot"):
+        for name in ("auc", "gini", "brier", "ks", "rows"):
+            assert f"{split}/{name}" in metrics
+    assert metrics["oot/auc"] > 0.65
+    assert metrics["oot/gini"] == pytest.approx(2 * metrics["oot/auc"] - 1)
+    assert train_run.data.params["xgb.max_depth"] == "2"  # from params/test
+
+
+def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
+    features, training, pricing = pipeline.steps
+    assert _run(training.run_id).data.tags["workbench.upstream.10_build_features"] == features.run_id
+    assert _run(pricing.run_id).data.tags["workbench.upstream.20_train_pd_model"] == training.run_id
+    panel = pd.read_parquet(tracking.resolve_output(features.run_id, "panel"))
+    predictions = pd.read_parquet(tracking.resolve_output(training.run_id, "predictions"))
+    assert len(predictions) == len(panel)
+    grid = pd.read_parquet(tracking.resolve_output(pricing.run_id, "price_grid"))
+    assert grid["spread_bps"].is_monotonic_increasing
+    assert len(grid) == config.load_params(config.CalibratePricingParams, f"{TEST_PARAMS}/calibrate_pricing.yaml").n_grades
+
+
+def test_cli_run_of_one_notebook_finds_the_latest_upstream_run(pipeline):
+    result = CliRunner().invoke(app, ["run", "20_train_pd_model", "--params", f"{TEST_PARAMS}/train_pd_model.yaml",
+                                      "-p", "xgb.n_estimators=20"])
+    assert result.exit_code == 0, result.output
+    latest = tracking.find_latest_run("credit-pd", "20_train_pd_model")
+    run = _run(latest)
+    assert run.data.tags["workbench.upstream.10_build_features"] == pipeline.steps[0].run_id
+    assert run.data.params["xgb.n_estimators"] == "20"
+    assert "mlflow.parentRunId" not in run.data.tags
+
+
+def test_failing_notebook_is_marked_failed_and_earlier_results_survive(pipeline, portfolio_dir):
+    before = {p: p.stat().st_mtime_ns for s in pipeline.steps for p in s.output_notebook.parent.iterdir()}
+    with pytest.raises(NotebookFailed) as err:
+        run_credit_pipeline(portfolio_dir, TEST_PARAMS, {"20_train_pd_model": {"target": "no_such_column"}})
+    failed = err.value.result
+    assert failed.name == "20_train_pd_model" and failed.status == "FAILED"
+    assert "no_such_column" in str(err.value)
+    run = _run(failed.run_id)
+    assert run.info.status == "FAILED" and "no_such_column" in run.data.tags["workbench.error"]
+    assert f"{failed.name}.ipynb" in tracking.list_artifacts(failed.run_id)
+    parent = _run(run.data.tags["mlflow.parentRunId"])
+    assert parent.info.status == "FAILED"
+    assert "30_calibrate_pricing" not in [s.name for s in err.value.pipeline_result.steps]
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_bad_params_fail_before_any_run_is_created(portfolio_dir):
+    c = tracking.client()
+    count = lambda: sum(len(c.search_runs([e.experiment_id], max_results=5000)) for e in c.search_experiments())  # noqa: E731
+    runs_before = count()
+    result = CliRunner().invoke(app, ["pipeline", "--data", str(portfolio_dir), "--params-dir", TEST_PARAMS,
+                                      "-p", "20_train_pd_model:xgb.max_dept=3"])
+    assert result.exit_code == 2
+    assert "unknown key 'xgb.max_dept'" in result.output and "xgb.max_depth" in result.output
+    assert count() == runs_before
+
+
+# --------------------------------------------------------------------------- static checks (no kernel)
+
+
+def _parameters_cell(nb) -> nbformat.NotebookNode:
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    return cells[0]
+
+
+@pytest.mark.parametrize("name", list(config.NOTEBOOKS))
+def test_parameters_cell_matches_the_params_model(name):
+    import ast
+
+    from workbench.runner import PARAMETER_NAMES
+
+    spec = config.NOTEBOOKS[name]
+    nb = nbformat.read(spec.path, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    tree = ast.parse(_parameters_cell(nb).source)
+    assigned = {t.id: ast.literal_eval(node.value) for node in tree.body for t in node.targets}
+    assert tuple(assigned) == PARAMETER_NAMES
+    assert assigned["params_file"] == spec.params_file
+    # The default params file validates against the model the notebook loads it with.
+    config.load_params(spec.params_model, assigned["params_file"], assigned["overrides"])
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert f"load_params({spec.params_model.__name__}, params_file, overrides)" in code
+
+
+def test_every_notebook_is_registered_and_committed_clean():
+    on_disk = {p.stem for p in (config.project_root() / "notebooks").glob("*.ipynb")}
+    assert on_disk == set(config.NOTEBOOKS)
+    for name in on_disk:
+        nb = json.loads((config.project_root() / "notebooks" / f"{name}.ipynb").read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, name
+                assert not any(line.lstrip().startswith(("def ", "class ")) for line in cell["source"]), name
