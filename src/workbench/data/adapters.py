@@ -1,0 +1,141 @@
+"""Bring-your-own data: a flat feature table (one row per obligor or obligor-period).
+
+``load_flat_table`` reads CSV, Parquet or ARFF (Weka's format, ``?`` for missing),
+checks that the target is binary and the features numeric, and returns the
+pieces a PD model needs. Problems are reported with the file, the column and the
+first offending rows, before anything else runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FlatTable", "FlatTableError", "read_flat_file", "load_flat_table"]
+
+_TRUE = {"1", "1.0", "true", "yes", "y", "default", "bankrupt"}
+_FALSE = {"0", "0.0", "false", "no", "n", "performing", "non-default"}
+
+
+class FlatTableError(ValueError):
+    """A flat table that cannot be used as it is; the message names file, column and rows."""
+
+
+@dataclass
+class FlatTable:
+    """Features ``X`` (numeric), binary target ``y``, row ``ids`` and optional ``dates``."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    ids: pd.Series
+    dates: pd.Series | None
+    source: str
+
+    @property
+    def default_rate(self) -> float:
+        return float(self.y.mean())
+
+    def describe(self) -> pd.DataFrame:
+        """Rows, features, target rate and missing share: what a modeller checks first."""
+        return pd.DataFrame({
+            "rows": [len(self.X)], "features": [self.X.shape[1]], "defaults": [int(self.y.sum())],
+            "default_rate": [self.default_rate], "missing_share": [float(self.X.isna().to_numpy().mean())],
+            "first_date": [self.dates.min() if self.dates is not None else pd.NaT],
+            "last_date": [self.dates.max() if self.dates is not None else pd.NaT],
+        }, index=[self.source])
+
+
+def _read_arff(path: Path) -> pd.DataFrame:
+    from scipy.io import arff
+
+    data, _meta = arff.loadarff(str(path))
+    df = pd.DataFrame(data)
+    for col in df.columns:
+        if df[col].dtype == object:  # nominal attributes arrive as bytes
+            df[col] = df[col].map(lambda v: v.decode() if isinstance(v, bytes) else v).replace("?", np.nan)
+    return df
+
+
+def read_flat_file(path: str | os.PathLike[str], missing_values: Sequence[str] = ("?", "", "NA", "n/a")) -> pd.DataFrame:
+    """Read a CSV, Parquet or ARFF file into a DataFrame, missing markers as NaN."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"flat table not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".arff":
+        return _read_arff(path)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path).replace(list(missing_values), np.nan)
+    if suffix in (".csv", ".txt"):
+        return pd.read_csv(path, na_values=list(missing_values), keep_default_na=True)
+    raise FlatTableError(f"{path}: unsupported file type '{suffix}' (use .csv, .parquet or .arff)")
+
+
+def _binary_target(values: pd.Series, source: str, column: str) -> pd.Series:
+    if values.isna().any():
+        rows = values.index[values.isna()].tolist()[:5]
+        raise FlatTableError(f"{source}: target column '{column}' is missing in {int(values.isna().sum())} row(s), first rows {rows}")
+    if pd.api.types.is_numeric_dtype(values) and set(np.unique(values)) <= {0, 1}:
+        return values.astype(np.int8)
+    text = values.astype(str).str.strip().str.lower()
+    mapped = pd.Series(np.where(text.isin(_TRUE), 1, np.where(text.isin(_FALSE), 0, -1)), index=values.index)
+    bad = mapped == -1
+    if bad.any():
+        rows = values.index[bad].tolist()[:5]
+        shown = ", ".join(repr(v) for v in values[bad].unique()[:5])
+        raise FlatTableError(f"{source}: target column '{column}' must be binary (0/1); "
+                             f"{int(bad.sum())} row(s) hold {shown}, first rows {rows}")
+    return mapped.astype(np.int8)
+
+
+def load_flat_table(
+    path: str | os.PathLike[str],
+    target: str,
+    id_column: str | None = None,
+    date_column: str | None = None,
+    *,
+    drop_columns: Sequence[str] = (),
+    missing_values: Sequence[str] = ("?", "", "NA", "n/a"),
+) -> FlatTable:
+    """Load a flat table and split it into features, target, ids and dates.
+
+    Without ``id_column`` rows are numbered ``row_000001``...; every column other
+    than target, id, date and ``drop_columns`` must be numeric (infinities are read
+    as missing, as a bank's extract sometimes carries them).
+    """
+    source = str(path)
+    df = read_flat_file(path, missing_values)
+    named = [c for c in [target, id_column, date_column, *drop_columns] if c]
+    absent = [c for c in named if c not in df.columns]
+    if absent:
+        raise FlatTableError(f"{source}: no column(s) {', '.join(absent)}; columns are {', '.join(map(str, df.columns[:20]))}"
+                             + (" ..." if df.shape[1] > 20 else ""))
+    y = _binary_target(df[target], source, target)
+    if id_column:
+        ids = df[id_column].astype(str)
+        dup = ids.duplicated(keep=False)
+        if dup.any() and not date_column:
+            raise FlatTableError(f"{source}: id column '{id_column}' repeats in {int(dup.sum())} row(s) "
+                                 f"(first rows {ids.index[dup].tolist()[:5]}); give a date column for panels")
+    else:
+        ids = pd.Series([f"row_{i + 1:06d}" for i in range(len(df))], index=df.index, name="id")
+    dates = None
+    if date_column:
+        dates = pd.to_datetime(df[date_column], errors="coerce")
+        bad = dates.isna() & df[date_column].notna()
+        if bad.any():
+            raise FlatTableError(f"{source}: date column '{date_column}' has unreadable dates in {int(bad.sum())} "
+                                 f"row(s), first rows {df.index[bad].tolist()[:5]}: "
+                                 + ", ".join(repr(v) for v in df.loc[bad, date_column].head(3)))
+    X = df.drop(columns=named)
+    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if non_numeric:
+        raise FlatTableError(f"{source}: feature column(s) {', '.join(map(str, non_numeric))} are not numeric; "
+                             "encode them or pass them in drop_columns")
+    X = X.astype(float).replace([np.inf, -np.inf], np.nan)
+    return FlatTable(X=X, y=y.rename(target), ids=ids, dates=dates, source=source)
