@@ -22,7 +22,7 @@ from .data import DataValidationError, GeneratorSettings, generate_portfolio, re
 app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Portfolio data: generate and validate", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -124,21 +124,37 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
         _fail(str(exc), code=2)
     except NotebookFailed as exc:
         _fail(f"{exc}\n  earlier results are untouched; the failed run is marked FAILED in MLflow")
-    table = Table(title=f"credit pipeline: FINISHED in {time.perf_counter() - started:.0f}s")
-    for col in ("notebook", "status", "key figures", "executed notebook"):
+    table = Table(title=f"credit pipeline FINISHED in {time.perf_counter() - started:.0f}s")
+    for col in ("notebook", "status", "seconds", "key figures"):
         table.add_column(col)
-    key_metrics = ("train/rows", "oot/rows", "oot/default_rate", "oot/auc", "valid/auc", "oot/brier",
-                   "oot/avg_required_spread_bps")
-    overview = tracking.run_overview([s.run_id for s in result.steps], key_metrics)
+    wanted = tuple(m for names in KEY_FIGURES.values() for m in names)
+    overview = tracking.run_overview([s.run_id for s in result.steps], wanted)
     for step, info in zip(result.steps, overview):
-        figures = ", ".join(f"{k}={v:.4g}" for k, v in info.items() if k in key_metrics)
-        table.add_row(step.name, info["status"], figures, str(step.output_notebook))
-    out = Console()
+        figures = "  ".join(f"{k}={_fmt(info[k])}" for k in KEY_FIGURES.get(step.name, ()) if k in info)
+        table.add_row(step.name, info["status"], f"{step.duration_s:.1f}", figures)
+    out = Console(soft_wrap=True)
     out.print(table)
-    out.print(f"MLflow parent run:  {result.parent_run_id}  (store: {tracking.tracking_uri()})")
-    out.print(f"Executed notebooks and HTML reports: {result.output_root}")
-    out.print("Review in the MLflow UI:  make ui   then open " + tracking.run_url(result.parent_run_id))
-    out.print("Iterate in JupyterLab:    make lab  (notebooks/ ; kernel python3 = this venv)")
+    out.print(f"MLflow store:       {tracking.tracking_uri()}")
+    out.print(f"Pipeline run:       {result.parent_run_id}")
+    out.print("Executed notebooks and HTML reports:")
+    for step in result.steps:
+        out.print(f"  {step.html}")
+    out.print("Review the runs:    make ui    then open " + tracking.run_url(result.parent_run_id))
+    out.print("Iterate:            make lab   (notebooks/, kernel python3 = this venv)")
+
+
+# What the pipeline summary shows per notebook; everything else is in MLflow.
+KEY_FIGURES = {
+    "10_build_features": ("train/rows", "oot/rows", "oot/default_rate"),
+    "20_train_pd_model": ("valid/auc", "oot/auc", "oot/brier"),
+    "30_calibrate_pricing": ("oot/avg_required_spread_bps", "oot/grades_used"),
+}
+
+
+def _fmt(value: float) -> str:
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.4f}"
 
 
 @app.command("demo")

@@ -319,6 +319,20 @@ def run_notebook(
     ) from failure
 
 
+def _local_socket_kernel_manager() -> type:
+    from jupyter_client.manager import KernelManager
+
+    class LocalSocketKernelManager(KernelManager):
+        """Talk to the kernel over Unix sockets in the Jupyter runtime dir, not loopback TCP:
+        no port another local user can connect to, and no plain-text-TCP warning per notebook."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalSocketKernelManager
+
+
 def _execute(input_path: Path, output_path: Path, parameters: dict[str, Any]) -> None:
     # The venv's kernelspec (ipykernel install --sys-prefix) must win over a user-level
     # `python3` that may point at another interpreter without workbench installed.
@@ -330,6 +344,7 @@ def _execute(input_path: Path, output_path: Path, parameters: dict[str, Any]) ->
         str(output_path),
         parameters=parameters,
         kernel_name=KERNEL_NAME,
+        kernel_manager_class=_local_socket_kernel_manager(),
         cwd=str(config.project_root()),
         progress_bar=sys.stderr.isatty(),
         log_output=False,

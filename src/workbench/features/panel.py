@@ -161,14 +161,12 @@ def plot_default_rate_by_obs_date(panel: pd.DataFrame) -> Figure:
     colours = {"train": "tab:blue", "valid": "tab:orange", "oot": "tab:green"}
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for split, part in by_year.groupby("split", sort=False):
-        ax.bar(part["year"].astype(str) + ("" if split == "train" else f" {split}"), 100 * part["mean"],
+        ax.bar(part["year"].astype(str), 100 * part["mean"],
                color=colours.get(split, "grey"), label=split)
     ax.set_ylabel("default rate within 12 months (%)")
     ax.set_xlabel("observation year")
     ax.set_title("Observed default rate by observation year")
     ax.legend()
-    for label in ax.get_xticklabels():
-        label.set_rotation(45)
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -101,7 +101,8 @@ def plot_price_grid(grid: pd.DataFrame, grades: pd.DataFrame | None = None) -> F
     ax.set_title("Risk-based price per grade")
     if grades is not None:
         ax2 = ax.twinx()
-        ax2.plot(x, 100 * grades["default_rate"], color="black", marker="o", label="observed default rate")
+        observed = 100 * grades["default_rate"].where(grades["default_rate"] > 0)  # log axis: 0 % not drawn
+        ax2.plot(x, observed, color="black", marker="o", label="observed default rate (0 % not drawn)")
         ax2.plot(x, 100 * grades["pd_mid"], color="grey", linestyle="--", label="grade PD (mid)")
         ax2.set_ylabel("default rate (%)")
         ax2.set_yscale("log")
