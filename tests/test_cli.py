@@ -42,3 +42,18 @@ def test_pipeline_without_portfolio_says_how_to_make_one(tmp_path):
     result = runner.invoke(app, ["pipeline", "--data", str(tmp_path / "none")])
     assert result.exit_code == 2
     assert "workbench data generate" in result.output
+
+
+def test_generate_out_is_relative_to_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["data", "generate", "--obligors", "20", "--years", "2", "--out", "mine"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mine" / "obligors.parquet").is_file()
+    again = runner.invoke(app, ["data", "generate", "--obligors", "20", "--years", "2", "--out", "."])
+    assert again.exit_code == 1 and "refusing to replace" in again.output
+    assert (tmp_path / "mine" / "obligors.parquet").is_file()
+
+
+def test_impossible_date_override_is_a_params_error_not_a_traceback():
+    result = runner.invoke(app, ["run", "10_build_features", "-p", "split.train_end=2020-13-45"])
+    assert result.exit_code == 2 and "split.train_end" in result.output

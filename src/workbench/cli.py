@@ -35,10 +35,11 @@ def data_generate(
     out: Path = typer.Option(..., "--out", help="Directory for the Parquet tables (replaced atomically)"),
     obligors: int = typer.Option(5000, "--obligors", min=10, help="Number of obligors"),
     years: int = typer.Option(10, "--years", min=2, max=40, help="Years of monthly history"),
-    seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same data"),
-    start_year: int = typer.Option(2015, "--start-year", help="First calendar year"),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed; same seed, same data"),
+    start_year: int = typer.Option(2015, "--start-year", min=1950, max=2150, help="First calendar year"),
 ) -> None:
     """Draw the synthetic key-account portfolio and write every table as Parquet."""
+    out = out.expanduser().resolve()  # relative to where the command is run
     settings = GeneratorSettings(n_obligors=obligors, years=years, seed=seed, start_year=start_year)
     started = time.perf_counter()
     with console.status("generating portfolio") as status:
@@ -48,6 +49,8 @@ def data_generate(
             target = write_tables(tables, out)
         except DataValidationError as exc:  # a generator bug, but say so clearly
             _fail(str(exc))
+        except OSError as exc:
+            _fail(f"cannot write the portfolio to {out}: {exc}")
     console.print(f"wrote {len(tables)} tables to {target} in {time.perf_counter() - started:.1f}s")
     for name, df in tables.items():
         console.print(f"  {name:<18} {len(df):>9,d} rows")
@@ -57,10 +60,17 @@ def data_generate(
 def data_validate(directory: Path = typer.Argument(..., help="Directory of <table>.parquet files")) -> None:
     """Check a portfolio directory against the data contract."""
     try:
-        tables = read_tables(directory)
+        tables = read_tables(directory.expanduser().resolve())
     except (DataValidationError, FileNotFoundError) as exc:
         _fail(str(exc))
     console.print(f"{directory}: {len(tables)} tables satisfy the data contract")
+
+
+def _user_path(path: Path) -> Path:
+    """A path typed on the command line: from the current directory if it exists there,
+    otherwise from the project root (so `--params params/test/x.yaml` works anywhere)."""
+    path = path.expanduser()
+    return path.resolve() if path.is_absolute() or path.exists() else path
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -78,7 +88,10 @@ def _step_overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
         step, sep, rest = pair.partition(":")
         if not sep or "=" in step:
             _fail(f"pipeline override '{pair}' must look like NOTEBOOK:key=value", code=2)
-        key, value = parse_override(rest)
+        try:
+            key, value = parse_override(rest)
+        except ParamsError as exc:
+            _fail(f"pipeline override '{pair}': {exc}", code=2)
         out.setdefault(step, {})[key] = value
     return out
 
@@ -94,7 +107,7 @@ def run(
 
     try:
         spec = notebook_spec(notebook)
-        result = run_notebook(spec.name, str(params) if params else spec.params_file, _overrides(set_))
+        result = run_notebook(spec.name, str(_user_path(params)) if params else spec.params_file, _overrides(set_))
     except (ParamsError, FileNotFoundError, LookupError) as exc:
         _fail(str(exc), code=2)
     except NotebookFailed as exc:
@@ -110,7 +123,8 @@ def pipeline(
     set_: list[str] = typer.Option([], "-p", "--set", help="NOTEBOOK:key=value override (repeatable)"),
 ) -> None:
     """Run features -> PD model -> pricing as one parent MLflow run with a child run per notebook."""
-    _run_pipeline_and_summarise(data or default_data_dir(), params_dir, _step_overrides(set_))
+    _run_pipeline_and_summarise(data.expanduser().resolve() if data else default_data_dir(), _user_path(params_dir),
+                                _step_overrides(set_))
 
 
 def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]) -> None:

@@ -172,6 +172,13 @@ class CalibratePricingParams(StrictModel):
     capital_return_rate: float = Field(0.03, ge=0, lt=1, description="Return earned on the capital itself")
     tax_rate: float = Field(0.25, ge=0, lt=1)
 
+    @model_validator(mode="after")
+    def _hurdle_above_capital_return(self) -> "CalibratePricingParams":
+        if self.hurdle_rate <= self.capital_return_rate:
+            raise ValueError(f"hurdle_rate ({self.hurdle_rate}) must exceed capital_return_rate "
+                             f"({self.capital_return_rate}), else capital would earn a negative charge")
+        return self
+
 
 # --------------------------------------------------------------------------- notebook registry
 
@@ -227,8 +234,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ParamsError(f"override '{text}' has an empty key")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+    except Exception:  # noqa: BLE001 - e.g. "2020-13-45" looks like a date to YAML but is not one
+        value = raw  # the params model then rejects it with a message naming the key
     return key, value
 
 
@@ -289,6 +296,8 @@ def load_params(
             loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ParamsError(f"{p}: not valid YAML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ParamsError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

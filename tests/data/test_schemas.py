@@ -24,8 +24,8 @@ def test_negative_total_assets_is_rejected_naming_column_and_rows(tables):
     assert "row 3" in message and "row 7" in message
     assert f"obligor_id={fin.loc[3, 'obligor_id']}" in message
     assert "2 row(s)" in message
-    problem = err.value.problems[0]
-    assert (problem.table, problem.column, problem.n_rows) == ("financials", "total_assets", 2)
+    problem = next(p for p in err.value.problems if p.column == "total_assets")
+    assert (problem.table, problem.check, problem.n_rows) == ("financials", "greater_than(0)", 2)
 
 
 def test_missing_column_and_wrong_dtype_are_reported(tables):
@@ -82,3 +82,39 @@ def test_nothing_is_written_when_validation_fails(tables, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     assert len(read_tables(out)) == len(tables)
+
+
+def test_write_refuses_to_replace_a_directory_holding_other_files(tables, tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work")
+    with pytest.raises(FileExistsError, match="thesis.docx"):
+        write_tables(tables, precious)
+    assert (precious / "thesis.docx").read_text() == "years of work"
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    with pytest.raises(FileExistsError, match="not a directory"):
+        write_tables(tables, a_file)
+
+
+def test_accounting_identities_and_default_timeline_are_checked(tables):
+    fin = tables["financials"].copy()
+    fin.loc[2, "current_assets"] = fin.loc[2, "total_assets"] * 2
+    beh = tables["behaviour"].copy()
+    defaulted = tables["defaults"].iloc[0]
+    extra = beh[beh["obligor_id"] == defaulted["obligor_id"]].tail(1).assign(
+        month_end=defaulted["default_date"] + pd.offsets.MonthEnd(3))
+    beh = pd.concat([beh, extra], ignore_index=True)
+    with pytest.raises(DataValidationError) as err:
+        validate({"financials": fin, "behaviour": beh, "defaults": tables["defaults"], "obligors": tables["obligors"]})
+    message = str(err.value)
+    assert "current_assets <= total_assets" in message and "row 2" in message
+    assert "no month after the obligor's default" in message and defaulted["obligor_id"] in message
+
+
+def test_repeated_index_labels_are_reported_by_position(tables):
+    fin = tables["financials"].copy()
+    fin.index = [0] * len(fin)
+    fin.iloc[3, fin.columns.get_loc("total_assets")] = -1.0
+    with pytest.raises(DataValidationError, match=r"row 3 \(obligor_id="):
+        validate({"financials": fin})

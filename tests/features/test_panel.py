@@ -36,7 +36,7 @@ def test_statements_used_were_available_at_the_observation_date(panel, tables):
 def test_target_is_default_within_horizon_and_defaulted_obligors_are_dropped(panel, tables):
     dd = panel["obligor_id"].map(tables["defaults"].set_index("obligor_id")["default_date"])
     assert (dd.isna() | (dd > panel["obs_date"])).all()
-    expected = dd.notna() & (dd <= panel["obs_date"] + pd.DateOffset(months=12))
+    expected = dd.notna() & (dd <= panel["obs_date"] + pd.offsets.MonthEnd(12))
     assert (panel["default_12m"] == expected.astype(int)).all()
     assert panel["default_12m"].sum() > 20
 
@@ -51,7 +51,7 @@ def test_split_is_by_time(panel):
 
 def test_outcome_window_never_runs_past_the_data(panel, tables):
     data_end = tables["behaviour"]["month_end"].max()
-    assert (panel["obs_date"] + pd.DateOffset(months=12) <= data_end).all()
+    assert (panel["obs_date"] + pd.offsets.MonthEnd(12) <= data_end).all()
 
 
 def test_features_are_numeric_and_finite(panel):
@@ -84,3 +84,23 @@ def test_behaviour_features_use_no_month_after_the_observation_date(tables):
 def test_missing_table_is_named(tables):
     with pytest.raises(KeyError, match="behaviour"):
         build_panel({k: v for k, v in tables.items() if k != "behaviour"}, PARAMS)
+
+
+def test_a_late_old_statement_never_feeds_earlier_rows_or_growth(tables):
+    """An old statement that arrives late must not show up before it arrives (reviewer's repro)."""
+    fin = tables["financials"].copy()
+    ob = fin["obligor_id"].value_counts().index[0]
+    rows = fin.index[fin["obligor_id"] == ob]
+    first, second = rows[0], rows[1]
+    # The first statement only reaches the bank after the second one, with absurd revenue.
+    fin.loc[first, "reported_date"] = fin.loc[second, "reported_date"] + pd.Timedelta(days=400)
+    fin.loc[first, "revenue"] = 1e6
+    altered = dict(tables, financials=fin)
+    panel = build_panel(altered, PARAMS)
+    mine = panel[panel["obligor_id"] == ob]
+    late_arrival = fin.loc[first, "reported_date"]
+    before = mine[mine["obs_date"] < late_arrival]
+    assert (before["period_end"] != fin.loc[first, "period_end"]).all()
+    # Once it arrives, the newer statement still wins; growth never divides by the 1e6 revenue.
+    assert (mine["period_end"] != fin.loc[first, "period_end"]).all()
+    assert mine["revenue_growth"].dropna().gt(-0.99).all()

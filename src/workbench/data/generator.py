@@ -180,7 +180,8 @@ class _Latent:
         self.mu = (np.array([ind[k].quality for k in self.industry]) + rng.normal(0, MU_SD, n)
                    + 0.15 * (self.sales0 > 2000) - 0.15 * (self.sales0 < 150))
         existing = rng.random(n) >= s.new_client_share
-        start_month = rng.integers(0, 12 * 10, n)  # joiners arrive over ten years, whatever the horizon
+        # Uniform draws (fixed consumption of the stream) so the draws after them do not depend on T.
+        start_month = np.floor(rng.random(n) * T).astype(np.int64)  # new clients arrive over the horizon
         self.start_month = np.where(existing, 0, start_month)
         self.existing = existing
         self.relationship_years = np.where(existing, rng.uniform(1, 15, n), 0.0)
@@ -419,9 +420,9 @@ def _behaviour(L: _Latent) -> tuple[pd.DataFrame, np.ndarray]:
                 break
             z = L.z[:, t]
             u = draws[:, m]
-            p_late = ndtr(-2.7 - 0.9 * z)
-            p_cure = np.clip(0.65 + 0.10 * z, 0.15, 0.95)
-            p_roll = ndtr(-1.0 - 0.7 * z)
+            p_late = ndtr(-2.6 - 1.0 * z)
+            p_cure = np.clip(0.62 + 0.12 * z, 0.10, 0.95)
+            p_roll = ndtr(-0.8 - 0.8 * z)
             new_state = np.where(state == 0, (u[:, 0] < p_late).astype(np.int64), state)
             late = state > 0
             cure = late & (u[:, 0] < p_cure)
@@ -439,7 +440,7 @@ def _behaviour(L: _Latent) -> tuple[pd.DataFrame, np.ndarray]:
     for i in np.flatnonzero(L.default_month >= 0):
         t = L.default_month[i]
         if dtype_code[i] == 0:
-            dpd[i, t] = 90 + int(_rng(s.seed, _S_DEFTYPE, i + 1).integers(0, 60))
+            dpd[i, t] = 90 + int(_rng(s.seed, _S_DEFTYPE, 1_000_000 + i).integers(0, 60))
             overdue[i, t] = max(overdue[i, t], limit[i] * util[i, t] * 0.2)
     active = L.active()
     ii, tt = np.nonzero(active)
@@ -459,14 +460,15 @@ def _default_type_codes(L: _Latent, state_before: np.ndarray) -> np.ndarray:
     n = L.s.n_obligors
     u = _rng(L.s.seed, _S_DEFTYPE, 0).random(n)
     prev = np.where(L.default_month > 0, state_before[np.arange(n), np.maximum(L.default_month - 1, 0)], 0)
-    p90 = np.where(prev >= 30, 0.80, 0.45)  # already in arrears: most likely tips over 90 days
-    code = np.select([u < p90, u < p90 + 0.15, u < p90 + 0.35], [0, 1, 2], 3)
+    # A 90-days-past-due default needs 60-89 days of arrears the month before; the others
+    # (insolvency filings, distressed restructurings, unlikeliness to pay) can come without.
+    other = np.select([u < 0.35, u < 0.70], [1, 2], 3)
+    code = np.where((prev >= 60) & (u < 0.9), 0, other)
     return np.where(L.default_month >= 0, code, -1)
 
 
 def _facilities(L: _Latent, beh: pd.DataFrame, pd_true: np.ndarray) -> pd.DataFrame:
     s, n = L.s, L.s.n_obligors
-    rng = _rng(s.seed, _S_FAC, 1)
     limit_total = _facility_limits(L)
     last_util = beh.groupby("obligor_id", sort=True)["utilisation"].last()
     util_by_obligor = np.full(n, 0.5)
@@ -478,6 +480,7 @@ def _facilities(L: _Latent, beh: pd.DataFrame, pd_true: np.ndarray) -> pd.DataFr
     for i in range(n):
         if L.start_month[i] >= L.T:
             continue
+        rng = _rng(s.seed, _S_FAC, 1_000_000 + i)  # per obligor: independent of everyone else's history
         if L.is_pf[i]:
             products = ["project_loan", "revolver"] if rng.random() < 0.6 else ["project_loan"]
         else:
@@ -511,7 +514,9 @@ def _facilities(L: _Latent, beh: pd.DataFrame, pd_true: np.ndarray) -> pd.DataFr
             spread = float(np.clip(70 + 3500 * pd_orig ** 0.7 + rng.normal(0, 15), 25, 900))
             snap = min(L.last_month[i], L.T - 1)
             elapsed = max((L.months[snap] - orig).days / 365.25, 0.0)
-            if prod in ("revolver", "trade_finance"):
+            if maturity <= L.months[snap]:
+                drawn = 0.0  # matured and repaid before the snapshot
+            elif prod in ("revolver", "trade_finance"):
                 drawn = limit * min(util_by_obligor[i], 1.0)
             elif prod == "guarantee":
                 drawn = limit
@@ -531,10 +536,11 @@ def _facilities(L: _Latent, beh: pd.DataFrame, pd_true: np.ndarray) -> pd.DataFr
 
 
 def _defaults(L: _Latent, facilities: pd.DataFrame, type_code: np.ndarray) -> pd.DataFrame:
-    rng = _rng(L.s.seed, _S_DEFTYPE, 10_000)
     who = np.flatnonzero(L.default_month >= 0)
     types = np.array(["90dpd", "bankruptcy", "distressed_restructuring", "unlikely_to_pay"])
-    fac = facilities.assign(undrawn=(facilities["limit"] - facilities["drawn"]).clip(lower=0))
+    # Facilities that matured before the default are repaid and carry no exposure.
+    fac = facilities[facilities["drawn"] > 0].copy()
+    fac = fac.assign(undrawn=(fac["limit"] - fac["drawn"]).clip(lower=0))
     ccf = np.where(fac["product"].isin(["revolver", "trade_finance"]), 0.75, 0.0)
     fac = fac.assign(ead=fac["drawn"] + ccf * fac["undrawn"],
                      cover=np.where(fac["collateral_type"] == "none", 0.0, fac["collateral_value"]))
@@ -545,9 +551,11 @@ def _defaults(L: _Latent, facilities: pd.DataFrame, type_code: np.ndarray) -> pd
     coverage = np.divide(cover, ead, out=np.zeros_like(ead), where=ead > 0)
     lgd_mean = np.clip(0.50 - 0.30 * np.minimum(coverage, 1.2), 0.08, 0.75)
     conc = 4.0
-    lgd = rng.beta(lgd_mean * conc, (1 - lgd_mean) * conc)
+    # One stream per defaulter: a longer horizon adds defaults without redrawing earlier ones.
+    draws = [_rng(L.s.seed, _S_DEFTYPE, 2_000_000 + i) for i in who]
+    lgd = np.array([g.beta(m * conc, (1 - m) * conc) for g, m in zip(draws, lgd_mean)])
+    day = np.array([g.integers(0, 28) for g in draws], dtype=np.int64).astype("timedelta64[D]")
     month_start = L.months.values[L.default_month[who]] - (L.months.day.values[L.default_month[who]] - 1).astype("timedelta64[D]")
-    day = rng.integers(0, 28, len(who)).astype("timedelta64[D]")
     return pd.DataFrame({
         "obligor_id": ids,
         "default_date": pd.to_datetime(month_start + day),
@@ -605,7 +613,7 @@ def _questionnaires(L: _Latent) -> pd.DataFrame:
         t = 12 * y + 5 + rng.integers(0, 3, n)  # surveys in June-August
         t = np.minimum(t, L.T - 1)
         answered = (rng.random(n) < 0.85) & (t >= L.start_month) & (t <= L.last_month)
-        z = L.z[np.arange(n), t]
+        z = L.z[np.arange(n), np.maximum(t - 1, 0)]  # answers reflect the state known before the survey month
         raw = 3 + signs[None, :] * (0.55 * (z - 0.3) + 0.6 * mgmt)[:, None] + rng.normal(0, 0.9, (n, len(q_ids)))
         ans = np.clip(np.rint(raw), 1, 5).astype(np.int64)
         day = rng.integers(0, 28, n).astype("timedelta64[D]")
@@ -639,23 +647,30 @@ def _quotes(L: _Latent, pd_true: np.ndarray) -> pd.DataFrame:
         who = np.repeat(np.arange(n), counts)
         t = 12 * y + rng.integers(0, 12, len(who))
         t = np.minimum(t, L.T - 1)
-        ok = (t >= L.start_month[who]) & (t < L.last_month[who])
+        # Draw everything for every candidate quote first, then keep the valid ones, so that which
+        # quotes are valid (it depends on the horizon) never shifts the random stream.
+        k = len(who)
+        grade_noise, coll_all = rng.normal(0, 0.6, k), rng.choice(len(coll_types), k, p=[0.45, 0.05, 0.15, 0.2, 0.15])
+        tenor_pf, tenor_corp = rng.choice([10.0, 15.0, 18.0], k), rng.choice([1.0, 2.0, 3.0, 5.0, 7.0], k)
+        offer_noise, accept_u, day_all = rng.normal(0, 0.15, k), rng.random(k), rng.integers(0, 28, k)
+        dm = L.default_month[who]
+        ok = (t >= L.start_month[who]) & ((dm < 0) | (t < dm))  # no new quotes once in default
         who, t = who[ok], t[ok]
         m = len(who)
-        p_true = pd_true[who, t]
-        grade = master_scale_grade(p_true * np.exp(rng.normal(0, 0.6, m)))
+        p_true = pd_true[who, np.maximum(t - 1, 0)]  # the risk as of the month before the quote
+        grade = master_scale_grade(p_true * np.exp(grade_noise[ok]))
         grade_pd = np.geomspace(0.0003, 0.30, 11)
         grade_mid = np.sqrt(grade_pd[grade - 1] * grade_pd[grade])
-        coll_idx = rng.choice(len(coll_types), m, p=[0.45, 0.05, 0.15, 0.2, 0.15])
+        coll_idx = coll_all[ok]
         lgd = coll_lgd[coll_idx]
-        tenor = np.where(L.is_pf[who], rng.choice([10.0, 15.0, 18.0], m), rng.choice([1.0, 2.0, 3.0, 5.0, 7.0], m))
+        tenor = np.where(L.is_pf[who], tenor_pf[ok], tenor_corp[ok])
         # The desk prices off its (noisy) grade; the client's outside option prices off the true risk.
         desk = 55 + 1e4 * grade_mid * lgd + 700 * np.sqrt(grade_mid) * lgd / 0.45 + 4 * tenor
-        offered = desk * np.exp(rng.normal(0, 0.15, m))
+        offered = desk * np.exp(offer_noise[ok])
         market = 55 + 1e4 * p_true * lgd + 700 * np.sqrt(p_true) * lgd / 0.45 + 4 * tenor
         p_accept = 1 / (1 + np.exp(-(0.6 + (market - offered) / 30.0)))
-        accepted = rng.random(m) < p_accept
-        day = rng.integers(0, 28, m).astype("timedelta64[D]")
+        accepted = accept_u[ok] < p_accept
+        day = day_all[ok].astype("timedelta64[D]")
         date = L.months.values[t] - (L.months.day.values[t] - 1).astype("timedelta64[D]") + day
         ids = [f"QU{q_no + j + 1:07d}" for j in range(m)]
         q_no += m
@@ -674,7 +689,10 @@ def _interactions(L: _Latent, beh: pd.DataFrame) -> pd.DataFrame:
     stress = np.zeros((n, T), dtype=bool)
     ob = beh["obligor_id"].str.slice(2).astype(int).to_numpy() - 1
     tt = np.searchsorted(L.months.values, beh["month_end"].to_numpy())
-    stress[ob, tt] = (beh["days_past_due"].to_numpy() > 0) | beh["covenant_breach"].to_numpy()
+    # Contacts in a month react to the arrears and breaches seen at the previous month end.
+    tt_next = tt + 1
+    seen = tt_next < T
+    stress[ob[seen], tt_next[seen]] = ((beh["days_past_due"].to_numpy() > 0) | beh["covenant_breach"].to_numpy())[seen]
     frames = []
     channels = np.array(["call", "email", "meeting", "site_visit", "video_call"])
     topics = np.array(INTERACTION_TOPICS)

@@ -52,10 +52,24 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path
     return path
 
 
+def _check_replaceable(directory: Path) -> None:
+    """Only a portfolio directory (nothing but ``<table>.parquet`` files) may be replaced wholesale."""
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(f"{directory} exists and is not a directory; choose another --out")
+    if directory.is_dir():
+        foreign = sorted(p.name for p in directory.iterdir()
+                         if not (p.is_file() and p.suffix == ".parquet" and p.stem in TABLES))
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+            raise FileExistsError(f"{directory} holds files that are not portfolio tables ({shown}); "
+                                  "refusing to replace it: choose an empty or new directory")
+
+
 def write_tables(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
     """Validate ``tables`` and write them as ``<directory>/<table>.parquet``, all or nothing."""
     validate(tables)  # raises before anything touches the disk
     directory = Path(directory).resolve()
+    _check_replaceable(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:

@@ -63,6 +63,12 @@ def _unique_keys(keys: list[str]) -> pa.Check:
     return _wide_check(lambda df: ~df.duplicated(subset=keys, keep=False), f"unique({', '.join(keys)})", keys)
 
 
+def _not_above(part: str, whole: str, tolerance: float = 1e-6) -> pa.Check:
+    """``part <= whole`` (a component never exceeds its total); missing values pass."""
+    return _wide_check(lambda df: df[part].isna() | df[whole].isna() | (df[part] <= df[whole] * (1 + tolerance) + 1e-9),
+                       f"{part} <= {whole}", [part, whole])
+
+
 def _ordered(earlier: str, later: str) -> pa.Check:
     return _wide_check(lambda df: df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier]),
                        f"{later} >= {earlier}", [earlier, later])
@@ -111,6 +117,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         checks=[
             _unique_keys(["obligor_id", "period_end"]),
             _ordered("period_end", "reported_date"),
+            _not_above("current_assets", "total_assets"),
+            _not_above("cash", "current_assets"),
+            _not_above("total_debt", "total_liabilities"),
         ],
         name="financials",
     ),
@@ -310,6 +319,21 @@ def _problems_from_pandera(table: str, df: pd.DataFrame, exc: SchemaErrors) -> l
     return problems
 
 
+def _behaviour_after_default(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """A defaulted obligor has no performing months after its default month."""
+    beh, dft = tables.get("behaviour"), tables.get("defaults")
+    if beh is None or dft is None or not {"obligor_id", "month_end"} <= set(beh.columns) \
+            or not {"obligor_id", "default_date"} <= set(dft.columns):
+        return []
+    default_month = beh["obligor_id"].map(dft.drop_duplicates("obligor_id").set_index("obligor_id")["default_date"]
+                                          + pd.offsets.MonthEnd(0))
+    late = beh["month_end"] > default_month
+    if not late.any():
+        return []
+    return [Problem("behaviour", "month_end", "no month after the obligor's default (defaults.default_date)",
+                    int(late.sum()), _row_ids(beh, beh.index[late].tolist()))]
+
+
 def validate(tables: Mapping[str, pd.DataFrame], *, links: bool = True) -> dict[str, pd.DataFrame]:
     """Validate every known table in ``tables`` and the links between them.
 
@@ -324,6 +348,12 @@ def validate(tables: Mapping[str, pd.DataFrame], *, links: bool = True) -> dict[
     for name, df in tables.items():
         if name not in SCHEMAS:
             continue
+        if not isinstance(df, pd.DataFrame):
+            problems.append(Problem(name, "<table>", "is a pandas DataFrame", 0, f"got {type(df).__name__}"))
+            continue
+        if not df.index.is_unique:
+            # Rows are then reported by position: a repeated label would name several rows at once.
+            df = df.reset_index(drop=True)
         try:
             SCHEMAS[name].validate(df, lazy=True)
         except SchemaErrors as exc:
@@ -338,6 +368,7 @@ def validate(tables: Mapping[str, pd.DataFrame], *, links: bool = True) -> dict[
                     shown = ", ".join(repr(v) for v in df.loc[orphan, key].unique()[:_MAX_ROWS_SHOWN])
                     problems.append(Problem(child, key, f"exists in {parent}.{parent_key}", int(orphan.sum()),
                                             f"{_row_ids(df, idx)}; unknown {key}: {shown}"))
+        problems.extend(_behaviour_after_default(tables))
     if problems:
         raise DataValidationError(problems)
     return dict(tables)

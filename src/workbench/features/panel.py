@@ -1,10 +1,11 @@
 """The point-in-time modelling panel: one row per obligor x observation date.
 
-An observation date is a statement's period end plus the reporting lag (rolled to
-the month end). Each row uses only what the bank had on that date:
+An observation date is the month end at which a statement becomes usable: its
+period end plus the reporting lag, or its reported date if that is later. Each
+row uses only what the bank had on that date:
 
-* the latest statement *available* then: reported, and at least the reporting lag
-  after its period end (whichever is later);
+* the newest statement usable then (reported, and at least the reporting lag after
+  its period end), and revenue growth against the newest earlier one usable then;
 * behaviour of the months up to and including the observation month;
 * macro and industry indices of the observation month.
 
@@ -34,26 +35,36 @@ ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "sp
 INPUT_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro")
 
 
-def _observation_dates(fin: pd.DataFrame, lag: pd.Timedelta) -> pd.DataFrame:
-    obs = fin[["obligor_id"]].copy()
-    obs["obs_date"] = (fin["period_end"] + lag) + pd.offsets.MonthEnd(0)
-    return obs.drop_duplicates().sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
-
-
 def _statement_features(fin: pd.DataFrame, lag: pd.Timedelta) -> pd.DataFrame:
+    """Ratios of every statement plus when it became usable."""
     fin = fin.sort_values(["obligor_id", "period_end"], kind="stable").reset_index(drop=True)
     feats = compute_ratios(fin)
-    prev_revenue = fin.groupby("obligor_id")["revenue"].shift(1)
-    prev_end = fin.groupby("obligor_id")["period_end"].shift(1)
-    yearly = (fin["period_end"] - prev_end).dt.days.between(300, 430)
-    growth = fin["revenue"] / prev_revenue.where(prev_revenue > 0) - 1
-    feats["revenue_growth"] = growth.where(yearly)
     feats["audited"] = fin["audited"].astype(np.int8)
     feats.insert(0, "obligor_id", fin["obligor_id"])
     feats.insert(1, "period_end", fin["period_end"])
     # Usable once reported *and* the policy lag has passed: whichever is later.
     feats.insert(2, "available_date", np.maximum(fin["reported_date"], fin["period_end"] + lag))
+    feats["revenue"] = fin["revenue"].astype(float)
     return feats
+
+
+def _statements_as_of(stm: pd.DataFrame) -> pd.DataFrame:
+    """Per obligor and observation date: the newest statement usable then, and revenue growth
+    against the newest *earlier* statement usable then (a late-arriving old statement never
+    replaces a newer one, and a statement not yet usable never enters the growth)."""
+    obs = stm[["obligor_id", "available_date"]].copy()
+    obs["obs_date"] = obs["available_date"] + pd.offsets.MonthEnd(0)
+    obs = obs[["obligor_id", "obs_date"]].drop_duplicates()
+    pairs = obs.merge(stm[["obligor_id", "period_end", "available_date", "revenue"]], on="obligor_id")
+    pairs = pairs[pairs["available_date"] <= pairs["obs_date"]]
+    pairs = pairs.sort_values(["obligor_id", "obs_date", "period_end"], kind="stable")
+    g = pairs.groupby(["obligor_id", "obs_date"], sort=False)
+    latest = g.tail(1).set_index(["obligor_id", "obs_date"])
+    earlier = g.nth(-2).set_index(["obligor_id", "obs_date"]).reindex(latest.index)
+    yearly = (latest["period_end"] - earlier["period_end"]).dt.days.between(300, 430)
+    growth = latest["revenue"] / earlier["revenue"].where(earlier["revenue"] > 0) - 1
+    current = latest[["period_end"]].assign(revenue_growth=growth.where(yearly)).reset_index()
+    return current.merge(stm.drop(columns=["available_date", "revenue"]), on=["obligor_id", "period_end"])
 
 
 def _behaviour_features(beh: pd.DataFrame) -> pd.DataFrame:
@@ -91,13 +102,8 @@ def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams)
     fin, beh = tables["financials"], tables["behaviour"]
     obl, dft = tables["obligors"], tables["defaults"]
 
-    obs = _observation_dates(fin, lag)
-    stm = _statement_features(fin, lag).sort_values("available_date", kind="stable")
-    panel = pd.merge_asof(obs, stm, left_on="obs_date", right_on="available_date", by="obligor_id",
-                          direction="backward")
-    panel = panel[panel["period_end"].notna()]
+    panel = _statements_as_of(_statement_features(fin, lag))
     panel["statement_age_days"] = (panel["obs_date"] - panel["period_end"]).dt.days.astype(float)
-    panel = panel.drop(columns="available_date")
 
     # Only months in which the obligor is a performing client have a behaviour row.
     panel = panel.merge(_behaviour_features(beh), left_on=["obligor_id", "obs_date"],
@@ -110,7 +116,7 @@ def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams)
     panel = panel.drop(columns="relationship_start")
 
     default_date = panel["obligor_id"].map(dft.set_index("obligor_id")["default_date"])
-    horizon_end = panel["obs_date"] + pd.DateOffset(months=params.horizon_months)
+    horizon_end = panel["obs_date"] + pd.offsets.MonthEnd(params.horizon_months)
     data_end = beh["month_end"].max()
     keep = (default_date.isna() | (default_date > panel["obs_date"])) & (horizon_end <= data_end)
     panel = panel[keep].copy()

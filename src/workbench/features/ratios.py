@@ -4,7 +4,8 @@ Every ratio is a pure function of the statement columns. A denominator that is
 zero, missing, or negative where the ratio means nothing (debt/EBITDA with a loss,
 interest cover with no interest) gives NaN, never inf, and the ratio's
 ``<name>__undefined`` flag says so, because "undefined" is itself information for a
-credit model (a negative EBITDA is worse than any finite multiple).
+credit model, in either direction: debt/EBITDA is undefined for a loss-maker (worse
+than any finite multiple), interest cover for a debt-free company (better than any).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class RatioSpec:
     direction: int  # expected sign of the relation with PD: +1 riskier when higher, -1 safer
     positive_denominator: bool = True
     scale: float = 1.0
-    flag: bool = False  # emit ``<name>__undefined``: undefined here is a risk signal of its own
+    flag: bool = False  # emit ``<name>__undefined``: why a ratio is undefined carries information itself
 
 
 RATIOS: tuple[RatioSpec, ...] = (
