@@ -359,12 +359,12 @@ def _financials(L: _Latent) -> pd.DataFrame:
             "interest_expense": interest, "net_income": net_income, "total_assets": total_assets,
             "current_assets": current_assets, "cash": cash, "receivables": receivables,
             "inventory": inventory, "total_liabilities": total_liabilities,
-            "current_liabilities": current_liabilities, "total_debt": total_debt, "equity": equity,
+            "current_liabilities": current_liabilities, "payables": payables, "total_debt": total_debt, "equity": equity,
             "retained_earnings": retained, "operating_cash_flow": ocf, "capex": capex,
         }
         frame = pd.DataFrame({k: np.round(v, 4) for k, v in cols.items()})
         for item in ("cogs", "inventory", "retained_earnings", "operating_cash_flow", "capex",
-                     "current_liabilities"):
+                     "current_liabilities", "payables"):
             frame.loc[rng.random(n) < 0.03, item] = np.nan
         frame.insert(0, "obligor_id", [f"OB{i:06d}" for i in range(1, n + 1)])
         frame.insert(1, "period_end", period_end)

@@ -108,6 +108,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "inventory": _money(),
             "total_liabilities": _money(nullable=False),
             "current_liabilities": _money(),
+            "payables": _money(),
             "total_debt": _money(nullable=False),
             "equity": _money(nullable=False, nonneg=False),
             "retained_earnings": _money(nonneg=False),
