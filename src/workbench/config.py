@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, Literal, Mapping, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -135,6 +135,10 @@ class BuildFeaturesParams(StrictModel):
     reporting_lag_days: int = Field(120, ge=0, le=730, description="Days after period end before a statement is usable")
     horizon_months: int = Field(12, ge=1, le=60, description="Default horizon of the target")
     split: TimeSplit = TimeSplit()
+    min_peer_group: int = Field(10, ge=2, description="Fewest peers for an industry benchmark; else the sector")
+    macro_lag_months: int = Field(1, ge=0, le=12, description="Publication lag of macro data")
+    engine: Literal["pandas", "dask"] = Field("pandas", description="Where the panel is computed")
+    dask_partitions: int = Field(8, ge=1, description="Obligor partitions when engine is dask")
 
 
 class XGBParams(StrictModel):

@@ -1,3 +1,5 @@
+"""The modelling panel: point in time, complete, documented."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +8,7 @@ import pytest
 
 from workbench.config import BuildFeaturesParams, load_params
 from workbench.data import GeneratorSettings, generate_portfolio
-from workbench.features import ID_COLUMNS, build_panel, feature_columns, summarise_panel
+from workbench.features import ID_COLUMNS, build_panel, feature_columns, feature_dictionary, summarise_panel
 
 PARAMS = load_params(BuildFeaturesParams, None, {"split.train_end": "2018-12-31", "split.valid_end": "2019-12-31"})
 
@@ -24,9 +26,10 @@ def panel(tables):
 def test_one_row_per_obligor_and_observation_date(panel):
     assert not panel.duplicated(["obligor_id", "obs_date"]).any()
     assert (panel["obs_date"] == panel["obs_date"] + pd.offsets.MonthEnd(0)).all()
+    assert list(panel.columns[: len(ID_COLUMNS)]) == list(ID_COLUMNS)
 
 
-def test_statements_used_were_available_at_the_observation_date(panel, tables):
+def test_statements_used_were_usable_at_the_observation_date(panel, tables):
     used = panel.merge(tables["financials"][["obligor_id", "period_end", "reported_date"]], on=["obligor_id", "period_end"])
     assert len(used) == len(panel)
     assert (used["reported_date"] <= used["obs_date"]).all()
@@ -41,12 +44,13 @@ def test_target_is_default_within_horizon_and_defaulted_obligors_are_dropped(pan
     assert panel["default_12m"].sum() > 20
 
 
-def test_split_is_by_time(panel):
-    order = {"train": 0, "valid": 1, "oot": 2}
+def test_split_is_by_time_and_default_rates_are_plausible(panel):
     by_date = panel.groupby("split")["obs_date"].agg(["min", "max"])
     assert by_date.loc["train", "max"] < by_date.loc["valid", "min"]
     assert by_date.loc["valid", "max"] < by_date.loc["oot", "min"]
-    assert list(summarise_panel(panel).index) == sorted(order, key=order.get)
+    summary = summarise_panel(panel)
+    assert list(summary.index) == ["train", "valid", "oot"]
+    assert summary["default_rate"].between(0.003, 0.06).all()
 
 
 def test_outcome_window_never_runs_past_the_data(panel, tables):
@@ -54,31 +58,92 @@ def test_outcome_window_never_runs_past_the_data(panel, tables):
     assert (panel["obs_date"] + pd.offsets.MonthEnd(12) <= data_end).all()
 
 
-def test_features_are_numeric_and_finite(panel):
+def test_features_are_float32_and_never_infinite(panel):
     feats = feature_columns(panel)
-    assert len(feats) >= 20 and not set(feats) & set(ID_COLUMNS)
-    values = panel[feats].to_numpy(dtype=float)
-    assert not np.isinf(values).any()
+    assert len(feats) >= 80 and not set(feats) & set(ID_COLUMNS)
+    assert (panel[feats].dtypes == np.float32).all()
+    assert not np.isinf(panel[feats].to_numpy()).any()
 
 
-def test_behaviour_features_use_no_month_after_the_observation_date(tables):
-    """Change every behaviour record after each observation date: that row's features must not move."""
+def test_every_panel_column_has_a_dictionary_entry(panel):
+    dictionary = feature_dictionary(list(panel.columns))
+    assert list(dictionary.index) == list(panel.columns)
+    feats = dictionary.loc[feature_columns(panel)]
+    assert feats["description"].str.len().gt(10).all()
+    assert feats["direction"].isin([-1, 0, 1]).all()
+    # Every feature with a prior direction has a business label for reason codes.
+    assert feats.loc[feats["direction"] != 0, "label"].str.len().gt(3).all()
+
+
+def test_changing_every_record_after_the_observation_date_changes_no_feature(tables):
+    """Leakage guard: statements, behaviour, defaults, macro and questionnaires dated after the
+    observation date are all altered; the features of rows observed up to then must not move."""
     panel = build_panel(tables, PARAMS)
     cut = panel["obs_date"].quantile(0.5)
-    rows = panel[panel["obs_date"] <= cut]
-    altered = dict(tables)
+    rng = np.random.default_rng(0)
+    fin = tables["financials"].copy()
+    usable = np.maximum(fin["reported_date"], fin["period_end"] + pd.Timedelta(days=PARAMS.reporting_lag_days))
+    later = usable > cut
+    for col in ("revenue", "ebitda", "ebit", "total_debt", "cash", "operating_cash_flow"):
+        fin.loc[later, col] = fin.loc[later, col] * rng.uniform(0.2, 3.0, later.sum())
     beh = tables["behaviour"].copy()
     later = beh["month_end"] > cut
     beh.loc[later, "days_past_due"] = 89
     beh.loc[later, "utilisation"] = 1.2
-    fin = tables["financials"].copy()
-    fin.loc[fin["reported_date"] > cut, "total_debt"] *= 3
-    altered["behaviour"], altered["financials"] = beh, fin
+    beh.loc[later, "covenant_breach"] = True
+    dft = tables["defaults"]
+    dft = dft[dft["default_date"] <= cut]  # every later default disappears
+    macro = tables["macro"].copy()
+    later = macro["month_end"] > cut
+    macro.loc[later, macro.columns[1:]] = macro.loc[later, macro.columns[1:]] * 1.7 + 3
+    quest = tables["questionnaires"].copy()
+    later = quest["survey_date"] > cut
+    quest.loc[later, "answer"] = 6 - quest.loc[later, "answer"]
+    altered = dict(tables, financials=fin, behaviour=beh, defaults=dft, macro=macro, questionnaires=quest)
     again = build_panel(altered, PARAMS)
-    again = again[again["obs_date"] <= cut]
-    feats = [c for c in feature_columns(panel) if c != "default_12m"]
-    pd.testing.assert_frame_equal(rows[["obligor_id", "obs_date"] + feats].reset_index(drop=True),
-                                  again[["obligor_id", "obs_date"] + feats].reset_index(drop=True))
+    feats = feature_columns(panel)
+    before = panel[panel["obs_date"] <= cut].reset_index(drop=True)
+    after = again[again["obs_date"] <= cut].reset_index(drop=True)
+    pd.testing.assert_frame_equal(before[["obligor_id", "obs_date", *feats]], after[["obligor_id", "obs_date", *feats]])
+    assert not panel[panel["obs_date"] > cut][feats].equals(again[again["obs_date"] > cut][feats])
+
+
+class _RecordingTables(dict):
+    """A table mapping that remembers which tables were looked up."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def test_truth_table_is_never_read(tables, panel):
+    recording = _RecordingTables(tables)
+    build_panel(recording, PARAMS)
+    assert "truth" not in recording.read
+    without = build_panel({k: v for k, v in tables.items() if k != "truth"}, PARAMS)
+    pd.testing.assert_frame_equal(without, panel)
+
+
+def test_a_late_old_statement_never_feeds_earlier_rows_or_growth(tables):
+    fin = tables["financials"].copy()
+    ob = fin["obligor_id"].value_counts().index[0]
+    rows = fin.index[fin["obligor_id"] == ob]
+    first, second = rows[0], rows[1]
+    # The first statement only reaches the bank well after the second one, with absurd revenue.
+    fin.loc[first, "reported_date"] = fin.loc[second, "reported_date"] + pd.Timedelta(days=400)
+    fin.loc[first, "revenue"] = 1e6
+    panel = build_panel(dict(tables, financials=fin), PARAMS)
+    mine = panel[panel["obligor_id"] == ob]
+    assert (mine["period_end"] != fin.loc[first, "period_end"]).all()
+    assert mine["revenue_growth"].dropna().gt(-0.99).all()
 
 
 def test_missing_table_is_named(tables):
@@ -86,21 +151,6 @@ def test_missing_table_is_named(tables):
         build_panel({k: v for k, v in tables.items() if k != "behaviour"}, PARAMS)
 
 
-def test_a_late_old_statement_never_feeds_earlier_rows_or_growth(tables):
-    """An old statement that arrives late must not show up before it arrives (reviewer's repro)."""
-    fin = tables["financials"].copy()
-    ob = fin["obligor_id"].value_counts().index[0]
-    rows = fin.index[fin["obligor_id"] == ob]
-    first, second = rows[0], rows[1]
-    # The first statement only reaches the bank after the second one, with absurd revenue.
-    fin.loc[first, "reported_date"] = fin.loc[second, "reported_date"] + pd.Timedelta(days=400)
-    fin.loc[first, "revenue"] = 1e6
-    altered = dict(tables, financials=fin)
-    panel = build_panel(altered, PARAMS)
-    mine = panel[panel["obligor_id"] == ob]
-    late_arrival = fin.loc[first, "reported_date"]
-    before = mine[mine["obs_date"] < late_arrival]
-    assert (before["period_end"] != fin.loc[first, "period_end"]).all()
-    # Once it arrives, the newer statement still wins; growth never divides by the 1e6 revenue.
-    assert (mine["period_end"] != fin.loc[first, "period_end"]).all()
-    assert mine["revenue_growth"].dropna().gt(-0.99).all()
+def test_questionnaires_are_optional(tables):
+    panel = build_panel({k: v for k, v in tables.items() if k != "questionnaires"}, PARAMS)
+    assert (panel["has_questionnaire"] == 0).all() and panel["questionnaire_score"].isna().all()

@@ -1,15 +1,23 @@
-"""Features: guarded financial ratios and the point-in-time modelling panel."""
+"""Features: the point-in-time modelling panel (ratios, trends, behaviour, peers, questionnaire, macro)
+and its dictionary."""
 
+from .dictionary import FEATURES, FeatureSpec, feature_dictionary, lookup, monotone_directions
 from .panel import (
     ID_COLUMNS,
     INPUT_TABLES,
+    add_peer_features,
     build_panel,
     feature_columns,
+    obligor_rows,
     panel_metrics,
     plot_default_rate_by_obs_date,
     summarise_panel,
 )
-from .ratios import RATIOS, altman_z2, compute_ratios, safe_divide
+from .ratios import RATIO_NAMES, RATIOS, altman_z2, compute_ratios, safe_divide
 
-__all__ = ["ID_COLUMNS", "INPUT_TABLES", "panel_metrics", "plot_default_rate_by_obs_date", "build_panel", "feature_columns", "summarise_panel", "RATIOS", "altman_z2",
-           "compute_ratios", "safe_divide"]
+__all__ = [
+    "FEATURES", "FeatureSpec", "feature_dictionary", "lookup", "monotone_directions",
+    "ID_COLUMNS", "INPUT_TABLES", "add_peer_features", "build_panel", "feature_columns", "obligor_rows",
+    "panel_metrics", "plot_default_rate_by_obs_date", "summarise_panel",
+    "RATIO_NAMES", "RATIOS", "altman_z2", "compute_ratios", "safe_divide",
+]

@@ -4,20 +4,27 @@ An observation date is the month end at which a statement becomes usable: its
 period end plus the reporting lag, or its reported date if that is later. Each
 row uses only what the bank had on that date:
 
-* the newest statement usable then (reported, and at least the reporting lag after
-  its period end), and revenue growth against the newest earlier one usable then;
-* behaviour of the months up to and including the observation month;
-* macro and industry indices of the observation month.
+* the newest statement usable then, and trends against earlier statements usable
+  then (``statements``);
+* behaviour of the months up to and including the observation month (``behaviour``);
+* peers' statements of the same industry and fiscal year usable then (``peers``);
+* the latest questionnaire answered by then and lagged macro data (``soft``).
 
 The target ``default_12m`` is a default in the ``horizon_months`` after the
-observation date. Rows of obligors already in default, rows before the
-relationship starts, and rows whose outcome window runs past the data are
-dropped. ``split`` is by observation date (train / valid / oot).
+observation date. Rows of obligors already in default, rows in months without a
+performing relationship, and rows whose outcome window runs past the data are
+dropped. ``split`` is by observation date (train / valid / oot). Features are
+float32 (what xgboost uses internally), identifiers and target first.
+
+The work is split in two so that it scales out (``engine="dask"``): everything but
+the peer benchmarks only needs one obligor's records (``obligor_rows``, run per
+obligor partition); peer benchmarks only need one fiscal year's statements
+(``add_peer_features``, run per fiscal-year partition).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Literal, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,111 +32,107 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..config import BuildFeaturesParams
-from .ratios import compute_ratios
+from .behaviour import BEHAVIOUR_FEATURES, behaviour_features
+from .peers import PEER_RATIOS, peer_feature_names, peer_features
+from .soft import MACRO_FEATURES, QUESTIONNAIRE_FEATURES, macro_features, questionnaire_features
+from .statements import statement_features
 
-__all__ = ["ID_COLUMNS", "INPUT_TABLES", "build_panel", "feature_columns", "summarise_panel", "panel_metrics",
-           "plot_default_rate_by_obs_date"]
+__all__ = ["ID_COLUMNS", "INPUT_TABLES", "build_panel", "obligor_rows", "add_peer_features", "feature_columns",
+           "summarise_panel", "panel_metrics", "plot_default_rate_by_obs_date"]
 
 ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "split", "default_12m")
 # What the panel reads; never `truth`, which only tests and benchmarks may look at.
-INPUT_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro")
+INPUT_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro", "questionnaires")
+_REQUIRED = ("obligors", "financials", "behaviour", "defaults", "macro")
+_ROW_FLAG = "_panel_row"
 
 
-def _statement_features(fin: pd.DataFrame, lag: pd.Timedelta) -> pd.DataFrame:
-    """Ratios of every statement plus when it became usable."""
-    fin = fin.sort_values(["obligor_id", "period_end"], kind="stable").reset_index(drop=True)
-    feats = compute_ratios(fin)
-    feats["audited"] = fin["audited"].astype(np.int8)
-    feats.insert(0, "obligor_id", fin["obligor_id"])
-    feats.insert(1, "period_end", fin["period_end"])
-    # Usable once reported *and* the policy lag has passed: whichever is later.
-    feats.insert(2, "available_date", np.maximum(fin["reported_date"], fin["period_end"] + lag))
-    feats["revenue"] = fin["revenue"].astype(float)
-    return feats
-
-
-def _statements_as_of(stm: pd.DataFrame) -> pd.DataFrame:
-    """Per obligor and observation date: the newest statement usable then, and revenue growth
-    against the newest *earlier* statement usable then (a late-arriving old statement never
-    replaces a newer one, and a statement not yet usable never enters the growth)."""
-    obs = stm[["obligor_id", "available_date"]].copy()
-    obs["obs_date"] = obs["available_date"] + pd.offsets.MonthEnd(0)
-    obs = obs[["obligor_id", "obs_date"]].drop_duplicates()
-    pairs = obs.merge(stm[["obligor_id", "period_end", "available_date", "revenue"]], on="obligor_id")
-    pairs = pairs[pairs["available_date"] <= pairs["obs_date"]]
-    pairs = pairs.sort_values(["obligor_id", "obs_date", "period_end"], kind="stable")
-    g = pairs.groupby(["obligor_id", "obs_date"], sort=False)
-    latest = g.tail(1).set_index(["obligor_id", "obs_date"])
-    earlier = g.nth(-2).set_index(["obligor_id", "obs_date"]).reindex(latest.index)
-    yearly = (latest["period_end"] - earlier["period_end"]).dt.days.between(300, 430)
-    growth = latest["revenue"] / earlier["revenue"].where(earlier["revenue"] > 0) - 1
-    current = latest[["period_end"]].assign(revenue_growth=growth.where(yearly)).reset_index()
-    return current.merge(stm.drop(columns=["available_date", "revenue"]), on=["obligor_id", "period_end"])
-
-
-def _behaviour_features(beh: pd.DataFrame) -> pd.DataFrame:
-    beh = beh.sort_values(["obligor_id", "month_end"], kind="stable").reset_index(drop=True)
-    g = beh.groupby("obligor_id", sort=False)
-    out = beh[["obligor_id", "month_end"]].copy()
-    dpd = beh["days_past_due"].astype(float)
-    out["dpd_max_3m"] = g["days_past_due"].rolling(3, min_periods=1).max().to_numpy()
-    out["dpd_max_12m"] = g["days_past_due"].rolling(12, min_periods=1).max().to_numpy()
-    out["months_dpd30_12m"] = (dpd.ge(30).astype(float).groupby(beh["obligor_id"], sort=False)
-                               .rolling(12, min_periods=1).sum().to_numpy())
-    out["utilisation"] = beh["utilisation"].to_numpy()
-    out["utilisation_mean_3m"] = g["utilisation"].rolling(3, min_periods=1).mean().to_numpy()
-    out["covenant_breaches_12m"] = (beh["covenant_breach"].astype(float).groupby(beh["obligor_id"], sort=False)
-                                    .rolling(12, min_periods=1).sum().to_numpy())
-    return out
-
-
-def _macro_features(macro: pd.DataFrame) -> pd.DataFrame:
-    macro = macro.sort_values("month_end").reset_index(drop=True)
-    idx_cols = [c for c in macro.columns if c.startswith("idx_")]
-    yoy = macro[idx_cols] / macro[idx_cols].shift(12) - 1
-    long = yoy.assign(month_end=macro["month_end"]).melt(id_vars="month_end", var_name="industry",
-                                                           value_name="industry_index_yoy")
-    long["industry"] = long["industry"].str.removeprefix("idx_")
-    return long.merge(macro[["month_end", "gdp_growth", "policy_rate"]], on="month_end")
-
-
-def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams) -> pd.DataFrame:
-    """Point-in-time panel with features, ``default_12m`` and ``split`` (see module docstring)."""
-    missing = [t for t in INPUT_TABLES if t not in tables]
+def _check_tables(tables: Mapping[str, pd.DataFrame]) -> None:
+    missing = [t for t in _REQUIRED if t not in tables]
     if missing:
-        raise KeyError(f"build_panel needs tables {', '.join(missing)}")
-    lag = pd.Timedelta(days=params.reporting_lag_days)
-    fin, beh = tables["financials"], tables["behaviour"]
-    obl, dft = tables["obligors"], tables["defaults"]
+        raise KeyError(f"build_panel needs tables {', '.join(missing)} (has {', '.join(sorted(tables))})")
 
-    panel = _statements_as_of(_statement_features(fin, lag))
-    panel["statement_age_days"] = (panel["obs_date"] - panel["period_end"]).dt.days.astype(float)
 
-    # Only months in which the obligor is a performing client have a behaviour row.
-    panel = panel.merge(_behaviour_features(beh), left_on=["obligor_id", "obs_date"],
-                        right_on=["obligor_id", "month_end"], how="inner").drop(columns="month_end")
-    panel = panel.merge(obl[["obligor_id", "industry", "segment", "relationship_start"]], on="obligor_id", how="left")
-    panel = panel.merge(_macro_features(tables["macro"]), left_on=["obs_date", "industry"],
-                        right_on=["month_end", "industry"], how="left").drop(columns="month_end")
-    panel["relationship_years"] = (panel["obs_date"] - panel["relationship_start"]).dt.days / 365.25
-    panel["project_finance"] = (panel["segment"] == "project_finance").astype(np.int8)
-    panel = panel.drop(columns="relationship_start")
+def obligor_rows(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd.DataFrame,
+                 quest: pd.DataFrame | None, macro: pd.DataFrame, params: BuildFeaturesParams,
+                 data_end: pd.Timestamp) -> pd.DataFrame:
+    """Every statement of the given obligors with its obligor-local features.
 
-    default_date = panel["obligor_id"].map(dft.set_index("obligor_id")["default_date"])
-    horizon_end = panel["obs_date"] + pd.offsets.MonthEnd(params.horizon_months)
-    data_end = beh["month_end"].max()
-    keep = (default_date.isna() | (default_date > panel["obs_date"])) & (horizon_end <= data_end)
-    panel = panel[keep].copy()
-    default_date = default_date[keep]
-    panel["default_12m"] = (default_date.notna() & (default_date <= horizon_end[keep])).astype(np.int8)
-    panel["split"] = np.select(
-        [panel["obs_date"] <= pd.Timestamp(params.split.train_end),
-         panel["obs_date"] <= pd.Timestamp(params.split.valid_end)],
+    Rows flagged ``_panel_row`` become panel rows; the others (superseded statements,
+    rows outside a performing relationship or the outcome window) stay only as
+    peer-group members for ``add_peer_features``.
+    """
+    stm = statement_features(fin, params.reporting_lag_days)
+    rows = stm[stm["_newest"]].copy()
+    beh_feats = behaviour_features(beh, rows["obligor_id"], rows["obs_date"])
+    active = beh_feats.pop("active").to_numpy() == 1
+
+    static = obl.set_index("obligor_id")[["industry", "segment", "relationship_start"]]
+    rows = rows.join(static, on="obligor_id")
+    default_date = rows["obligor_id"].map(dft.drop_duplicates("obligor_id").set_index("obligor_id")["default_date"])
+    horizon_end = rows["obs_date"] + pd.offsets.MonthEnd(params.horizon_months)
+    performing = default_date.isna() | (default_date > rows["obs_date"])
+    keep = active & performing.to_numpy() & (horizon_end <= data_end).to_numpy()
+
+    rows = pd.concat([rows, beh_feats], axis=1)[keep]
+    default_date, horizon_end = default_date[keep], horizon_end[keep]
+    rows["default_12m"] = (default_date.notna() & (default_date <= horizon_end)).astype(np.int8)
+    rows["split"] = np.select(
+        [rows["obs_date"] <= pd.Timestamp(params.split.train_end),
+         rows["obs_date"] <= pd.Timestamp(params.split.valid_end)],
         ["train", "valid"], "oot")
+    rows = pd.concat([rows, questionnaire_features(quest, rows), macro_features(macro, rows, params.macro_lag_months)],
+                     axis=1)
+    rows["relationship_years"] = (rows["obs_date"] - rows["relationship_start"]).dt.days / 365.25
+    rows["project_finance"] = (rows["segment"] == "project_finance").astype(np.int8)
+    rows[_ROW_FLAG] = True
 
-    front = list(ID_COLUMNS)
-    panel = panel[front + [c for c in panel.columns if c not in front]]
-    return panel.sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
+    # Peer-group members that are not panel rows: every statement, with its ratios and industry.
+    members = stm.join(static[["industry"]], on="obligor_id")
+    members = members[["obligor_id", "obs_date", "period_end", "available_date", "industry", *PEER_RATIOS]]
+    members = members.assign(**{_ROW_FLAG: False})
+    return pd.concat([rows.drop(columns=["relationship_start", "_newest"]), members], ignore_index=True)
+
+
+def add_peer_features(frame: pd.DataFrame, min_peer_group: int) -> pd.DataFrame:
+    """Panel rows of ``frame`` with peer benchmarks against all its statements (``obligor_rows`` output)."""
+    flag = frame[_ROW_FLAG].to_numpy(dtype=bool)
+    universe = frame.loc[~flag, ["industry", "period_end", "available_date", *PEER_RATIOS]]
+    rows = frame[flag].drop(columns=_ROW_FLAG)
+    return pd.concat([rows, peer_features(universe, rows, min_peer_group)], axis=1)
+
+
+def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
+    features = [c for c in panel.columns if c not in ID_COLUMNS and c != "available_date"]
+    out = panel[list(ID_COLUMNS)].copy()
+    out["default_12m"] = out["default_12m"].astype(np.int8)
+    for col in ("obligor_id", "industry", "segment", "split"):
+        out[col] = out[col].astype(str)
+    values = panel[features].apply(pd.to_numeric, errors="coerce").astype(np.float32)
+    out = pd.concat([out, values], axis=1)
+    return out.sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
+
+
+def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams,
+                *, engine: Literal["pandas", "dask"] | None = None) -> pd.DataFrame:
+    """Point-in-time panel with features, ``default_12m`` and ``split`` (see module docstring).
+
+    ``engine="dask"`` runs the same code on ``dask.dataframe`` partitions (by obligor,
+    then by fiscal year) on the active dask scheduler, e.g. a ``distributed.Client``;
+    the result equals the pandas one.
+    """
+    _check_tables(tables)
+    engine = engine or params.engine
+    if engine == "dask":
+        from .scale import build_panel_dask
+
+        return build_panel_dask(tables, params)
+    if engine != "pandas":
+        raise ValueError(f"engine must be 'pandas' or 'dask', got {engine!r}")
+    data_end = tables["behaviour"]["month_end"].max()
+    frame = obligor_rows(tables["financials"], tables["behaviour"], tables["defaults"], tables["obligors"],
+                         tables.get("questionnaires"), tables["macro"], params, data_end)
+    return _finalise(add_peer_features(frame, params.min_peer_group))
 
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:
@@ -167,8 +170,7 @@ def plot_default_rate_by_obs_date(panel: pd.DataFrame) -> Figure:
     colours = {"train": "tab:blue", "valid": "tab:orange", "oot": "tab:green"}
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for split, part in by_year.groupby("split", sort=False):
-        ax.bar(part["year"].astype(str), 100 * part["mean"],
-               color=colours.get(split, "grey"), label=split)
+        ax.bar(part["year"].astype(str), 100 * part["mean"], color=colours.get(split, "grey"), label=split)
     ax.set_ylabel("default rate within 12 months (%)")
     ax.set_xlabel("observation year")
     ax.set_title("Observed default rate by observation year")

@@ -1,21 +1,28 @@
-"""Financial ratios from one statement row, with guarded divisions.
+"""Financial ratios of one statement row, with guarded divisions.
 
 Every ratio is a pure function of the statement columns. A denominator that is
 zero, missing, or negative where the ratio means nothing (debt/EBITDA with a loss,
-interest cover with no interest) gives NaN, never inf, and the ratio's
-``<name>__undefined`` flag says so, because "undefined" is itself information for a
-credit model, in either direction: debt/EBITDA is undefined for a loss-maker (worse
-than any finite multiple), interest cover for a debt-free company (better than any).
+ROE with negative equity) gives NaN, never inf. Ratios declared with ``flag=True``
+also get a ``<name>__undefined`` indicator, because *why* a ratio is undefined is
+information for a credit model, in either direction: debt/EBITDA is undefined for a
+loss-maker (worse than any finite multiple), interest cover for a debt-free company
+(better than any). Ratios without a flag have denominators that are positive totals
+in any sane statement (assets, revenue); there NaN simply means "not reported".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RatioSpec", "RATIOS", "safe_divide", "compute_ratios", "altman_z2"]
+__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "safe_divide", "compute_ratios", "altman_z2",
+           "DSCR_PROXY_AMORTISATION_YEARS"]
+
+#: Statements carry no repayment schedule; the DSCR proxy assumes straight-line amortisation over this many years.
+DSCR_PROXY_AMORTISATION_YEARS = 5.0
 
 
 def safe_divide(num: pd.Series, den: pd.Series, *, positive_denominator: bool = True) -> tuple[pd.Series, pd.Series]:
@@ -46,43 +53,108 @@ def altman_z2(fin: pd.DataFrame) -> pd.Series:
     return z.where(np.isfinite(z))
 
 
+Column = Callable[[pd.DataFrame], pd.Series]
+
+
+def _col(name: str) -> Column:
+    return lambda f: f[name]
+
+
 @dataclass(frozen=True)
 class RatioSpec:
-    """A ratio: its numerator/denominator columns and whether a negative denominator is meaningless."""
+    """A ratio: numerator and denominator (columns or expressions) and how to read it.
+
+    ``direction`` is the expected sign of the relation with PD (+1: riskier when
+    higher, -1: safer when higher, 0: no prior). ``label`` is the business wording of
+    a *risky* value, used by reason codes.
+    """
 
     name: str
-    numerator: str
-    denominator: str
-    description: str
-    direction: int  # expected sign of the relation with PD: +1 riskier when higher, -1 safer
+    numerator: Column
+    denominator: Column
+    formula: str
+    unit: str
+    direction: int
+    label: str
     positive_denominator: bool = True
     scale: float = 1.0
-    flag: bool = False  # emit ``<name>__undefined``: why a ratio is undefined carries information itself
+    flag: bool = False
+    undefined_means: str = ""
 
+
+_net_debt: Column = lambda f: f["total_debt"] - f["cash"]  # noqa: E731
+_quick_assets: Column = lambda f: f["current_assets"] - f["inventory"]  # noqa: E731
+_working_capital: Column = lambda f: f["current_assets"] - f["current_liabilities"]  # noqa: E731
+_debt_service: Column = lambda f: f["interest_expense"] + f["total_debt"] / DSCR_PROXY_AMORTISATION_YEARS  # noqa: E731
 
 RATIOS: tuple[RatioSpec, ...] = (
-    RatioSpec("leverage", "total_debt", "total_assets", "Total debt / total assets", +1),
-    RatioSpec("debt_to_ebitda", "total_debt", "ebitda", "Total debt / EBITDA (undefined when EBITDA <= 0)", +1, flag=True),
-    RatioSpec("interest_cover", "ebit", "interest_expense", "EBIT / interest expense (undefined without interest)", -1, flag=True),
-    RatioSpec("current_ratio", "current_assets", "current_liabilities", "Current assets / current liabilities", -1),
-    RatioSpec("ebitda_margin", "ebitda", "revenue", "EBITDA / revenue", -1),
-    RatioSpec("roa", "net_income", "total_assets", "Net income / total assets", -1),
-    RatioSpec("equity_ratio", "equity", "total_assets", "Book equity / total assets", -1),
-    RatioSpec("ocf_to_debt", "operating_cash_flow", "total_debt", "Operating cash flow / total debt", -1),
-    RatioSpec("dso", "receivables", "revenue", "Receivables / revenue x 365 (days sales outstanding)", +1, scale=365.0),
-    RatioSpec("cash_to_assets", "cash", "total_assets", "Cash / total assets", -1),
+    # Solvency and leverage
+    RatioSpec("leverage", _col("total_debt"), _col("total_assets"), "total_debt / total_assets", "ratio", +1,
+              "High leverage"),
+    RatioSpec("debt_to_ebitda", _col("total_debt"), _col("ebitda"), "total_debt / ebitda", "x", +1,
+              "High debt relative to EBITDA", flag=True, undefined_means="EBITDA <= 0 (loss-making)"),
+    RatioSpec("net_debt_to_ebitda", _net_debt, _col("ebitda"), "(total_debt - cash) / ebitda", "x", +1,
+              "High net debt relative to EBITDA", flag=True, undefined_means="EBITDA <= 0 (loss-making)"),
+    RatioSpec("interest_cover", _col("ebit"), _col("interest_expense"), "ebit / interest_expense", "x", -1,
+              "Weak interest cover", flag=True, undefined_means="no interest expense (typically debt-free)"),
+    RatioSpec("dscr_proxy", _col("operating_cash_flow"), _debt_service,
+              f"operating_cash_flow / (interest_expense + total_debt / {DSCR_PROXY_AMORTISATION_YEARS:g})", "x", -1,
+              "Weak debt service cover", flag=True, undefined_means="no debt service (debt-free)"),
+    RatioSpec("equity_ratio", _col("equity"), _col("total_assets"), "equity / total_assets", "ratio", -1,
+              "Thin equity"),
+    RatioSpec("ocf_to_debt", _col("operating_cash_flow"), _col("total_debt"), "operating_cash_flow / total_debt",
+              "ratio", -1, "Low cash flow relative to debt", flag=True, undefined_means="no debt"),
+    RatioSpec("retained_earnings_to_assets", _col("retained_earnings"), _col("total_assets"),
+              "retained_earnings / total_assets", "ratio", -1, "Low accumulated earnings"),
+    # Liquidity
+    RatioSpec("current_ratio", _col("current_assets"), _col("current_liabilities"),
+              "current_assets / current_liabilities", "x", -1, "Weak liquidity"),
+    RatioSpec("quick_ratio", _quick_assets, _col("current_liabilities"),
+              "(current_assets - inventory) / current_liabilities", "x", -1, "Weak liquidity excluding inventory"),
+    RatioSpec("cash_ratio", _col("cash"), _col("current_liabilities"), "cash / current_liabilities", "x", -1,
+              "Little cash against short-term obligations"),
+    RatioSpec("cash_to_assets", _col("cash"), _col("total_assets"), "cash / total_assets", "ratio", -1,
+              "Low cash balance"),
+    RatioSpec("working_capital_to_assets", _working_capital, _col("total_assets"),
+              "(current_assets - current_liabilities) / total_assets", "ratio", -1, "Negative working capital"),
+    # Profitability
+    RatioSpec("ebitda_margin", _col("ebitda"), _col("revenue"), "ebitda / revenue", "ratio", -1, "Low EBITDA margin"),
+    RatioSpec("ebit_margin", _col("ebit"), _col("revenue"), "ebit / revenue", "ratio", -1, "Low operating margin"),
+    RatioSpec("net_margin", _col("net_income"), _col("revenue"), "net_income / revenue", "ratio", -1,
+              "Low net margin"),
+    RatioSpec("roa", _col("net_income"), _col("total_assets"), "net_income / total_assets", "ratio", -1,
+              "Low return on assets"),
+    RatioSpec("roe", _col("net_income"), _col("equity"), "net_income / equity", "ratio", -1,
+              "Low return on equity", flag=True, undefined_means="equity <= 0 (balance-sheet insolvent)"),
+    # Efficiency and working capital
+    RatioSpec("asset_turnover", _col("revenue"), _col("total_assets"), "revenue / total_assets", "x", -1,
+              "Low asset turnover"),
+    RatioSpec("dso", _col("receivables"), _col("revenue"), "receivables / revenue * 365", "days", +1,
+              "Slow collection of receivables", scale=365.0),
+    RatioSpec("dio", _col("inventory"), _col("cogs"), "inventory / cogs * 365", "days", +1,
+              "Slow-moving inventory", scale=365.0),
+    RatioSpec("dpo", _col("payables"), _col("cogs"), "payables / cogs * 365", "days", +1,
+              "Stretched supplier payments", scale=365.0),
+    RatioSpec("capex_to_revenue", _col("capex"), _col("revenue"), "capex / revenue", "ratio", 0,
+              "Investment intensity"),
 )
+
+RATIO_NAMES: tuple[str, ...] = tuple(r.name for r in RATIOS) + (
+    "cash_conversion_cycle", "log_revenue", "log_assets", "altman_z2")
 
 
 def compute_ratios(fin: pd.DataFrame) -> pd.DataFrame:
-    """Ratios of each statement row (same index), with ``__undefined`` flags and Altman Z''."""
-    out = {}
+    """All ratios of each statement row (same index), with ``__undefined`` flags, the cash
+    conversion cycle, size and Altman Z''."""
+    out: dict[str, pd.Series] = {}
     for spec in RATIOS:
-        ratio, undefined = safe_divide(fin[spec.numerator], fin[spec.denominator],
+        ratio, undefined = safe_divide(spec.numerator(fin), spec.denominator(fin),
                                        positive_denominator=spec.positive_denominator)
         out[spec.name] = ratio * spec.scale
         if spec.flag:
             out[f"{spec.name}__undefined"] = undefined.astype(np.int8)
+    out["cash_conversion_cycle"] = out["dso"] + out["dio"] - out["dpo"]
     out["log_revenue"] = np.log(fin["revenue"].where(fin["revenue"] > 0))
+    out["log_assets"] = np.log(fin["total_assets"].where(fin["total_assets"] > 0))
     out["altman_z2"] = altman_z2(fin)
     return pd.DataFrame(out, index=fin.index)

@@ -1,0 +1,106 @@
+"""Account behaviour features from the monthly table, up to the observation month only.
+
+The monthly table is laid out as a dense obligor x month matrix (NaN where the
+obligor was not a performing client), so every window feature is a slice
+``[t - w + 1 .. t]`` gathered for all observation rows at once: no rolling over
+tens of millions of rows and nothing after ``t`` can enter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["BEHAVIOUR_FEATURES", "behaviour_features"]
+
+BEHAVIOUR_FEATURES = (
+    "dpd", "dpd_max_3m", "dpd_max_6m", "dpd_max_12m", "dpd_mean_3m", "dpd_mean_6m", "dpd_mean_12m",
+    "months_dpd30_12m", "utilisation", "utilisation_mean_3m", "utilisation_max_12m", "utilisation_trend_6m",
+    "utilisation_spikes_12m", "overdue_amount", "overdue_amount_max_12m", "covenant_breaches_12m",
+)
+_WINDOW = 12
+SPIKE = 0.15  # a month-on-month rise in utilisation of at least this much counts as a spike
+
+
+def _month_index(dates: pd.Series | np.ndarray, origin: np.datetime64) -> np.ndarray:
+    d = np.asarray(dates, dtype="datetime64[M]")
+    return (d - origin).astype(np.int64)
+
+
+def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Series) -> pd.DataFrame:
+    """Behaviour features for each (obligor_id, obs_date) pair; rows in the same order.
+
+    ``active`` is 1 when the obligor has a behaviour record in the observation month
+    (a performing client then); the panel keeps only those rows.
+    """
+    origin = np.asarray(beh["month_end"].min(), dtype="datetime64[M]")
+    n_months = int(_month_index([beh["month_end"].max()], origin)[0]) + 1
+    codes, ids = pd.factorize(beh["obligor_id"])
+    ids = pd.Index(ids)
+    months = _month_index(beh["month_end"], origin)
+    pad = _WINDOW - 1  # leading NaN columns so every window slice stays in bounds
+
+    def dense(values: pd.Series) -> np.ndarray:
+        m = np.full((len(ids), n_months + pad), np.nan, dtype=np.float32)
+        m[codes, months + pad] = np.asarray(values, dtype=np.float32)
+        return m
+
+    dpd, util = dense(beh["days_past_due"]), dense(beh["utilisation"])
+    overdue, breach = dense(beh["overdue_amount"]), dense(beh["covenant_breach"].astype(np.float32))
+
+    obs_code = ids.get_indexer(pd.Index(obligor_id))
+    known = obs_code >= 0
+    t = _month_index(obs_date, origin)
+    inside = known & (t >= 0) & (t < n_months)
+    rows = np.where(inside, obs_code, 0)
+    cols = np.where(inside, t, 0) + pad
+
+    def window(m: np.ndarray, width: int) -> np.ndarray:
+        idx = cols[:, None] - np.arange(width)[None, ::-1]  # oldest month first
+        w = m[rows[:, None], idx]
+        w[~inside] = np.nan
+        return w
+
+    out: dict[str, np.ndarray] = {}
+    d12 = window(dpd, _WINDOW)
+    out["active"] = (~np.isnan(d12[:, -1])).astype(np.int8)
+    with np.errstate(invalid="ignore"), _quiet():
+        out["dpd"] = d12[:, -1]
+        for w in (3, 6, 12):
+            out[f"dpd_max_{w}m"] = np.nanmax(d12[:, -w:], axis=1)
+            out[f"dpd_mean_{w}m"] = np.nanmean(d12[:, -w:], axis=1)
+        out["months_dpd30_12m"] = np.where(np.isnan(d12[:, -1]), np.nan, (d12 > 30).sum(axis=1))
+        u12 = window(util, _WINDOW)
+        out["utilisation"] = u12[:, -1]
+        out["utilisation_mean_3m"] = np.nanmean(u12[:, -3:], axis=1)
+        out["utilisation_max_12m"] = np.nanmax(u12, axis=1)
+        u6 = u12[:, -6:]
+        x = np.where(np.isnan(u6), np.nan, np.arange(6, dtype=np.float32)[None, :])
+        xc = x - np.nanmean(x, axis=1, keepdims=True)
+        yc = u6 - np.nanmean(u6, axis=1, keepdims=True)
+        slope = np.nansum(xc * yc, axis=1) / np.nansum(xc * xc, axis=1)
+        out["utilisation_trend_6m"] = np.where((~np.isnan(u6)).sum(axis=1) >= 3, slope, np.nan)
+        rises = np.diff(u12, axis=1) >= SPIKE
+        out["utilisation_spikes_12m"] = np.where(np.isnan(u12[:, -1]), np.nan, rises.sum(axis=1))
+        o12 = window(overdue, _WINDOW)
+        out["overdue_amount"] = o12[:, -1]
+        out["overdue_amount_max_12m"] = np.nanmax(o12, axis=1)
+        b12 = window(breach, _WINDOW)
+        out["covenant_breaches_12m"] = np.where(np.isnan(b12[:, -1]), np.nan, np.nansum(b12, axis=1))
+    frame = pd.DataFrame({k: v.astype(np.float32) if k != "active" else v for k, v in out.items()})
+    frame.index = obligor_id.index if isinstance(obligor_id, pd.Series) else frame.index
+    return frame
+
+
+class _quiet:
+    """Silence numpy's "All-NaN slice" / "Mean of empty slice" warnings: NaN is the intended result."""
+
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)

@@ -1,0 +1,139 @@
+"""Peer benchmarks: where a client's ratios stand in its industry, as the bank could see it then.
+
+The peer group of an observation is every statement of the same industry and
+fiscal year (year of the period end) that was *usable by the observation date*:
+early reporters are compared with the peers that had reported so far, never with
+statements that arrived later. For each key ratio the features are
+
+* ``<ratio>_peer_pct``: mid-rank percentile in the peer group (0 lowest .. 1 highest);
+* ``<ratio>_vs_peer_median``: value minus the peer median;
+* ``<ratio>_vs_peer_leaders``: value minus the leaders' level, the best decile in the
+  ratio's good direction (the 10th percentile of leverage, the 90th of margins).
+
+A peer group needs at least ``min_peer_group`` statements (the client's own
+included). A smaller industry group falls back to the broader sector (``SECTOR_OF``;
+industries it does not know form one sector "all"); if that is still too small the
+features are NaN. ``peer_group_size`` and ``peer_fallback_sector`` say which applied.
+
+Computation: per group and ratio the group's values are sorted once; for each
+distinct observation month the usable prefix is a boolean mask of that sorted
+array, so ranks and quantiles are ``searchsorted`` and index look-ups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .ratios import RATIOS
+
+__all__ = ["PEER_RATIOS", "SECTOR_OF", "LEADER_QUANTILE", "peer_features", "peer_feature_names"]
+
+PEER_RATIOS = ("leverage", "debt_to_ebitda", "interest_cover", "ebitda_margin", "roa", "current_ratio")
+LEADER_QUANTILE = 0.10
+
+SECTOR_OF = {
+    "utilities": "energy", "oil_gas": "energy", "renewable_energy": "energy",
+    "metals_mining": "materials_industrials", "chemicals": "materials_industrials",
+    "machinery": "materials_industrials", "automotive": "materials_industrials",
+    "construction": "real_assets", "real_estate": "real_assets", "infrastructure": "real_assets",
+    "retail": "consumer", "food_beverage": "consumer",
+    "telecoms": "services_tmt", "technology": "services_tmt", "healthcare_pharma": "services_tmt",
+    "transport_logistics": "services_tmt",
+}
+_DIRECTION = {r.name: r.direction for r in RATIOS}
+
+
+def peer_feature_names() -> list[str]:
+    names = [f"{r}_{s}" for r in PEER_RATIOS for s in ("peer_pct", "vs_peer_median", "vs_peer_leaders")]
+    return names + ["peer_group_size", "peer_fallback_sector"]
+
+
+def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:
+    """numpy's default (linear) quantile of an already sorted array, without re-sorting it."""
+    pos = q * (len(sorted_values) - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return float(sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo]))
+
+
+def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list[str]) -> pd.DataFrame:
+    """Percentile, median and leader level of each ratio for each query, within ``group_cols``."""
+    n_q = len(queries)
+    res = {f"{r}_{s}": np.full(n_q, np.nan) for r in PEER_RATIOS for s in ("pct", "median", "leader")}
+    res["size"] = np.zeros(n_q)
+    u_groups = universe.groupby(group_cols, sort=False).indices
+    q_groups = queries.groupby(group_cols, sort=False).indices
+    u_avail = universe["available_date"].to_numpy()
+    q_obs = queries["obs_date"].to_numpy()
+    for key, q_idx in q_groups.items():
+        u_idx = u_groups.get(key)
+        if u_idx is None:
+            continue
+        avail = u_avail[u_idx]
+        months, q_month = np.unique(q_obs[q_idx], return_inverse=True)
+        # Peers usable at each query month (the statement date itself, not just its month).
+        res["size"][q_idx] = (avail[None, :] <= months[:, None]).sum(axis=1)[q_month]
+        for r in PEER_RATIOS:
+            vals = universe[r].to_numpy()[u_idx]
+            ok = ~np.isnan(vals)
+            order = np.argsort(vals[ok], kind="stable")
+            sorted_vals, sorted_avail = vals[ok][order], avail[ok][order]
+            x = queries[r].to_numpy()[q_idx]
+            lead_q = LEADER_QUANTILE if _DIRECTION.get(r, -1) > 0 else 1 - LEADER_QUANTILE
+            for j, month in enumerate(months):
+                sel = q_month == j
+                prefix = sorted_vals[sorted_avail <= month]
+                if len(prefix) == 0:
+                    continue
+                xj = x[sel]
+                less = np.searchsorted(prefix, xj, side="left")
+                leq = np.searchsorted(prefix, xj, side="right")
+                pct = (less + 0.5 * (leq - less)) / len(prefix)
+                target = q_idx[sel]
+                res[f"{r}_pct"][target] = np.where(np.isnan(xj), np.nan, pct)
+                res[f"{r}_median"][target] = _sorted_quantile(prefix, 0.5)
+                res[f"{r}_leader"][target] = _sorted_quantile(prefix, lead_q)
+    return pd.DataFrame(res, index=queries.index)
+
+
+def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group: int) -> pd.DataFrame:
+    """Peer features for each query row (same index).
+
+    ``universe``: every statement with ``industry``, ``period_end``, ``available_date``
+    and the ``PEER_RATIOS``; ``queries``: observation rows with ``industry``,
+    ``period_end``, ``obs_date`` and the same ratios.
+    """
+    def prepare(df: pd.DataFrame) -> pd.DataFrame:
+        industry = df["industry"].astype("category")
+        names = np.array([SECTOR_OF.get(str(c), "all") for c in industry.cat.categories] + ["all"], dtype=object)
+        sector = names[industry.cat.codes.to_numpy()]  # code -1 (missing industry) picks the last entry, "all"
+        return df.assign(fiscal_year=pd.DatetimeIndex(df["period_end"]).year, industry=industry.astype(str),
+                         sector=sector.astype(str))
+
+    u, q = prepare(universe), prepare(queries)
+    industry = _group_stats(u, q, ["industry", "fiscal_year"])
+    use_sector = industry["size"] < min_peer_group
+    sector = _group_stats(u, q[use_sector.to_numpy()], ["sector", "fiscal_year"]) if use_sector.any() else None
+    out = {}
+    for r in PEER_RATIOS:
+        x = q[r].to_numpy()
+        for stat in ("pct", "median", "leader"):
+            v = industry[f"{r}_{stat}"].to_numpy().copy()
+            if sector is not None:
+                v[use_sector.to_numpy()] = sector[f"{r}_{stat}"].to_numpy()
+            if stat == "pct":
+                out[f"{r}_peer_pct"] = v
+            elif stat == "median":
+                out[f"{r}_vs_peer_median"] = x - v
+            else:
+                out[f"{r}_vs_peer_leaders"] = x - v
+    size = industry["size"].to_numpy().copy()
+    if sector is not None:
+        size[use_sector.to_numpy()] = sector["size"].to_numpy()
+    too_small = size < min_peer_group
+    frame = pd.DataFrame(out, index=q.index)
+    frame.loc[too_small, :] = np.nan
+    frame["peer_group_size"] = size
+    frame["peer_fallback_sector"] = use_sector.to_numpy().astype(np.int8)
+    return frame
