@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,scale]'
 	# Papermill runs notebooks on the kernel named `python3`; make that name mean this venv's Python.
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)"
 	touch $(STAMP)
@@ -39,7 +39,7 @@ bench: $(STAMP)
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
 	.lockvenv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	.lockvenv/bin/python -m pip install --quiet '.[dev]'
+	.lockvenv/bin/python -m pip install --quiet '.[dev,scale]'
 	{ echo "# Versions that work together on Python 3.11. Used as pip constraints by the Makefile."; \
 	  echo "# Regenerate with \`make lock\` after changing dependencies in pyproject.toml."; \
 	  .lockvenv/bin/python -m pip freeze --exclude-editable | grep -v '^workbench'; } > requirements.lock
