@@ -104,6 +104,17 @@ def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
     assert len(grid) == config.load_params(config.CalibratePricingParams, f"{TEST_PARAMS}/calibrate_pricing.yaml").n_grades
 
 
+def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):
+    from workbench.features import feature_dictionary, panel_fingerprint
+
+    features = pipeline.steps[0]
+    artifacts = tracking.list_artifacts(features.run_id)
+    assert {"tables/data_profile.csv", "tables/feature_dictionary.csv", "outputs/panel.parquet"} <= set(artifacts)
+    panel = pd.read_parquet(tracking.resolve_output(features.run_id, "panel"))
+    assert _run(features.run_id).data.tags["workbench.panel_fingerprint"] == panel_fingerprint(panel)
+    assert len(feature_dictionary(list(panel.columns))) == panel.shape[1]
+
+
 def test_cli_run_of_one_notebook_finds_the_latest_upstream_run(pipeline):
     result = CliRunner().invoke(app, ["run", "20_train_pd_model", "--params", f"{TEST_PARAMS}/train_pd_model.yaml",
                                       "-p", "xgb.n_estimators=20"])
