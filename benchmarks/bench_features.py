@@ -1,0 +1,135 @@
+"""Speed and memory of the feature panel at scale, with pandas and with a Dask LocalCluster.
+
+Generates (once, cached under benchmarks/.cache/) a synthetic portfolio of
+--obligors x --years (default 200,000 x 10: about 2M statements and 20M behaviour
+months), then builds the panel in a fresh child process per engine so that each
+peak RSS is that engine's own. Prints a table and writes
+benchmarks/results/bench_features.json.
+
+Each timing is also given as a ratio to a reference run in the same process: one
+naive per-obligor rolling window (``groupby().rolling(12).max()`` of days past
+due), the textbook way to compute a single behaviour feature.
+
+    .venv/bin/python benchmarks/bench_features.py [--obligors 200000] [--years 10] [--engines pandas dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TABLES = ("obligors", "financials", "behaviour", "defaults", "macro", "questionnaires")
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _portfolio(obligors: int, years: int, seed: int) -> Path:
+    from workbench.data import GeneratorSettings, generate_portfolio, write_tables
+
+    path = HERE / ".cache" / f"portfolio-{obligors}x{years}-seed{seed}"
+    if (path / "financials.parquet").is_file():
+        return path
+    print(f"generating {obligors:,} obligors x {years} years (cached in {path}) ...", flush=True)
+    t0 = time.perf_counter()
+    tables = generate_portfolio(GeneratorSettings(n_obligors=obligors, years=years, seed=seed, tables=TABLES))
+    write_tables(tables, path)
+    print(f"  generated and written in {time.perf_counter() - t0:.0f}s", flush=True)
+    return path
+
+
+def child(path: str, engine: str, workers: int) -> dict:
+    """Runs in a fresh process: load, build, report seconds and peak RSS."""
+    import pandas as pd
+
+    from workbench.config import BuildFeaturesParams
+    from workbench.data import read_tables
+    from workbench.features import build_panel
+
+    t0 = time.perf_counter()
+    tables = read_tables(path, names=TABLES, check=False)
+    load_s = time.perf_counter() - t0
+    rss_loaded = _peak_rss_mib()
+    params = BuildFeaturesParams(engine=engine, dask_partitions=max(2 * workers, 8))
+    result: dict = {"engine": engine, "load_s": load_s, "rss_after_load_mib": rss_loaded,
+                    "statements": len(tables["financials"]), "behaviour_rows": len(tables["behaviour"])}
+    if engine == "dask":
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          memory_limit=0) as cluster, Client(cluster) as client:
+            t0 = time.perf_counter()
+            panel = build_panel(tables, params)
+            result["build_s"] = time.perf_counter() - t0
+            worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            result["worker_peak_rss_mib"] = sorted(worker_rss.values())
+    else:
+        t0 = time.perf_counter()
+        panel = build_panel(tables, params)
+        result["build_s"] = time.perf_counter() - t0
+    result["panel_rows"], result["panel_columns"] = panel.shape
+    result["statements_per_s"] = result["statements"] / result["build_s"]
+    result["peak_rss_mib"] = _peak_rss_mib()
+    # Reference in the same process: one naive rolling behaviour feature.
+    beh = tables["behaviour"]
+    t0 = time.perf_counter()
+    beh.groupby("obligor_id", sort=False)["days_past_due"].rolling(12, min_periods=1).max()
+    result["reference_s"] = time.perf_counter() - t0
+    result["ratio_to_reference"] = result["build_s"] / result["reference_s"]
+    del pd
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--obligors", type=int, default=200_000)
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--engines", nargs="+", default=["pandas", "dask"], choices=["pandas", "dask"])
+    ap.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers")
+    ap.add_argument("--child", nargs=3, metavar=("PATH", "ENGINE", "WORKERS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], args.child[1], int(args.child[2]))))
+        return
+
+    path = _portfolio(args.obligors, args.years, args.seed)
+    runs = []
+    for engine in args.engines:
+        print(f"building the panel with {engine} ...", flush=True)
+        proc = subprocess.run([sys.executable, __file__, "--child", str(path), engine, str(args.workers)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"{engine} run failed")
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    result = {
+        "benchmark": "features",
+        "settings": {"obligors": args.obligors, "years": args.years, "seed": args.seed, "workers": args.workers},
+        "machine": {"python": platform.python_version(), "processor": platform.machine(), "cpus": os.cpu_count()},
+        "runs": runs,
+    }
+    out = HERE / "results" / "bench_features.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"{runs[0]['statements']:,} statements, {runs[0]['behaviour_rows']:,} behaviour months "
+          f"-> {runs[0]['panel_rows']:,} panel rows x {runs[0]['panel_columns']} columns")
+    for r in runs:
+        extra = f", workers peak {r['worker_peak_rss_mib']} MiB" if "worker_peak_rss_mib" in r else ""
+        print(f"  {r['engine']:<7} build {r['build_s']:6.1f}s ({r['statements_per_s']:,.0f} statements/s, "
+              f"x{r['ratio_to_reference']:.1f} the naive rolling reference), load {r['load_s']:.1f}s, "
+              f"peak RSS {r['peak_rss_mib']:,.0f} MiB{extra}")
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()
