@@ -40,6 +40,30 @@ def test_same_seed_gives_identical_tables_and_other_seed_differs():
     assert not a["financials"]["revenue"].equals(c["financials"]["revenue"])
 
 
+@pytest.mark.parametrize("subset", [
+    ("defaults",),  # needs behaviour and facilities drawn internally, returns neither
+    ("interactions", "obligors"),  # needs the behaviour arrays
+    ("truth", "quotes", "project_cashflows"),
+    ("financials", "macro", "questionnaires", "projects"),  # needs no true PD at all
+])
+def test_tables_option_returns_exactly_the_requested_tables_as_in_the_full_portfolio(subset):
+    full = generate_portfolio(GeneratorSettings(n_obligors=300, years=4, seed=5))
+    part = generate_portfolio(GeneratorSettings(n_obligors=300, years=4, seed=5, tables=subset))
+    assert set(part) == set(subset)
+    for name in subset:
+        pd.testing.assert_frame_equal(part[name], full[name], check_exact=True, obj=name)
+
+
+def test_tables_option_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown tables"):
+        GeneratorSettings(tables=("obligors", "obligor"))
+    with pytest.raises(ValueError, match="not the string"):
+        GeneratorSettings(tables="obligors")
+    with pytest.raises(ValueError, match="at least one"):
+        GeneratorSettings(tables=())
+    assert GeneratorSettings(tables=["truth", "truth"]).tables == ("truth",)
+
+
 def test_cli_generate_twice_writes_byte_identical_parquet(tmp_path):
     runner = CliRunner()
     digests = []
@@ -167,3 +191,33 @@ def test_settings_reject_nonsense():
         GeneratorSettings(n_obligors=1)
     with pytest.raises(ValueError, match="years"):
         GeneratorSettings(years=1)
+
+
+def test_blockwise_true_pd_equals_the_direct_formula():
+    """The (n, T) PD is accumulated horizon by horizon in obligor blocks; same numbers as the (n, T, 12) formula."""
+    from scipy.special import ndtr
+
+    from workbench.data import generator as g
+
+    L = g._Latent(GeneratorSettings(n_obligors=g._CHUNK + 37, years=2, seed=3))
+    s = np.arange(1, 13)
+    a_m = g.A_MACRO * L.cyc[:, None, None]
+    mean = (L.mu[:, None, None]
+            + a_m * (g.CYCLE_WEIGHT * L._cycle_ahead()[None, :, :]
+                     + g.SHOCK_WEIGHT * g.PHI_MACRO ** s[None, None, :] * L.macro_shock[None, :, None])
+            + g.A_IND * g.PHI_IND ** s[None, None, :] * L.I[L.industry][:, :, None]
+            + g.A_IDIO * g.PHI_IDIO ** s[None, None, :] * L.e[:, :, None])
+    var = ((a_m * g.SHOCK_WEIGHT) ** 2 * (1 - g.PHI_MACRO ** (2 * s))[None, None, :]
+           + g.A_IND ** 2 * (1 - g.PHI_IND ** (2 * s))[None, None, :]
+           + g.A_IDIO ** 2 * (1 - g.PHI_IDIO ** (2 * s))[None, None, :])
+    direct = 1 - np.prod(1 - ndtr((g.HAZARD_INTERCEPT - mean) / np.sqrt(1 + var)), axis=2)
+    np.testing.assert_array_equal(L.true_pd_12m(), direct)
+
+
+def test_vectorised_year_offsets_match_pandas():
+    from workbench.data import generator as g
+
+    dates = pd.to_datetime(["2016-02-29", "2015-01-31", "2020-12-31", "2019-03-15"]).values
+    years = np.array([1, -3, 4, 2])
+    expected = [pd.Timestamp(d) + pd.DateOffset(years=int(k)) for d, k in zip(dates, years)]
+    assert list(pd.to_datetime(g._add_years(dates, years))) == expected

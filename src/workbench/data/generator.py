@@ -28,10 +28,18 @@ the first *Y* years are the same whether *Y* or more years are generated, which
 lets a test show that later events cannot leak into earlier records.
 
 Money is in EUR million. Dates are month ends unless a column says otherwise.
+
+Scale: the work is vectorised over obligors (the (n, T) quantities, ``truth``'s PD
+included, are computed in obligor blocks, so no (n, T, 12) array is ever held);
+what still runs per obligor (the facility terms and loss draws, each from the
+obligor's own stream) only draws random numbers. 200,000 obligors over 10 years
+(about 18M behaviour rows) take about half a minute and under 5 GB.
+``GeneratorSettings.tables`` skips the tables a caller does not need.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -39,6 +47,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
+
+from .schemas import TABLES
 
 __all__ = [
     "Industry",
@@ -119,7 +129,14 @@ MU_SD = 0.75  # cross-sectional spread of obligors' mean quality
 
 @dataclass(frozen=True)
 class GeneratorSettings:
-    """Size and shape of the synthetic portfolio."""
+    """Size and shape of the synthetic portfolio.
+
+    ``tables`` names the tables to return (default: all of ``TABLES``). Tables the
+    requested ones depend on are still drawn internally when needed (facilities for
+    the defaults' exposure, the behaviour arrays for interactions), but expensive
+    ones nobody asked for (quotes, interactions, truth, ...) are skipped. A table is
+    identical whether it is generated alone or with all the others.
+    """
 
     n_obligors: int = 5000
     years: int = 10
@@ -127,6 +144,7 @@ class GeneratorSettings:
     start_year: int = 2015
     project_finance_share: float = 0.10
     new_client_share: float = 0.25
+    tables: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.n_obligors < 10:
@@ -135,6 +153,16 @@ class GeneratorSettings:
             raise ValueError(f"years must be between 2 and 40, got {self.years}")
         if not 0 <= self.project_finance_share <= 0.5:
             raise ValueError("project_finance_share must be in [0, 0.5]")
+        if self.tables is not None:
+            if isinstance(self.tables, str):
+                raise ValueError(f"tables must be a sequence of table names, not the string {self.tables!r}")
+            names = tuple(dict.fromkeys(self.tables))
+            unknown = [t for t in names if t not in TABLES]
+            if unknown:
+                raise ValueError(f"unknown tables {unknown}; known tables: {', '.join(TABLES)}")
+            if not names:
+                raise ValueError("tables must name at least one table (None means all)")
+            object.__setattr__(self, "tables", names)
 
 
 def _rng(seed: int, stream: int, year: int = 0) -> np.random.Generator:
@@ -156,6 +184,15 @@ def _ar1_by_year(seed: int, stream: int, shape: tuple[int, ...], n_months: int, 
     return out
 
 
+# Obligors per block when an (n, T) quantity is computed in pieces: big enough for numpy to run
+# at full speed, small enough for the temporaries to stay in cache (and out of the peak memory).
+_CHUNK = 2048
+
+
+def _industry_attr(name: str) -> np.ndarray:
+    return np.array([getattr(ind, name) for ind in INDUSTRIES])
+
+
 class _Latent:
     """The latent process and everything derived from it that more than one table needs."""
 
@@ -172,12 +209,11 @@ class _Latent:
         is_pf = rng.random(n) < s.project_finance_share
         self.industry = np.where(is_pf, rng.choice(pf, n), rng.choice(corp, n))
         self.is_pf = is_pf
-        ind = INDUSTRIES
-        self.cyc = np.array([ind[k].cyclicality for k in self.industry])
+        self.cyc = _industry_attr("cyclicality")[self.industry]
 
         # Obligor traits, drawn once.
         self.sales0 = np.clip(np.exp(rng.normal(math.log(450.0), 1.0, n)), 40.0, 40000.0)
-        self.mu = (np.array([ind[k].quality for k in self.industry]) + rng.normal(0, MU_SD, n)
+        self.mu = (_industry_attr("quality")[self.industry] + rng.normal(0, MU_SD, n)
                    + 0.15 * (self.sales0 > 2000) - 0.15 * (self.sales0 < 150))
         existing = rng.random(n) >= s.new_client_share
         # Uniform draws (fixed consumption of the stream) so the draws after them do not depend on T.
@@ -197,19 +233,40 @@ class _Latent:
         self.I = _ar1_by_year(s.seed, _S_MACRO + 100, (n_ind,), T, PHI_IND, rng.standard_normal(n_ind))
         self.e = _ar1_by_year(s.seed, _S_LATENT, (n,), T, PHI_IDIO, rng.standard_normal(n))
 
-        self.z = (self.mu[:, None] + A_MACRO * self.cyc[:, None] * self.M[None, :]
-                  + A_IND * self.I[self.industry] + A_IDIO * self.e)
-        self.hazard = ndtr(HAZARD_INTERCEPT - self.z)
+        # z in obligor blocks, so no (n, T) temporaries pile up at large n.
+        self.z = np.empty((n, T))
+        a_macro = A_MACRO * self.cyc[:, None]
+        for a in range(0, n, _CHUNK):
+            b = min(a + _CHUNK, n)
+            self.z[a:b] = (self.mu[a:b, None] + a_macro[a:b] * self.M[None, :]
+                           + A_IND * self.I[self.industry[a:b]] + A_IDIO * self.e[a:b])
         self._draw_defaults()
+
+        # Obligor ids, made once; tables index into them. ``ob_rank`` orders obligors as their ids
+        # sort (as strings), which is the order the tables are sorted in.
+        ids = np.array([f"OB{i:06d}" for i in range(1, n + 1)])
+        self.ob_ids = pd.array(ids, dtype="str")
+        self.ob_order = np.argsort(ids, kind="stable")
+        self.ob_rank = np.empty(n, dtype=np.int64)
+        self.ob_rank[self.ob_order] = np.arange(n)
 
     def _draw_defaults(self) -> None:
         n, T = self.s.n_obligors, self.T
-        u = np.concatenate([_rng(self.s.seed, _S_DEFAULT, y + 1).random((n, 12)) for y in range(self.s.years)], axis=1)
-        hit = (u < self.hazard) & (np.arange(T)[None, :] >= self.start_month[:, None])
-        has = hit.any(axis=1)
-        self.default_month = np.where(has, hit.argmax(axis=1), -1)
+        default_month = np.full(n, -1, dtype=np.int64)
+        for y in range(self.s.years):
+            u = _rng(self.s.seed, _S_DEFAULT, y + 1).random((n, 12))
+            t = np.arange(12 * y, min(12 * y + 12, T))
+            hazard = ndtr(HAZARD_INTERCEPT - self.z[:, t])
+            hit = (u[:, : len(t)] < hazard) & (t[None, :] >= self.start_month[:, None])
+            first = (default_month < 0) & hit.any(axis=1)
+            default_month[first] = t[hit[first].argmax(axis=1)]
+        self.default_month = default_month
         # Last month with records: the default month, or the end of the horizon.
-        self.last_month = np.where(has, self.default_month, T - 1)
+        self.last_month = np.where(default_month >= 0, default_month, T - 1)
+
+    def ids(self, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """``obligor_id`` of the obligors at the given positions, as a pandas ``str`` array."""
+        return self.ob_ids.take(np.asarray(idx, dtype=np.int64))
 
     def active(self) -> np.ndarray:
         """(n, T) mask of months an obligor is a client and not yet past its default month."""
@@ -217,23 +274,83 @@ class _Latent:
         return (t >= self.start_month[:, None]) & (t <= self.last_month[:, None])
 
     def true_pd_12m(self) -> np.ndarray:
-        """(n, T) probability of default within 12 months given the state at each month end."""
+        """(n, T) probability of default within 12 months given the state at each month end.
+
+        Computed in obligor blocks, horizon by horizon, accumulating the survival product:
+        the same numbers (operation for operation) as the direct (n, T, 12) formula, at a
+        fraction of the memory.
+        """
+        n, T = self.s.n_obligors, self.T
         s = np.arange(1, 13)
-        a_m = A_MACRO * self.cyc[:, None, None]
-        mean = (self.mu[:, None, None]
-                + a_m * (CYCLE_WEIGHT * self._cycle_ahead()[None, :, :]
-                         + SHOCK_WEIGHT * PHI_MACRO ** s[None, None, :] * self.macro_shock[None, :, None])
-                + A_IND * PHI_IND ** s[None, None, :] * self.I[self.industry][:, :, None]
-                + A_IDIO * PHI_IDIO ** s[None, None, :] * self.e[:, :, None])
-        var = ((a_m * SHOCK_WEIGHT) ** 2 * (1 - PHI_MACRO ** (2 * s))[None, None, :]
-               + A_IND ** 2 * (1 - PHI_IND ** (2 * s))[None, None, :]
-               + A_IDIO ** 2 * (1 - PHI_IDIO ** (2 * s))[None, None, :])
-        expected_hazard = ndtr((HAZARD_INTERCEPT - mean) / np.sqrt(1 + var))
-        return 1 - np.prod(1 - expected_hazard, axis=2)
+        c_ind = A_IND * PHI_IND ** s
+        c_idio = A_IDIO * PHI_IDIO ** s
+        # Macro part of the conditional mean, (T, 12): cycle ahead plus the decaying shock.
+        macro = CYCLE_WEIGHT * self._cycle_ahead() + (SHOCK_WEIGHT * PHI_MACRO ** s)[None, :] * self.macro_shock[:, None]
+        a_m = A_MACRO * self.cyc
+        var = ((a_m[:, None] * SHOCK_WEIGHT) ** 2 * (1 - PHI_MACRO ** (2 * s))[None, :]
+               + A_IND ** 2 * (1 - PHI_IND ** (2 * s))[None, :]
+               + A_IDIO ** 2 * (1 - PHI_IDIO ** (2 * s))[None, :])
+        scale = np.sqrt(1 + var)  # (n, 12)
+        out = np.empty((n, T))
+        for a in range(0, n, _CHUNK):
+            b = min(a + _CHUNK, n)
+            mu, am, e = self.mu[a:b, None], a_m[a:b, None], self.e[a:b]
+            i_ind = self.I[self.industry[a:b]]
+            surv = out[a:b]
+            for j in range(12):
+                mean = mu + am * macro[None, :, j]
+                mean += c_ind[j] * i_ind
+                mean += c_idio[j] * e
+                x = HAZARD_INTERCEPT - mean
+                x /= scale[a:b, j, None]
+                h = ndtr(x)
+                if j == 0:
+                    np.subtract(1, h, out=surv)
+                else:
+                    surv *= 1 - h
+            np.subtract(1, surv, out=surv)
+        return out
 
     def _cycle_ahead(self) -> np.ndarray:
         idx = np.arange(self.T)[:, None] + np.arange(1, 13)[None, :]
         return self.cycle[idx]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _add_years(dates: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """``date + pd.DateOffset(years=k)`` elementwise, in datetime64[D]: the day is clipped to the month's length."""
+    d = np.asarray(dates).astype("datetime64[D]")
+    m = d.astype("datetime64[M]")
+    day0 = (d - m.astype("datetime64[D]")).astype(np.int64)
+    new_m = m + (12 * np.asarray(years, dtype=np.int64)).astype("timedelta64[M]")
+    month_len = ((new_m + 1).astype("datetime64[D]") - new_m.astype("datetime64[D]")).astype(np.int64)
+    return new_m.astype("datetime64[D]") + np.minimum(day0, month_len - 1).astype("timedelta64[D]")
+
+
+def _month_first_days(L: _Latent, t: np.ndarray) -> np.ndarray:
+    """First day of the month of month index ``t``."""
+    return L.months.values[t] - (L.months.day.values[t] - 1).astype("timedelta64[D]")
+
+
+def _stable_order_by_obligor(L: _Latent, ob: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """Row order of ``sort_values(["obligor_id", date], kind="stable")`` for rows of obligors ``ob``."""
+    return np.lexsort((np.ascontiguousarray(dates).view(np.int64), L.ob_rank[ob]))
+
+
+def _str_take(values, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A pandas ``str`` array of ``values[codes]`` (built from the few distinct values, not row by row)."""
+    return pd.array(np.asarray(values), dtype="str").take(np.asarray(codes, dtype=np.int64))
+
+
+def _frame(columns: dict) -> pd.DataFrame:
+    """A DataFrame over freshly made column arrays, without copying them into 2-D blocks."""
+    return pd.DataFrame(columns, copy=False)
+
+
+def _ns(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values).astype("datetime64[ns]")
 
 
 # --------------------------------------------------------------------------- tables
@@ -250,10 +367,10 @@ def _obligors(L: _Latent) -> pd.DataFrame:
               "Lum", "Mar", "Nov", "Or", "Pax", "Quer", "Rhen", "Sol", "Tav", "Ul", "Ver", "West"]
     syll_b = ["ia", "ex", "on", "ar", "is", "um", "ona", "eta", "ico", "and", "ent", "ora"]
     suffix = ["AG", "SA", "NV", "SpA", "AB", "plc", "GmbH", "Group", "Holding", "SE"]
-    names = [f"{syll_a[a]}{syll_b[b]} {INDUSTRIES[k].code.split('_')[0].title()} {suffix[c]}"
-             for a, b, c, k in zip(rng.integers(0, len(syll_a), n), rng.integers(0, len(syll_b), n),
-                                   rng.integers(0, len(suffix), n), L.industry)]
-    ids = np.array([f"OB{i:06d}" for i in range(1, n + 1)])
+    sector = [INDUSTRIES[k].code.split('_')[0].title() for k in range(len(INDUSTRIES))]
+    names = [f"{syll_a[a]}{syll_b[b]} {sector[k]} {suffix[c]}"
+             for a, b, c, k in zip(rng.integers(0, len(syll_a), n).tolist(), rng.integers(0, len(syll_b), n).tolist(),
+                                   rng.integers(0, len(suffix), n).tolist(), L.industry.tolist())]
     group = np.full(n, None, dtype=object)
     in_group = rng.random(n) < 0.15
     group[in_group] = [f"GR{g:05d}" for g in rng.integers(1, max(2, n // 30), in_group.sum())]
@@ -262,39 +379,43 @@ def _obligors(L: _Latent) -> pd.DataFrame:
     rel_start = np.where(L.existing, (first_day - history).values, first_day.values)
     size_band = np.select([L.sales0 < 250, L.sales0 < 1500], ["mid_corporate", "large_corporate"],
                           "very_large_corporate")
-    df = pd.DataFrame({
-        "obligor_id": ids,
-        "name": names,
-        "industry": [INDUSTRIES[k].code for k in L.industry],
-        "region": np.array(REGIONS)[rng.integers(0, len(REGIONS), n)],
+    df = _frame({
+        "obligor_id": L.ob_ids,
+        "name": pd.array(names, dtype="str"),
+        "industry": _str_take([ind.code for ind in INDUSTRIES], L.industry),
+        "region": _str_take(REGIONS, rng.integers(0, len(REGIONS), n)),
         "segment": np.where(L.is_pf, "project_finance", "corporate"),
         "size_band": size_band,
         "sales": np.round(L.sales0, 3),
         "group_id": pd.array(group, dtype="str"),
-        "relationship_start": pd.to_datetime(rel_start),
+        "relationship_start": _ns(pd.to_datetime(rel_start)),
     })
     keep = L.start_month < L.T  # joiners after the horizon are not clients yet
-    return df[keep].reset_index(drop=True)
+    return df if keep.all() else df[keep].reset_index(drop=True)
+
+
+_FIN_ITEMS = ("revenue", "cogs", "ebitda", "ebit", "interest_expense", "net_income", "total_assets",
+              "current_assets", "cash", "receivables", "inventory", "total_liabilities", "current_liabilities",
+              "payables", "total_debt", "equity", "retained_earnings", "operating_cash_flow", "capex")
 
 
 def _financials(L: _Latent) -> pd.DataFrame:
     s = L.s
     n = s.n_obligors
-    ind = INDUSTRIES
     rng0 = _rng(s.seed, _S_FIN, 0)
     fye = rng0.choice([12, 3, 6], n, p=[0.75, 0.10, 0.15])  # fiscal year-end month
-    turnover_i = np.array([ind[k].asset_turnover for k in L.industry]) * np.exp(rng0.normal(0, 0.18, n))
-    lev_i = np.array([ind[k].leverage for k in L.industry]) + rng0.normal(0, 0.07, n)
-    margin_k = np.array([ind[k].ebitda_margin for k in L.industry])
+    turnover_i = _industry_attr("asset_turnover")[L.industry] * np.exp(rng0.normal(0, 0.18, n))
+    lev_i = _industry_attr("leverage")[L.industry] + rng0.normal(0, 0.07, n)
+    margin_k = _industry_attr("ebitda_margin")[L.industry]
     margin_i = margin_k * np.exp(rng0.normal(0, 0.15, n))
-    growth_k = np.array([ind[k].growth for k in L.industry])
-    capex_k = np.array([ind[k].capex_ratio for k in L.industry])
-    dso_k, dio_k, dpo_k = (np.array([getattr(ind[k], a) for k in L.industry]) for a in ("dso", "dio", "dpo"))
+    growth_k = _industry_attr("growth")[L.industry]
+    capex_k = _industry_attr("capex_ratio")[L.industry]
+    dso_k, dio_k, dpo_k = (_industry_attr(a)[L.industry] for a in ("dso", "dio", "dpo"))
     log_rev = np.log(L.sales0)
     extract_date = L.months[-1]
     policy = _policy_rate(L)
 
-    frames = []
+    kept: dict[str, list[np.ndarray]] = {k: [] for k in ("ob", "period_end", "reported_date", "audited") + _FIN_ITEMS}
     for y in range(s.years):
         rng = _rng(s.seed, _S_FIN, y + 1)
         # Fiscal year ending in calendar year y at month fye: month index of the period end.
@@ -303,7 +424,7 @@ def _financials(L: _Latent) -> pd.DataFrame:
         t_end_c = np.clip(t_end, 11, L.T - 1)
         window = t_end_c[:, None] - np.arange(12)[None, :]
         zbar = np.take_along_axis(L.z, window, axis=1).mean(axis=1)
-        ibar = np.take_along_axis(L.I[L.industry], window, axis=1).mean(axis=1)
+        ibar = L.I[L.industry[:, None], window].mean(axis=1)
         growth = growth_k + 0.04 * L.cyc * L.M[t_end_c] + 0.03 * ibar + 0.03 * zbar + rng.normal(0, 0.06, n)
         log_rev = log_rev + np.where(valid, growth, 0.0)
         revenue = np.exp(log_rev)
@@ -348,7 +469,7 @@ def _financials(L: _Latent) -> pd.DataFrame:
         reported = period_end + lag.astype("timedelta64[D]")
         # History collected at onboarding reaches the bank on the first day of the relationship.
         start_t = np.minimum(L.start_month, L.T - 1)
-        onboarding = L.months.values[start_t] - (L.months.day.values[start_t] - 1).astype("timedelta64[D]")
+        onboarding = _month_first_days(L, start_t)
         reported = np.where(L.existing, reported, np.maximum(reported, onboarding))
 
         alive = (valid & (t_end_c >= L.start_month - 24)  # two statements of history on onboarding
@@ -362,17 +483,24 @@ def _financials(L: _Latent) -> pd.DataFrame:
             "current_liabilities": current_liabilities, "payables": payables, "total_debt": total_debt, "equity": equity,
             "retained_earnings": retained, "operating_cash_flow": ocf, "capex": capex,
         }
-        frame = pd.DataFrame({k: np.round(v, 4) for k, v in cols.items()})
+        cols = {k: np.round(v, 4) for k, v in cols.items()}
         for item in ("cogs", "inventory", "retained_earnings", "operating_cash_flow", "capex",
                      "current_liabilities", "payables"):
-            frame.loc[rng.random(n) < 0.03, item] = np.nan
-        frame.insert(0, "obligor_id", [f"OB{i:06d}" for i in range(1, n + 1)])
-        frame.insert(1, "period_end", period_end)
-        frame.insert(2, "reported_date", reported)
-        frame.insert(3, "audited", audited)
-        frames.append(frame[alive])
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["obligor_id", "period_end"], kind="stable").reset_index(drop=True)
+            cols[item][rng.random(n) < 0.03] = np.nan
+        kept["ob"].append(np.flatnonzero(alive))
+        kept["period_end"].append(period_end[alive])
+        kept["reported_date"].append(reported[alive])
+        kept["audited"].append(audited[alive])
+        for k in _FIN_ITEMS:
+            kept[k].append(cols[k][alive])
+    flat = {k: np.concatenate(v) for k, v in kept.items()}
+    order = _stable_order_by_obligor(L, flat["ob"], flat["period_end"])
+    frame = {"obligor_id": L.ids(flat["ob"][order]),
+             "period_end": _ns(flat["period_end"][order]),
+             "reported_date": _ns(flat["reported_date"][order]),
+             "audited": flat["audited"][order]}
+    frame.update({k: flat[k][order] for k in _FIN_ITEMS})
+    return _frame(frame)
 
 
 def _policy_rate(L: _Latent) -> np.ndarray:
@@ -385,14 +513,14 @@ def _policy_rate(L: _Latent) -> np.ndarray:
 def _macro(L: _Latent) -> pd.DataFrame:
     rng_noise = np.concatenate([_rng(L.s.seed, _S_MACRO + 200, y + 1).normal(0, 0.25, 12) for y in range(L.s.years)])
     frame = {
-        "month_end": L.months.values,
+        "month_end": _ns(L.months.values),
         "gdp_growth": np.round(1.6 + 1.9 * L.M + rng_noise[: L.T], 3),
         "policy_rate": np.round(_policy_rate(L), 3),
     }
     for k, ind in enumerate(INDUSTRIES):
         monthly = 0.002 + 0.012 * (ind.cyclicality * L.M + 0.7 * L.I[k])
         frame[f"idx_{ind.code}"] = np.round(100 * np.exp(np.cumsum(monthly)), 3)
-    return pd.DataFrame(frame)
+    return _frame(frame)
 
 
 def _facility_limits(L: _Latent) -> np.ndarray:
@@ -400,7 +528,18 @@ def _facility_limits(L: _Latent) -> np.ndarray:
     return L.sales0 * rng.uniform(0.08, 0.30, L.s.n_obligors) * np.where(L.is_pf, 3.0, 1.0)
 
 
-def _behaviour(L: _Latent) -> tuple[pd.DataFrame, np.ndarray]:
+@dataclass
+class _Behaviour:
+    """The monthly behaviour as (n, T) arrays (the table is their active cells)."""
+
+    util: np.ndarray
+    dpd: np.ndarray
+    overdue: np.ndarray
+    breach: np.ndarray
+    type_code: np.ndarray  # default type per obligor, -1 without default
+
+
+def _behaviour(L: _Latent) -> _Behaviour:
     """Monthly utilisation, days past due (a roll-rate chain driven by z) and covenant tests."""
     s, n, T = L.s, L.s.n_obligors, L.T
     limit = _facility_limits(L)
@@ -437,22 +576,23 @@ def _behaviour(L: _Latent) -> tuple[pd.DataFrame, np.ndarray]:
             breach[:, t] = quarter_end & (u[:, 4] < ndtr(-2.6 - 0.8 * z))
     # A 90-day default shows in its default month; decided here so the behaviour table is consistent.
     dtype_code = _default_type_codes(L, state_before=dpd)
-    for i in np.flatnonzero(L.default_month >= 0):
+    for i in np.flatnonzero((L.default_month >= 0) & (dtype_code == 0)).tolist():
         t = L.default_month[i]
-        if dtype_code[i] == 0:
-            dpd[i, t] = 90 + int(_rng(s.seed, _S_DEFTYPE, 1_000_000 + i).integers(0, 60))
-            overdue[i, t] = max(overdue[i, t], limit[i] * util[i, t] * 0.2)
-    active = L.active()
-    ii, tt = np.nonzero(active)
-    frame = pd.DataFrame({
-        "obligor_id": np.array([f"OB{i:06d}" for i in range(1, n + 1)])[ii],
-        "month_end": L.months.values[tt],
-        "utilisation": np.round(util[ii, tt], 4),
-        "days_past_due": dpd[ii, tt],
-        "overdue_amount": np.round(overdue[ii, tt], 4),
-        "covenant_breach": breach[ii, tt],
+        dpd[i, t] = 90 + int(_rng(s.seed, _S_DEFTYPE, 1_000_000 + i).integers(0, 60))
+        overdue[i, t] = max(overdue[i, t], limit[i] * util[i, t] * 0.2)
+    return _Behaviour(util, dpd, overdue, breach, dtype_code)
+
+
+def _behaviour_frame(L: _Latent, B: _Behaviour) -> pd.DataFrame:
+    ii, tt = np.nonzero(L.active())
+    return _frame({
+        "obligor_id": L.ids(ii),
+        "month_end": _ns(L.months.values)[tt],
+        "utilisation": np.round(B.util[ii, tt], 4),
+        "days_past_due": B.dpd[ii, tt],
+        "overdue_amount": np.round(B.overdue[ii, tt], 4),
+        "covenant_breach": B.breach[ii, tt],
     })
-    return frame, dtype_code
 
 
 def _default_type_codes(L: _Latent, state_before: np.ndarray) -> np.ndarray:
@@ -467,138 +607,238 @@ def _default_type_codes(L: _Latent, state_before: np.ndarray) -> np.ndarray:
     return np.where(L.default_month >= 0, code, -1)
 
 
-def _facilities(L: _Latent, beh: pd.DataFrame, pd_true: np.ndarray) -> pd.DataFrame:
-    s, n = L.s, L.s.n_obligors
-    limit_total = _facility_limits(L)
-    last_util = beh.groupby("obligor_id", sort=True)["utilisation"].last()
-    util_by_obligor = np.full(n, 0.5)
-    idx = last_util.index.str.slice(2).astype(int).to_numpy() - 1
-    util_by_obligor[idx] = last_util.to_numpy()
-    rows = []
-    fac_no = 0
-    end = L.months[-1]
-    for i in range(n):
-        if L.start_month[i] >= L.T:
+# Facility draws: product, repayment and collateral codes index these tuples.
+_PRODUCTS = ("term_loan", "revolver", "trade_finance", "guarantee", "project_loan")
+_TL, _RV, _TF, _GU, _PL = range(5)
+_REPAYMENTS = ("annuity", "equal_principal", "bullet", "balloon", "revolving", "sculpted")
+_COLLATERALS = ("real_estate", "other_physical", "financial", "none", "receivables")
+_CORP_P = [0.35, 0.35, 0.18, 0.12]
+
+
+def _cdf(p: list[float], zero: tuple[int, ...] = ()) -> list[float]:
+    """The cdf ``Generator.choice`` searches (``cumsum(p) / total``), with entries ``zero`` removed."""
+    arr = np.array(p, dtype=np.float64)
+    arr[list(zero)] = 0
+    cdf = np.cumsum(arr)
+    cdf /= cdf[-1]
+    return cdf.tolist()
+
+
+def _facility_draws(L: _Latent) -> dict[str, np.ndarray]:
+    """Per obligor, from its own stream: the product mix and each facility's terms (raw draws).
+
+    Each obligor has its own stream, so its facilities do not depend on anyone else's history.
+    The draws are the ones ``Generator.choice``/``dirichlet`` would make, taken directly
+    (``choice`` without ``p`` is ``integers``; with ``p`` a uniform searched in the cdf; the
+    weighted sample without replacement and the flat Dirichlet follow numpy's algorithms), which
+    is the same stream and the same numbers at a fraction of the per-call cost.
+    """
+    s, T = L.s, L.T
+    start, last = L.start_month.tolist(), L.last_month.tolist()
+    is_pf = L.is_pf.tolist()
+    corp_cdfs: dict[tuple[int, ...], list[float]] = {}
+    cdf_repay = _cdf([0.35, 0.3, 0.15, 0.2])
+    cdf_tl = _cdf([0.35, 0.2, 0.05, 0.4])  # real_estate, other_physical, financial, none
+    cdf_rv = _cdf([0.4, 0.6])  # receivables, none
+    cdf_ot = _cdf([0.2, 0.8])  # financial, none
+    coll_tl, coll_rv, coll_ot = (0, 1, 2, 3), (4, 3), (2, 3)
+    tenor_tl, tenor_rv, tenor_gu = (3, 5, 7, 10), (1, 3, 5), (1, 2, 3, 5)
+    out: dict[str, list] = {k: [] for k in ("ob", "prod", "share", "orig_month", "day", "tenor", "repay",
+                                            "coll", "coll_u", "spread_noise", "sub")}
+    ob_, prod_, share_, om_, day_, tenor_ = (out[k] for k in ("ob", "prod", "share", "orig_month", "day", "tenor"))
+    repay_, coll_, coll_u_, noise_, sub_ = (out[k] for k in ("repay", "coll", "coll_u", "spread_noise", "sub"))
+    for i in range(s.n_obligors):
+        if start[i] >= T:
             continue
         rng = _rng(s.seed, _S_FAC, 1_000_000 + i)  # per obligor: independent of everyone else's history
-        if L.is_pf[i]:
-            products = ["project_loan", "revolver"] if rng.random() < 0.6 else ["project_loan"]
+        integers, random = rng.integers, rng.random
+        if is_pf[i]:
+            products = [_PL, _RV] if random() < 0.6 else [_PL]
         else:
-            k = 1 + rng.binomial(3, 0.45)
-            products = list(rng.choice(["term_loan", "revolver", "trade_finance", "guarantee"], k,
-                                       replace=False, p=[0.35, 0.35, 0.18, 0.12]))
-        shares = rng.dirichlet(np.ones(len(products))) if len(products) > 1 else np.ones(1)
-        if L.is_pf[i]:
-            shares = np.array([0.9, 0.1])[: len(products)] if len(products) == 2 else np.ones(1)
+            k = 1 + int(rng.binomial(3, 0.45))
+            # rng.choice(4, k, replace=False, p=_CORP_P), step by step.
+            products = []
+            while len(products) < k:
+                key = tuple(sorted(products))
+                cdf = corp_cdfs.get(key)
+                if cdf is None:
+                    cdf = corp_cdfs[key] = _cdf(_CORP_P, key)
+                for x in random(k - len(products)).tolist():
+                    new = bisect.bisect_right(cdf, x)
+                    if new not in products:
+                        products.append(new)
+        n_prod = len(products)
+        if n_prod > 1:
+            # rng.dirichlet(np.ones(n_prod)): unit gammas are exponentials, scaled by 1 / their sum.
+            g = rng.standard_exponential(n_prod)
+            acc = 0.0
+            for v in g.tolist():
+                acc = acc + v
+            shares = (g * (1 / acc)).tolist()
+            if is_pf[i]:
+                shares = [0.9, 0.1]
+        else:
+            shares = [1.0]
+        lo, hi = start[i], max(start[i] + 1, last[i] + 1)
         for prod, share in zip(products, shares):
-            fac_no += 1
-            limit = max(limit_total[i] * share, 0.5)
-            orig_month = int(rng.integers(L.start_month[i], max(L.start_month[i] + 1, L.last_month[i] + 1)))
-            orig = L.months[orig_month] - pd.offsets.MonthBegin(1) + pd.Timedelta(days=int(rng.integers(0, 27)))
-            tenor = {"project_loan": rng.integers(12, 21), "term_loan": rng.choice([3, 5, 7, 10]),
-                     "revolver": rng.choice([1, 3, 5]), "trade_finance": 1, "guarantee": rng.choice([1, 2, 3, 5])}[prod]
-            maturity = orig + pd.DateOffset(years=int(tenor))
-            repayment = {"project_loan": "sculpted", "revolver": "revolving", "trade_finance": "bullet",
-                         "guarantee": "bullet"}.get(prod) or rng.choice(
-                ["annuity", "equal_principal", "bullet", "balloon"], p=[0.35, 0.3, 0.15, 0.2])
-            if prod == "project_loan":
-                coll = "other_physical"
-            elif prod == "term_loan":
-                coll = rng.choice(["real_estate", "other_physical", "financial", "none"], p=[0.35, 0.2, 0.05, 0.4])
-            elif prod == "revolver":
-                coll = rng.choice(["receivables", "none"], p=[0.4, 0.6])
+            ob_.append(i)
+            prod_.append(prod)
+            share_.append(share)
+            om_.append(integers(lo, hi))
+            day_.append(integers(0, 27))
+            t_pl = integers(12, 21)
+            t_tl = tenor_tl[integers(0, 4)]
+            t_rv = tenor_rv[integers(0, 3)]
+            t_gu = tenor_gu[integers(0, 4)]
+            if prod == _PL:
+                tenor_.append(t_pl)
+                repay_.append(5)
+                coll = 1
+            elif prod == _TL:
+                tenor_.append(t_tl)
+                repay_.append(bisect.bisect_right(cdf_repay, random()))
+                coll = coll_tl[bisect.bisect_right(cdf_tl, random())]
+            elif prod == _RV:
+                tenor_.append(t_rv)
+                repay_.append(4)
+                coll = coll_rv[bisect.bisect_right(cdf_rv, random())]
             else:
-                coll = rng.choice(["financial", "none"], p=[0.2, 0.8])
-            coll_value = 0.0 if coll == "none" else limit * rng.uniform(0.4, 1.6)
-            pd_orig = pd_true[i, orig_month]
-            spread = float(np.clip(70 + 3500 * pd_orig ** 0.7 + rng.normal(0, 15), 25, 900))
-            snap = min(L.last_month[i], L.T - 1)
-            elapsed = max((L.months[snap] - orig).days / 365.25, 0.0)
-            if maturity <= L.months[snap]:
-                drawn = 0.0  # matured and repaid before the snapshot
-            elif prod in ("revolver", "trade_finance"):
-                drawn = limit * min(util_by_obligor[i], 1.0)
-            elif prod == "guarantee":
-                drawn = limit
-            elif repayment == "bullet":
-                drawn = limit
-            else:
-                drawn = limit * max(1 - elapsed / float(tenor), 0.0 if repayment != "balloon" else 0.4)
-            rows.append((f"FA{fac_no:07d}", f"OB{i + 1:06d}", prod, round(limit, 4), round(drawn, 4),
-                         orig, maturity, repayment, round(spread, 1), coll, round(coll_value, 4),
-                         "subordinated" if rng.random() < 0.07 else "senior"))
-    cols = ["facility_id", "obligor_id", "product", "limit", "drawn", "origination_date", "maturity_date",
-            "repayment_type", "spread_bps", "collateral_type", "collateral_value", "seniority"]
-    df = pd.DataFrame(rows, columns=cols)
-    df["origination_date"] = pd.to_datetime(df["origination_date"])
-    df["maturity_date"] = pd.to_datetime(df["maturity_date"])
-    return df
+                tenor_.append(1 if prod == _TF else t_gu)
+                repay_.append(2)
+                coll = coll_ot[bisect.bisect_right(cdf_ot, random())]
+            coll_.append(coll)
+            coll_u_.append(np.nan if coll == 3 else rng.uniform(0.4, 1.6))
+            noise_.append(rng.normal(0, 15))
+            sub_.append(random() < 0.07)
+    dtypes = {"ob": np.int64, "prod": np.int64, "share": np.float64, "orig_month": np.int64, "day": np.int64,
+              "tenor": np.int64, "repay": np.int64, "coll": np.int64, "coll_u": np.float64,
+              "spread_noise": np.float64, "sub": bool}
+    return {k: np.array(v, dtype=dtypes[k]) for k, v in out.items()}
 
 
-def _defaults(L: _Latent, facilities: pd.DataFrame, type_code: np.ndarray) -> pd.DataFrame:
+def _facilities(L: _Latent, B: _Behaviour, pd_true: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The facility table, and the obligor position of each facility."""
+    n = L.s.n_obligors
+    limit_total = _facility_limits(L)
+    # The revolving products are drawn as in the obligor's last behaviour month.
+    has_months = (L.start_month < L.T) & (L.start_month <= L.last_month)
+    util_last = np.round(B.util[np.arange(n), np.clip(L.last_month, 0, L.T - 1)], 4)
+    util_by_obligor = np.where(has_months, util_last, 0.5)
+    d = _facility_draws(L)
+    ob, prod, repay = d["ob"], d["prod"], d["repay"]
+    tenor = d["tenor"]
+    limit = np.maximum(limit_total[ob] * d["share"], 0.5)
+    orig = _month_first_days(L, d["orig_month"]).astype("datetime64[D]") + d["day"].astype("timedelta64[D]")
+    maturity = _add_years(orig, tenor)
+    coll_value = np.where(d["coll"] == 3, 0.0, limit * d["coll_u"])
+    pd_orig = pd_true[ob, d["orig_month"]]
+    spread = np.clip(70 + 3500 * pd_orig ** 0.7 + d["spread_noise"], 25, 900)
+    snap_date = L.months.values[np.minimum(L.last_month, L.T - 1)[ob]].astype("datetime64[D]")
+    elapsed = np.maximum((snap_date - orig).astype(np.int64) / 365.25, 0.0)
+    amortised = limit * np.maximum(1 - elapsed / tenor.astype(np.float64), np.where(repay == 3, 0.4, 0.0))
+    branch = np.select([maturity <= snap_date, (prod == _RV) | (prod == _TF), prod == _GU, repay == 2], [0, 1, 2, 3], 4)
+    # Matured and repaid before the snapshot; revolving as last drawn; guarantees and bullets in full.
+    drawn = np.choose(branch, [0.0, limit * np.minimum(util_by_obligor[ob], 1.0), limit, limit, amortised])
+    df = _frame({
+        "facility_id": pd.array([f"FA{j:07d}" for j in range(1, len(ob) + 1)], dtype="str"),
+        "obligor_id": L.ids(ob),
+        "product": _str_take(_PRODUCTS, prod),
+        "limit": np.round(limit, 4),
+        "drawn": np.round(drawn, 4),
+        "origination_date": _ns(orig),
+        "maturity_date": _ns(maturity),
+        "repayment_type": _str_take(_REPAYMENTS, repay),
+        "spread_bps": np.round(spread, 1),
+        "collateral_type": _str_take(_COLLATERALS, d["coll"]),
+        "collateral_value": np.round(coll_value, 4),
+        "seniority": _str_take(["senior", "subordinated"], d["sub"].astype(np.int64)),
+    })
+    return df, ob
+
+
+def _defaults(L: _Latent, facilities: pd.DataFrame, fac_ob: np.ndarray, type_code: np.ndarray) -> pd.DataFrame:
     who = np.flatnonzero(L.default_month >= 0)
     types = np.array(["90dpd", "bankruptcy", "distressed_restructuring", "unlikely_to_pay"])
     # Facilities that matured before the default are repaid and carry no exposure.
-    fac = facilities[facilities["drawn"] > 0].copy()
-    fac = fac.assign(undrawn=(fac["limit"] - fac["drawn"]).clip(lower=0))
+    live = (facilities["drawn"] > 0).to_numpy()
+    fac = facilities.loc[live, ["product", "limit", "drawn", "collateral_type", "collateral_value"]]
+    fac = fac.assign(ob=fac_ob[live], undrawn=(fac["limit"] - fac["drawn"]).clip(lower=0))
     ccf = np.where(fac["product"].isin(["revolver", "trade_finance"]), 0.75, 0.0)
     fac = fac.assign(ead=fac["drawn"] + ccf * fac["undrawn"],
                      cover=np.where(fac["collateral_type"] == "none", 0.0, fac["collateral_value"]))
-    by = fac.groupby("obligor_id")[["ead", "cover"]].sum()
-    ids = np.array([f"OB{i + 1:06d}" for i in who])
-    ead = by["ead"].reindex(ids).fillna(0.0).to_numpy()
-    cover = by["cover"].reindex(ids).fillna(0.0).to_numpy()
+    by = fac.groupby("ob")[["ead", "cover"]].sum()
+    ead = by["ead"].reindex(who).fillna(0.0).to_numpy()
+    cover = by["cover"].reindex(who).fillna(0.0).to_numpy()
     coverage = np.divide(cover, ead, out=np.zeros_like(ead), where=ead > 0)
     lgd_mean = np.clip(0.50 - 0.30 * np.minimum(coverage, 1.2), 0.08, 0.75)
     conc = 4.0
     # One stream per defaulter: a longer horizon adds defaults without redrawing earlier ones.
-    draws = [_rng(L.s.seed, _S_DEFTYPE, 2_000_000 + i) for i in who]
-    lgd = np.array([g.beta(m * conc, (1 - m) * conc) for g, m in zip(draws, lgd_mean)])
-    day = np.array([g.integers(0, 28) for g in draws], dtype=np.int64).astype("timedelta64[D]")
-    month_start = L.months.values[L.default_month[who]] - (L.months.day.values[L.default_month[who]] - 1).astype("timedelta64[D]")
-    return pd.DataFrame({
-        "obligor_id": ids,
-        "default_date": pd.to_datetime(month_start + day),
-        "default_type": types[type_code[who]],
-        "ead": np.round(ead, 4),
-        "recovery": np.round(ead * (1 - lgd), 4),
-    }).sort_values("obligor_id").reset_index(drop=True)
+    lgd = np.empty(len(who))
+    day = np.empty(len(who), dtype=np.int64)
+    for j, (i, m) in enumerate(zip(who.tolist(), lgd_mean.tolist())):
+        g = _rng(L.s.seed, _S_DEFTYPE, 2_000_000 + i)
+        lgd[j] = g.beta(m * conc, (1 - m) * conc)
+        day[j] = g.integers(0, 28)
+    month_start = _month_first_days(L, L.default_month[who])
+    order = np.argsort(L.ob_rank[who], kind="stable")
+    return _frame({
+        "obligor_id": L.ids(who[order]),
+        "default_date": _ns(month_start + day.astype("timedelta64[D]"))[order],
+        "default_type": _str_take(types, type_code[who][order]),
+        "ead": np.round(ead, 4)[order],
+        "recovery": np.round(ead * (1 - lgd), 4)[order],
+    })
 
 
 def _projects(L: _Latent) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = _rng(L.s.seed, _S_PROJ, 0)
     pf = np.flatnonzero(L.is_pf & (L.start_month < L.T))
-    projects, flows = [], []
-    for j, i in enumerate(pf, start=1):
-        pid = f"PR{j:05d}"
-        close = L.months[0] - pd.DateOffset(years=int(rng.integers(0, 4))) if L.existing[i] else L.months[L.start_month[i]]
-        close = pd.Timestamp(close)
-        construction = int(rng.integers(1, 4))
-        ops_start = close + pd.DateOffset(years=construction)
-        ops_years = int(rng.integers(15, 31))
-        total_cost = float(L.sales0[i] * rng.uniform(5.0, 9.0))
-        cfads0 = total_cost * rng.uniform(0.085, 0.13)
-        degradation = -0.005 if INDUSTRIES[L.industry[i]].code == "renewable_energy" else 0.015
-        t = np.arange(1, ops_years + 1)
-        ramp = np.where(t == 1, 0.80, np.where(t == 2, 0.93, 1.0))
-        maintenance = np.where((t % 7 == 0), 0.75, 1.0)
-        cfads = cfads0 * (1 + degradation) ** (t - 1) * ramp * maintenance * np.exp(rng.normal(0, 0.03, ops_years))
-        projects.append((pid, f"OB{i + 1:06d}", INDUSTRIES[L.industry[i]].code, close, ops_start, ops_years,
-                         round(total_cost, 4)))
-        flows.append(pd.DataFrame({
-            "project_id": pid, "period": t.astype(np.int64),
-            "period_end": [ops_start + pd.DateOffset(years=int(k)) - pd.Timedelta(days=1) for k in t],
-            "cfads": np.round(cfads, 4),
-        }))
-    proj = pd.DataFrame(projects, columns=["project_id", "obligor_id", "sector", "financial_close",
-                                           "operations_start", "operations_years", "total_cost"])
-    proj["operations_years"] = proj["operations_years"].astype(np.int64)
-    for c in ("financial_close", "operations_start"):
-        proj[c] = pd.to_datetime(proj[c])
-    cf = (pd.concat(flows, ignore_index=True) if flows else
-          pd.DataFrame({"project_id": pd.Series(dtype=str), "period": pd.Series(dtype=np.int64),
-                        "period_end": pd.Series(dtype="datetime64[ns]"), "cfads": pd.Series(dtype=float)}))
-    cf["period_end"] = pd.to_datetime(cf["period_end"])
+    m = len(pf)
+    back = np.zeros(m, dtype=np.int64)
+    construction, ops_years = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    total_cost, cfads0 = np.empty(m), np.empty(m)
+    noise = []
+    existing, sales0 = L.existing.tolist(), L.sales0.tolist()
+    # The draws, in stream order (how many each project takes depends on the project).
+    for j, i in enumerate(pf.tolist()):
+        if existing[i]:
+            back[j] = rng.integers(0, 4)
+        construction[j] = rng.integers(1, 4)
+        ops_years[j] = rng.integers(15, 31)
+        total_cost[j] = float(sales0[i] * rng.uniform(5.0, 9.0))
+        cfads0[j] = total_cost[j] * rng.uniform(0.085, 0.13)
+        noise.append(rng.normal(0, 0.03, ops_years[j]))
+    renewable = np.array([INDUSTRIES[k].code == "renewable_energy" for k in L.industry[pf]], dtype=bool)
+    first = L.months.values[0].astype("datetime64[D]")
+    close = np.where(L.existing[pf], _add_years(np.full(m, first), -back),
+                     L.months.values[L.start_month[pf]].astype("datetime64[D]"))
+    ops_start = _add_years(close, construction)
+    pids = pd.array([f"PR{j:05d}" for j in range(1, m + 1)], dtype="str")
+    proj = _frame({
+        "project_id": pids,
+        "obligor_id": L.ids(pf),
+        "sector": _str_take([ind.code for ind in INDUSTRIES], L.industry[pf]),
+        "financial_close": _ns(close),
+        "operations_start": _ns(ops_start),
+        "operations_years": ops_years,
+        "total_cost": np.round(total_cost, 4),
+    })
+    # Cash flows: all projects at once (period t of project j is row offset[j] + t - 1).
+    proj_of_row = np.repeat(np.arange(m), ops_years)
+    t = np.arange(len(proj_of_row)) - np.repeat(np.cumsum(ops_years) - ops_years, ops_years) + 1
+    growth = {d: (1 + d) ** np.arange(0, 31) for d in (-0.005, 0.015)}  # (1 + degradation) ** (t - 1)
+    trend = np.where(renewable[proj_of_row], growth[-0.005][t - 1], growth[0.015][t - 1])
+    ramp = np.where(t == 1, 0.80, np.where(t == 2, 0.93, 1.0))
+    maintenance = np.where((t % 7 == 0), 0.75, 1.0)
+    eps = np.concatenate(noise) if noise else np.empty(0)
+    cfads = cfads0[proj_of_row] * trend * ramp * maintenance * np.exp(eps)
+    period_end = _add_years(ops_start[proj_of_row], t) - np.timedelta64(1, "D")
+    cf = _frame({
+        "project_id": pids.take(proj_of_row),
+        "period": t.astype(np.int64),
+        "period_end": _ns(period_end),
+        "cfads": np.round(cfads, 4),
+    })
     return proj, cf
 
 
@@ -606,26 +846,31 @@ def _questionnaires(L: _Latent) -> pd.DataFrame:
     s, n = L.s, L.s.n_obligors
     mgmt = _rng(s.seed, _S_QUEST, 0).normal(0, 0.6, n)  # soft information the statements do not carry
     q_ids = list(QUESTIONS)
+    n_q = len(q_ids)
     signs = np.array([QUESTIONS[q][1] for q in q_ids])
-    frames = []
+    answers = np.empty((n, s.years, n_q), dtype=np.int8)
+    dates = np.empty((n, s.years), dtype=L.months.values.dtype)
+    answered = np.empty((n, s.years), dtype=bool)
     for y in range(s.years):
         rng = _rng(s.seed, _S_QUEST, y + 1)
         t = 12 * y + 5 + rng.integers(0, 3, n)  # surveys in June-August
         t = np.minimum(t, L.T - 1)
-        answered = (rng.random(n) < 0.85) & (t >= L.start_month) & (t <= L.last_month)
+        answered[:, y] = (rng.random(n) < 0.85) & (t >= L.start_month) & (t <= L.last_month)
         z = L.z[np.arange(n), np.maximum(t - 1, 0)]  # answers reflect the state known before the survey month
-        raw = 3 + signs[None, :] * (0.55 * (z - 0.3) + 0.6 * mgmt)[:, None] + rng.normal(0, 0.9, (n, len(q_ids)))
-        ans = np.clip(np.rint(raw), 1, 5).astype(np.int64)
+        raw = 3 + signs[None, :] * (0.55 * (z - 0.3) + 0.6 * mgmt)[:, None] + rng.normal(0, 0.9, (n, n_q))
+        answers[:, y] = np.clip(np.rint(raw), 1, 5)
         day = rng.integers(0, 28, n).astype("timedelta64[D]")
-        date = L.months.values[t] - (L.months.day.values[t] - 1).astype("timedelta64[D]") + day
-        who = np.flatnonzero(answered)
-        frames.append(pd.DataFrame({
-            "obligor_id": np.repeat([f"OB{i + 1:06d}" for i in who], len(q_ids)),
-            "survey_date": np.repeat(date[who], len(q_ids)),
-            "question_id": np.tile(q_ids, len(who)),
-            "answer": ans[who].ravel(),
-        }))
-    return pd.concat(frames, ignore_index=True).sort_values(["obligor_id", "survey_date", "question_id"]).reset_index(drop=True)
+        dates[:, y] = _month_first_days(L, t) + day
+    # Rows by obligor (in id order), survey date (the years are in date order) and question.
+    r, y = np.nonzero(answered[L.ob_order])
+    ob = L.ob_order[r]
+    k = len(ob)
+    return _frame({
+        "obligor_id": L.ids(np.repeat(ob, n_q)),
+        "survey_date": _ns(np.repeat(dates[ob, y], n_q)),
+        "question_id": _str_take(q_ids, np.tile(np.arange(n_q), k)),
+        "answer": answers[ob, y].astype(np.int64).ravel(),
+    })
 
 
 def master_scale_grade(pd_values: np.ndarray, n_grades: int = 10, low: float = 0.0003, high: float = 0.30) -> np.ndarray:
@@ -639,8 +884,7 @@ def _quotes(L: _Latent, pd_true: np.ndarray) -> pd.DataFrame:
     lgd_of = {"none": 0.45, "financial": 0.10, "receivables": 0.35, "real_estate": 0.30, "other_physical": 0.38}
     coll_types = np.array(list(lgd_of))
     coll_lgd = np.array([lgd_of[c] for c in coll_types])
-    frames = []
-    q_no = 0
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("who", "date", "grade", "tenor", "coll", "offered", "accepted")}
     for y in range(s.years):
         rng = _rng(s.seed, _S_QUOTE, y + 1)
         counts = rng.poisson(0.8 + 0.6 * (L.sales0 > 1500), n)
@@ -656,7 +900,6 @@ def _quotes(L: _Latent, pd_true: np.ndarray) -> pd.DataFrame:
         dm = L.default_month[who]
         ok = (t >= L.start_month[who]) & ((dm < 0) | (t < dm))  # no new quotes once in default
         who, t = who[ok], t[ok]
-        m = len(who)
         p_true = pd_true[who, np.maximum(t - 1, 0)]  # the risk as of the month before the quote
         grade = master_scale_grade(p_true * np.exp(grade_noise[ok]))
         grade_pd = np.geomspace(0.0003, 0.30, 11)
@@ -671,31 +914,29 @@ def _quotes(L: _Latent, pd_true: np.ndarray) -> pd.DataFrame:
         p_accept = 1 / (1 + np.exp(-(0.6 + (market - offered) / 30.0)))
         accepted = accept_u[ok] < p_accept
         day = day_all[ok].astype("timedelta64[D]")
-        date = L.months.values[t] - (L.months.day.values[t] - 1).astype("timedelta64[D]") + day
-        ids = [f"QU{q_no + j + 1:07d}" for j in range(m)]
-        q_no += m
-        frames.append(pd.DataFrame({
-            "quote_id": ids, "obligor_id": [f"OB{i + 1:06d}" for i in who], "quote_date": date,
-            "grade": grade, "tenor_years": tenor, "collateral_type": coll_types[coll_idx],
-            "offered_spread_bps": np.round(offered, 1), "accepted": accepted,
-        }))
-    return pd.concat(frames, ignore_index=True)
+        for key, val in (("who", who), ("date", _month_first_days(L, t) + day), ("grade", grade), ("tenor", tenor),
+                         ("coll", coll_idx), ("offered", np.round(offered, 1)), ("accepted", accepted)):
+            parts[key].append(val)
+    q = {k: np.concatenate(v) for k, v in parts.items()}
+    return _frame({
+        "quote_id": pd.array([f"QU{j:07d}" for j in range(1, len(q["who"]) + 1)], dtype="str"),
+        "obligor_id": L.ids(q["who"]), "quote_date": _ns(q["date"]),
+        "grade": q["grade"], "tenor_years": q["tenor"], "collateral_type": _str_take(coll_types, q["coll"]),
+        "offered_spread_bps": q["offered"], "accepted": q["accepted"],
+    })
 
 
-def _interactions(L: _Latent, beh: pd.DataFrame) -> pd.DataFrame:
+def _interactions(L: _Latent, B: _Behaviour) -> pd.DataFrame:
     s, n, T = L.s, L.s.n_obligors, L.T
     active = L.active()
     # Arrears and covenant breaches drive the desk's contacts.
-    stress = np.zeros((n, T), dtype=bool)
-    ob = beh["obligor_id"].str.slice(2).astype(int).to_numpy() - 1
-    tt = np.searchsorted(L.months.values, beh["month_end"].to_numpy())
     # Contacts in a month react to the arrears and breaches seen at the previous month end.
-    tt_next = tt + 1
-    seen = tt_next < T
-    stress[ob[seen], tt_next[seen]] = ((beh["days_past_due"].to_numpy() > 0) | beh["covenant_breach"].to_numpy())[seen]
-    frames = []
+    stress = np.zeros((n, T), dtype=bool)
+    stress[:, 1:] = (active & ((B.dpd > 0) | B.breach))[:, :-1]
     channels = np.array(["call", "email", "meeting", "site_visit", "video_call"])
-    topics = np.array(INTERACTION_TOPICS)
+    topics = list(INTERACTION_TOPICS) + ["payment_arrears", "covenant_waiver"]
+    n_topics = len(INTERACTION_TOPICS)
+    parts: dict[str, list[np.ndarray]] = {"ob": [], "date": [], "channel": [], "topic": []}
     for y in range(s.years):
         rng = _rng(s.seed, _S_INTER, y + 1)
         months = np.arange(12 * y, min(12 * y + 12, T))
@@ -706,16 +947,20 @@ def _interactions(L: _Latent, beh: pd.DataFrame) -> pd.DataFrame:
         ii, tt_ = np.repeat(ii, reps), np.repeat(months[mm], reps)
         k = len(ii)
         st = stress[ii, tt_]
-        topic = np.where(st & (rng.random(k) < 0.7),
-                         np.where(rng.random(k) < 0.5, "payment_arrears", "covenant_waiver"),
-                         topics[rng.integers(0, len(topics), k)])
+        react = st & (rng.random(k) < 0.7)
+        arrears = rng.random(k) < 0.5
+        topic = np.where(react, np.where(arrears, n_topics, n_topics + 1), rng.integers(0, n_topics, k))
         day = rng.integers(0, 28, k).astype("timedelta64[D]")
-        date = L.months.values[tt_] - (L.months.day.values[tt_] - 1).astype("timedelta64[D]") + day
-        frames.append(pd.DataFrame({
-            "obligor_id": [f"OB{i + 1:06d}" for i in ii], "date": date,
-            "channel": channels[rng.choice(5, k, p=[0.35, 0.3, 0.15, 0.05, 0.15])], "topic": topic,
-        }))
-    return pd.concat(frames, ignore_index=True).sort_values(["obligor_id", "date"], kind="stable").reset_index(drop=True)
+        parts["ob"].append(ii)
+        parts["date"].append(_month_first_days(L, tt_) + day)
+        parts["channel"].append(rng.choice(5, k, p=[0.35, 0.3, 0.15, 0.05, 0.15]))
+        parts["topic"].append(topic)
+    p = {k: np.concatenate(v) for k, v in parts.items()}
+    order = _stable_order_by_obligor(L, p["ob"], p["date"])
+    return _frame({
+        "obligor_id": L.ids(p["ob"][order]), "date": _ns(p["date"][order]),
+        "channel": _str_take(channels, p["channel"][order]), "topic": _str_take(topics, p["topic"][order]),
+    })
 
 
 def _truth(L: _Latent, pd_true: np.ndarray) -> pd.DataFrame:
@@ -723,40 +968,73 @@ def _truth(L: _Latent, pd_true: np.ndarray) -> pd.DataFrame:
     before_default = np.where(L.default_month[:, None] >= 0, t < L.default_month[:, None], True)
     mask = (t >= L.start_month[:, None]) & before_default
     ii, tt = np.nonzero(mask)
-    return pd.DataFrame({
-        "obligor_id": np.array([f"OB{i + 1:06d}" for i in range(L.s.n_obligors)])[ii],
-        "month_end": L.months.values[tt],
+    return _frame({
+        "obligor_id": L.ids(ii),
+        "month_end": _ns(L.months.values)[tt],
         "pd_12m": pd_true[ii, tt],
         "latent_score": np.round(L.z[ii, tt], 6),
     })
 
 
+# Tables in the order they are returned, and what each needs drawn first.
+_ORDER = ("obligors", "macro", "financials", "behaviour", "facilities", "defaults", "projects",
+          "project_cashflows", "questionnaires", "quotes", "interactions", "truth")
+_NEEDS_BEHAVIOUR = {"behaviour", "facilities", "defaults", "interactions"}
+_NEEDS_FACILITIES = {"facilities", "defaults"}
+_NEEDS_TRUE_PD = {"facilities", "defaults", "quotes", "truth"}
+
+
 def generate_portfolio(settings: GeneratorSettings | None = None,
                        progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
-    """Draw every table of the data contract; deterministic for given settings."""
+    """Draw the tables of the data contract (all, or ``settings.tables``); deterministic for given settings."""
     s = settings or GeneratorSettings()
+    want = set(TABLES if s.tables is None else s.tables)
     say = progress or (lambda _msg: None)
     say("latent credit-quality process")
     L = _Latent(s)
-    pd_true = L.true_pd_12m()
+    pd_true = L.true_pd_12m() if want & _NEEDS_TRUE_PD else None
+    tables: dict[str, pd.DataFrame] = {}
     say("obligors, macro, statements")
-    tables: dict[str, pd.DataFrame] = {"obligors": _obligors(L), "macro": _macro(L), "financials": _financials(L)}
-    say("monthly behaviour")
-    beh, type_code = _behaviour(L)
-    tables["behaviour"] = beh
-    say("facilities and defaults")
-    tables["facilities"] = _facilities(L, beh, pd_true)
-    tables["defaults"] = _defaults(L, tables["facilities"], type_code)
+    if "obligors" in want:
+        tables["obligors"] = _obligors(L)
+    if "macro" in want:
+        tables["macro"] = _macro(L)
+    if "financials" in want:
+        tables["financials"] = _financials(L)
+    B = None
+    if want & _NEEDS_BEHAVIOUR:
+        say("monthly behaviour")
+        B = _behaviour(L)
+        if "behaviour" in want:
+            tables["behaviour"] = _behaviour_frame(L, B)
+    if want & _NEEDS_FACILITIES:
+        say("facilities and defaults")
+        facilities, fac_ob = _facilities(L, B, pd_true)
+        if "facilities" in want:
+            tables["facilities"] = facilities
+        if "defaults" in want:
+            tables["defaults"] = _defaults(L, facilities, fac_ob, B.type_code)
+        del facilities, fac_ob
     say("projects, questionnaires, quotes, interactions")
-    tables["projects"], tables["project_cashflows"] = _projects(L)
-    tables["questionnaires"] = _questionnaires(L)
-    tables["quotes"] = _quotes(L, pd_true)
-    tables["interactions"] = _interactions(L, beh)
-    tables["truth"] = _truth(L, pd_true)
-    known = set(tables["obligors"]["obligor_id"])
-    for name, df in tables.items():
-        if "obligor_id" in df.columns and name != "obligors":
-            tables[name] = df[df["obligor_id"].isin(known)].reset_index(drop=True)
+    if want & {"projects", "project_cashflows"}:
+        tables["projects"], tables["project_cashflows"] = _projects(L)
+    if "questionnaires" in want:
+        tables["questionnaires"] = _questionnaires(L)
+    if "quotes" in want:
+        tables["quotes"] = _quotes(L, pd_true)
+    if "interactions" in want:
+        tables["interactions"] = _interactions(L, B)
+    del B
+    if "truth" in want:
+        tables["truth"] = _truth(L, pd_true)
+    del pd_true
+    keep = L.start_month < L.T
+    if not keep.all():  # only clients known in ``obligors`` appear in the other tables
+        known = pd.Series(L.ob_ids[keep])
+        for name, df in tables.items():
+            if "obligor_id" in df.columns and name != "obligors":
+                tables[name] = df[df["obligor_id"].isin(known)].reset_index(drop=True)
+    tables = {name: tables[name] for name in _ORDER if name in want}
     return _normalise_types(tables)
 
 
@@ -765,7 +1043,8 @@ def _normalise_types(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     for name, df in tables.items():
         for col in df.columns:
             if pd.api.types.is_datetime64_any_dtype(df[col]):
-                df[col] = df[col].astype("datetime64[ns]")
+                if df[col].dtype != "datetime64[ns]":
+                    df[col] = df[col].astype("datetime64[ns]")
             elif df[col].dtype == object:
                 df[col] = df[col].astype("str")
         tables[name] = df
