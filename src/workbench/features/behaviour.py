@@ -36,8 +36,9 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
     origin = np.asarray(beh["month_end"].min(), dtype="datetime64[M]")
     n_months = int(_month_index([beh["month_end"].max()], origin)[0]) + 1
     codes, ids = pd.factorize(beh["obligor_id"])
+    codes = codes.astype(np.int32)
     ids = pd.Index(ids)
-    months = _month_index(beh["month_end"], origin)
+    months = _month_index(beh["month_end"], origin).astype(np.int32)
     pad = _WINDOW - 1  # leading NaN columns so every window slice stays in bounds
 
     def dense(values: pd.Series) -> np.ndarray:
@@ -55,9 +56,11 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
     rows = np.where(inside, obs_code, 0)
     cols = np.where(inside, t, 0) + pad
 
+    idx = (cols[:, None] - np.arange(_WINDOW)[None, ::-1]).astype(np.int32)  # oldest month first
+    flat_idx = rows[:, None].astype(np.int64) * (n_months + pad) + idx
+
     def window(m: np.ndarray, width: int) -> np.ndarray:
-        idx = cols[:, None] - np.arange(width)[None, ::-1]  # oldest month first
-        w = m[rows[:, None], idx]
+        w = m.ravel()[flat_idx[:, -width:]]
         w[~inside] = np.nan
         return w
 

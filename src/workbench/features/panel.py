@@ -53,63 +53,68 @@ def _check_tables(tables: Mapping[str, pd.DataFrame]) -> None:
         raise KeyError(f"build_panel needs tables {', '.join(missing)} (has {', '.join(sorted(tables))})")
 
 
-def obligor_rows(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd.DataFrame,
+def _local_parts(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd.DataFrame,
                  quest: pd.DataFrame | None, macro: pd.DataFrame, params: BuildFeaturesParams,
-                 data_end: pd.Timestamp) -> pd.DataFrame:
-    """Every statement of the given obligors with its obligor-local features.
-
-    Rows flagged ``_panel_row`` become panel rows; the others (superseded statements,
-    rows outside a performing relationship or the outcome window) stay only as
-    peer-group members for ``add_peer_features``.
-    """
+                 data_end: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(panel rows with their obligor-local features, every statement as a peer-group member)."""
     stm = statement_features(fin, params.reporting_lag_days)
-    rows = stm[stm["_newest"]].copy()
+    static = obl.set_index("obligor_id")[["industry", "segment", "relationship_start"]]
+    members = stm[["obligor_id", "obs_date", "period_end", "available_date", *PEER_RATIOS]].join(
+        static[["industry"]], on="obligor_id")
+    rows = stm[stm.pop("_newest").to_numpy()]
+    del stm
+
     beh_feats = behaviour_features(beh, rows["obligor_id"], rows["obs_date"])
     active = beh_feats.pop("active").to_numpy() == 1
-
-    static = obl.set_index("obligor_id")[["industry", "segment", "relationship_start"]]
-    rows = rows.join(static, on="obligor_id")
     default_date = rows["obligor_id"].map(dft.drop_duplicates("obligor_id").set_index("obligor_id")["default_date"])
     horizon_end = rows["obs_date"] + pd.offsets.MonthEnd(params.horizon_months)
-    performing = default_date.isna() | (default_date > rows["obs_date"])
-    keep = active & performing.to_numpy() & (horizon_end <= data_end).to_numpy()
-
-    rows = pd.concat([rows, beh_feats], axis=1)[keep]
+    performing = (default_date.isna() | (default_date > rows["obs_date"])).to_numpy()
+    keep = active & performing & (horizon_end <= data_end).to_numpy()
+    rows, beh_feats = rows[keep].join(static, on="obligor_id"), beh_feats[keep]
     default_date, horizon_end = default_date[keep], horizon_end[keep]
+
     rows["default_12m"] = (default_date.notna() & (default_date <= horizon_end)).astype(np.int8)
     rows["split"] = np.select(
         [rows["obs_date"] <= pd.Timestamp(params.split.train_end),
          rows["obs_date"] <= pd.Timestamp(params.split.valid_end)],
         ["train", "valid"], "oot")
-    rows = pd.concat([rows, questionnaire_features(quest, rows), macro_features(macro, rows, params.macro_lag_months)],
-                     axis=1)
-    rows["relationship_years"] = (rows["obs_date"] - rows["relationship_start"]).dt.days / 365.25
+    rows["relationship_years"] = ((rows["obs_date"] - rows.pop("relationship_start")).dt.days / 365.25).astype(np.float32)
     rows["project_finance"] = (rows["segment"] == "project_finance").astype(np.int8)
-    rows[_ROW_FLAG] = True
+    rows = pd.concat([rows, beh_feats, questionnaire_features(quest, rows),
+                      macro_features(macro, rows, params.macro_lag_months)], axis=1)
+    return rows, members
 
-    # Peer-group members that are not panel rows: every statement, with its ratios and industry.
-    members = stm.join(static[["industry"]], on="obligor_id")
-    members = members[["obligor_id", "obs_date", "period_end", "available_date", "industry", *PEER_RATIOS]]
-    members = members.assign(**{_ROW_FLAG: False})
-    return pd.concat([rows.drop(columns=["relationship_start", "_newest"]), members], ignore_index=True)
+
+def obligor_rows(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd.DataFrame,
+                 quest: pd.DataFrame | None, macro: pd.DataFrame, params: BuildFeaturesParams,
+                 data_end: pd.Timestamp) -> pd.DataFrame:
+    """Panel rows and peer-group members of the given obligors in one frame (for partitioned engines).
+
+    Rows flagged ``_panel_row`` become panel rows; the others are every statement as a
+    peer-group member for ``add_peer_features``.
+    """
+    rows, members = _local_parts(fin, beh, dft, obl, quest, macro, params, data_end)
+    return pd.concat([rows.assign(**{_ROW_FLAG: True}), members.assign(**{_ROW_FLAG: False})], ignore_index=True)
 
 
 def add_peer_features(frame: pd.DataFrame, min_peer_group: int) -> pd.DataFrame:
     """Panel rows of ``frame`` with peer benchmarks against all its statements (``obligor_rows`` output)."""
     flag = frame[_ROW_FLAG].to_numpy(dtype=bool)
-    universe = frame.loc[~flag, ["industry", "period_end", "available_date", *PEER_RATIOS]]
     rows = frame[flag].drop(columns=_ROW_FLAG)
-    return pd.concat([rows, peer_features(universe, rows, min_peer_group)], axis=1)
+    return pd.concat([rows, peer_features(frame[~flag], rows, min_peer_group)], axis=1)
 
 
 def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
-    features = [c for c in panel.columns if c not in ID_COLUMNS and c != "available_date"]
-    out = panel[list(ID_COLUMNS)].copy()
-    out["default_12m"] = out["default_12m"].astype(np.int8)
+    columns: dict[str, object] = {c: panel[c].to_numpy() for c in ID_COLUMNS}
+    columns["default_12m"] = panel["default_12m"].to_numpy(dtype=np.int8)
+    for col in ("obligor_id", "industry", "segment", "split"):
+        columns[col] = panel[col].astype(str).to_numpy()
+    for col in panel.columns:
+        if col not in ID_COLUMNS and col != "available_date":
+            columns[col] = pd.to_numeric(panel[col], errors="coerce").to_numpy(dtype=np.float32)
+    out = pd.DataFrame(columns, copy=False)
     for col in ("obligor_id", "industry", "segment", "split"):
         out[col] = out[col].astype(str)
-    values = panel[features].apply(pd.to_numeric, errors="coerce").astype(np.float32)
-    out = pd.concat([out, values], axis=1)
     return out.sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
 
 
@@ -130,9 +135,10 @@ def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams,
     if engine != "pandas":
         raise ValueError(f"engine must be 'pandas' or 'dask', got {engine!r}")
     data_end = tables["behaviour"]["month_end"].max()
-    frame = obligor_rows(tables["financials"], tables["behaviour"], tables["defaults"], tables["obligors"],
-                         tables.get("questionnaires"), tables["macro"], params, data_end)
-    return _finalise(add_peer_features(frame, params.min_peer_group))
+    rows, members = _local_parts(tables["financials"], tables["behaviour"], tables["defaults"], tables["obligors"],
+                                 tables.get("questionnaires"), tables["macro"], params, data_end)
+    peers = peer_features(members, rows, params.min_peer_group)
+    return _finalise(pd.concat([rows, peers], axis=1))
 
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:
