@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -118,3 +119,17 @@ def test_repeated_index_labels_are_reported_by_position(tables):
     fin.iloc[3, fin.columns.get_loc("total_assets")] = -1.0
     with pytest.raises(DataValidationError, match=r"row 3 \(obligor_id="):
         validate({"financials": fin})
+
+
+def test_compact_read_gives_compact_types_and_the_same_values(tables, tmp_path):
+    out = write_tables(tables, tmp_path / "p")
+    full = read_tables(out, names=["behaviour", "questionnaires"], check=False)
+    compact = read_tables(out, names=["behaviour", "questionnaires"], check=False, compact=True)
+    beh = compact["behaviour"]
+    assert beh["obligor_id"].dtype == "category" and beh["utilisation"].dtype == "float32"
+    assert compact["questionnaires"]["answer"].dtype == "int8"
+    assert (beh["obligor_id"].astype(str) == full["behaviour"]["obligor_id"]).all()
+    assert np.allclose(beh["utilisation"], full["behaviour"]["utilisation"], rtol=1e-6)
+    # Validation then compaction: the same result through the checked path.
+    checked = read_tables(out, names=["behaviour"], check=True, compact=True)["behaviour"]
+    pd.testing.assert_frame_equal(checked.astype({"obligor_id": str}), beh.astype({"obligor_id": str}))

@@ -154,3 +154,23 @@ def test_missing_table_is_named(tables):
 def test_questionnaires_are_optional(tables):
     panel = build_panel({k: v for k, v in tables.items() if k != "questionnaires"}, PARAMS)
     assert (panel["has_questionnaire"] == 0).all() and panel["questionnaire_score"].isna().all()
+
+
+def test_processing_obligors_in_chunks_gives_the_same_panel(tables, panel):
+    chunked = build_panel(tables, PARAMS.model_copy(update={"chunk_obligors": 150}))
+    pd.testing.assert_frame_equal(chunked, panel)
+
+
+def test_compact_long_tables_give_the_same_panel(tables, panel):
+    from workbench.data.io import compact_table
+
+    compact = {name: compact_table(name, df) for name, df in tables.items()}
+    assert compact["behaviour"]["obligor_id"].dtype == "category"
+    pd.testing.assert_frame_equal(build_panel(compact, PARAMS), panel)
+
+
+def test_chunks_of_unsorted_tables_give_the_same_panel(tables, panel):
+    shuffled = {name: df.sample(frac=1.0, random_state=3) if name in ("financials", "behaviour", "questionnaires")
+                else df for name, df in tables.items()}
+    chunked = build_panel(shuffled, PARAMS.model_copy(update={"chunk_obligors": 200}))
+    pd.testing.assert_frame_equal(chunked, panel)

@@ -14,17 +14,49 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from .schemas import TABLES, validate
+from .schemas import TABLES, DataValidationError, link_problems, validate
 
-__all__ = ["read_tables", "write_tables", "write_parquet_atomic"]
+__all__ = ["read_tables", "write_tables", "write_parquet_atomic", "compact_table"]
+
+
+# Compact in-memory types for the long tables: what features need, at a fraction of the memory.
+_COMPACT = {
+    "behaviour": {"obligor_id": "category", "days_past_due": "int32", "utilisation": "float32",
+                  "overdue_amount": "float32"},
+    "questionnaires": {"obligor_id": "category", "question_id": "category", "answer": "int8"},
+}
+
+
+def compact_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with compact dtypes (categorical ids, float32/small ints) where that loses nothing
+    the features use; other tables are returned as they are. Compact tables are for computing:
+    validate before compacting, as the contract names the full types."""
+    spec = {c: t for c, t in _COMPACT.get(name, {}).items() if c in df.columns}
+    return df.astype(spec) if spec else df
+
+
+def _read_compact(path: Path, name: str) -> pd.DataFrame:
+    """Read straight into compact types: ids as Arrow dictionaries, numbers cast before conversion,
+    so the full-width table never exists in memory."""
+    spec = _COMPACT.get(name, {})
+    table = pq.read_table(path, read_dictionary=[c for c, t in spec.items() if t == "category"])
+    arrow_types = {"float32": pa.float32(), "int32": pa.int32(), "int8": pa.int8()}
+    fields = [pa.field(f.name, arrow_types[spec[f.name]]) if spec.get(f.name) in arrow_types else f
+              for f in table.schema]
+    table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None = None,
-                *, check: bool = True) -> dict[str, pd.DataFrame]:
+                *, check: bool = True, compact: bool = False) -> dict[str, pd.DataFrame]:
     """Load ``<directory>/<table>.parquet`` for the named tables (default: all present).
 
-    ``check=True`` validates them against the data contract before returning.
+    ``check=True`` validates them against the data contract before returning;
+    ``compact=True`` then gives the long tables compact dtypes (``compact_table``), each
+    table as it is read, so a large portfolio never sits in memory at full width.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -33,8 +65,23 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
     missing = [t for t in wanted if not (directory / f"{t}.parquet").is_file()]
     if missing:
         raise FileNotFoundError(f"{directory}: missing table(s) {', '.join(missing)} (expected <table>.parquet)")
-    tables = {t: pd.read_parquet(directory / f"{t}.parquet") for t in wanted}
-    return validate(tables) if check else tables
+    tables, problems = {}, []
+    for t in wanted:
+        df = _read_compact(directory / f"{t}.parquet", t) if compact and not check else \
+            pd.read_parquet(directory / f"{t}.parquet")
+        if check:
+            try:
+                validate({t: df}, links=False)
+            except DataValidationError as exc:  # keep going: report every table's problems at once
+                problems.extend(exc.problems)
+        tables[t] = compact_table(t, df) if compact else df
+        del df
+        pa.default_memory_pool().release_unused()  # give freed Arrow buffers back before the next table
+    if check:
+        problems.extend(link_problems(tables))
+        if problems:
+            raise DataValidationError(problems)
+    return tables
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

@@ -360,16 +360,23 @@ def validate(tables: Mapping[str, pd.DataFrame], *, links: bool = True) -> dict[
         except SchemaErrors as exc:
             problems.extend(_problems_from_pandera(name, df, exc))
     if links:
-        for child, key, parent, parent_key in _LINKS:
-            if child in tables and parent in tables and key in tables[child] and parent_key in tables[parent]:
-                df = tables[child]
-                orphan = ~df[key].isin(tables[parent][parent_key])
-                if orphan.any():
-                    idx = df.index[orphan].tolist()
-                    shown = ", ".join(repr(v) for v in df.loc[orphan, key].unique()[:_MAX_ROWS_SHOWN])
-                    problems.append(Problem(child, key, f"exists in {parent}.{parent_key}", int(orphan.sum()),
-                                            f"{_row_ids(df, idx)}; unknown {key}: {shown}"))
-        problems.extend(_behaviour_after_default(tables))
+        problems.extend(link_problems(tables))
     if problems:
         raise DataValidationError(problems)
     return dict(tables)
+
+
+def link_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Problems in the links between tables: ids unknown to their parent, behaviour after default."""
+    problems: list[Problem] = []
+    for child, key, parent, parent_key in _LINKS:
+        if child in tables and parent in tables and key in tables[child] and parent_key in tables[parent]:
+            df = tables[child]
+            orphan = ~df[key].isin(tables[parent][parent_key])
+            if orphan.any():
+                idx = df.index[orphan].tolist()
+                shown = ", ".join(repr(v) for v in df.loc[orphan, key].unique()[:_MAX_ROWS_SHOWN])
+                problems.append(Problem(child, key, f"exists in {parent}.{parent_key}", int(orphan.sum()),
+                                        f"{_row_ids(df, idx)}; unknown {key}: {shown}"))
+    problems.extend(_behaviour_after_default(tables))
+    return problems

@@ -14,7 +14,8 @@ The target ``default_12m`` is a default in the ``horizon_months`` after the
 observation date. Rows of obligors already in default, rows in months without a
 performing relationship, and rows whose outcome window runs past the data are
 dropped. ``split`` is by observation date (train / valid / oot). Features are
-float32 (what xgboost uses internally), identifiers and target first.
+float32 (what xgboost uses internally), identifiers and target first; rows are in
+(obligor, observation date) order.
 
 The work is split in two so that it scales out (``engine="dask"``): everything but
 the peer benchmarks only needs one obligor's records (``obligor_rows``, run per
@@ -115,7 +116,7 @@ def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(columns, copy=False)
     for col in ("obligor_id", "industry", "segment", "split"):
         out[col] = out[col].astype(str)
-    return out.sort_values(["obs_date", "obligor_id"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["obligor_id", "obs_date"], kind="stable").reset_index(drop=True)
 
 
 def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams,
@@ -135,10 +136,84 @@ def build_panel(tables: Mapping[str, pd.DataFrame], params: BuildFeaturesParams,
     if engine != "pandas":
         raise ValueError(f"engine must be 'pandas' or 'dask', got {engine!r}")
     data_end = tables["behaviour"]["month_end"].max()
-    rows, members = _local_parts(tables["financials"], tables["behaviour"], tables["defaults"], tables["obligors"],
-                                 tables.get("questionnaires"), tables["macro"], params, data_end)
-    peers = peer_features(members, rows, params.min_peer_group)
-    return _finalise(pd.concat([rows, peers], axis=1))
+    chunks, members, queries = [], [], []
+    for chunk in _obligor_chunks(tables, params.chunk_obligors):
+        rows_k, members_k = _local_parts(*chunk, tables["macro"], params, data_end)
+        chunks.append(rows_k)
+        members.append(members_k)
+        queries.append(rows_k[_PEER_QUERY])
+    # Peers once for all rows (narrow frames), then joined to each chunk.
+    peers = peer_features(pd.concat(members, ignore_index=True), pd.concat(queries, ignore_index=True),
+                          params.min_peer_group)
+    del members, queries
+    # Chunks are consecutive obligor ranges, each finalised in (obligor, date) order: joined, they are in order.
+    # Each is copied into preallocated columns and dropped, so the panel never exists twice.
+    total = sum(len(c) for c in chunks)
+    columns: dict[str, np.ndarray] = {}
+    text: dict[str, list[np.ndarray]] = {}
+    start = 0
+    for k, rows_k in enumerate(chunks):
+        part = _finalise(pd.concat([rows_k, peers.iloc[start:start + len(rows_k)].set_axis(rows_k.index)], axis=1))
+        chunks[k] = None
+        for col in part.columns:
+            values = part[col].to_numpy()
+            if values.dtype == object:
+                text.setdefault(col, []).append(values)
+                continue
+            if col not in columns:
+                columns[col] = np.empty(total, dtype=values.dtype)
+            columns[col][start:start + len(part)] = values
+        order = list(part.columns)
+        start += len(part)
+        del part
+    data = {col: (pd.array(np.concatenate(text[col]), dtype="str") if col in text else columns[col]) for col in order}
+    return pd.DataFrame(data, copy=False)
+
+
+_PEER_QUERY = ["industry", "period_end", "obs_date", *PEER_RATIOS]
+
+
+_CHUNKED = ("financials", "behaviour", "defaults", "obligors", "questionnaires")
+
+
+def _obligor_chunks(tables: Mapping[str, pd.DataFrame], chunk_obligors: int):
+    """The obligor-keyed tables, a block of ``chunk_obligors`` obligors at a time.
+
+    Obligor-local work then needs memory for one block, not the whole portfolio; the
+    result is the same because nothing in that work looks across obligors.
+    """
+    frames = [tables[name] if name in tables else None for name in _CHUNKED]
+    ids = pd.Index(np.sort(tables["obligors"]["obligor_id"].astype(str).unique()))
+    size = max(chunk_obligors, 1)
+    n_chunks = max(1, -(-len(ids) // size))
+    if n_chunks == 1:
+        yield frames
+        return
+    positions = []
+    for df in frames:
+        if df is None:
+            positions.append(None)
+            continue
+        # Consecutive ranges of the sorted ids; unknown ids (-1) go with the first range and stay orphans.
+        chunk = (np.maximum(ids.get_indexer(df["obligor_id"]), 0) // size).astype(np.int32)
+        if np.all(chunk[1:] >= chunk[:-1]):
+            order = None  # already grouped by obligor (as written by the generator): slices, no copies
+        else:
+            order = np.argsort(chunk, kind="stable").astype(np.int32)
+            chunk = chunk[order]
+        positions.append((order, np.searchsorted(chunk, np.arange(n_chunks + 1))))
+        del chunk
+
+    def piece(df: pd.DataFrame | None, pos, k: int) -> pd.DataFrame | None:
+        if df is None:
+            return None
+        order, bounds = pos
+        if order is None:
+            return df.iloc[bounds[k]:bounds[k + 1]]
+        return df.take(order[bounds[k]:bounds[k + 1]])
+
+    for k in range(n_chunks):
+        yield [piece(df, pos, k) for df, pos in zip(frames, positions)]
 
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:

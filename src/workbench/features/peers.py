@@ -60,8 +60,8 @@ def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:
 def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list[str]) -> pd.DataFrame:
     """Percentile, median and leader level of each ratio for each query, within ``group_cols``."""
     n_q = len(queries)
-    res = {f"{r}_{s}": np.full(n_q, np.nan) for r in PEER_RATIOS for s in ("pct", "median", "leader")}
-    res["size"] = np.zeros(n_q)
+    res = {f"{r}_{s}": np.full(n_q, np.nan, dtype=np.float32) for r in PEER_RATIOS for s in ("pct", "median", "leader")}
+    res["size"] = np.zeros(n_q, dtype=np.float32)
     u_groups = universe.groupby(group_cols, sort=False).indices
     q_groups = queries.groupby(group_cols, sort=False).indices
     u_avail = universe["available_date"].to_numpy()
@@ -104,14 +104,20 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
     and the ``PEER_RATIOS``; ``queries``: observation rows with ``industry``,
     ``period_end``, ``obs_date`` and the same ratios.
     """
-    def prepare(df: pd.DataFrame) -> pd.DataFrame:
-        industry = df["industry"].astype("category")
-        names = np.array([SECTOR_OF.get(str(c), "all") for c in industry.cat.categories] + ["all"], dtype=object)
-        sector = names[industry.cat.codes.to_numpy()]  # code -1 (missing industry) picks the last entry, "all"
-        return df.assign(fiscal_year=pd.DatetimeIndex(df["period_end"]).year, industry=industry.astype(str),
-                         sector=sector.astype(str))
+    # Groups are keyed by small integer codes (industry, sector, fiscal year): millions of rows of
+    # strings would cost more memory than the ratios themselves.
+    industries = pd.Index(pd.concat([universe["industry"], queries["industry"]]).astype(str).unique())
+    sectors = pd.Index([SECTOR_OF.get(i, "all") for i in industries]).unique()
+    sector_of_code = np.append(sectors.get_indexer([SECTOR_OF.get(i, "all") for i in industries]),
+                               sectors.get_indexer(["all"]).max())
 
-    u, q = prepare(universe), prepare(queries)
+    def prepare(df: pd.DataFrame, date_col: str) -> pd.DataFrame:
+        code = industries.get_indexer(df["industry"].astype(str))  # -1 (missing industry) -> sector "all"
+        keys = pd.DataFrame({"industry": code.astype(np.int16), "sector": sector_of_code[code].astype(np.int16),
+                             "fiscal_year": pd.DatetimeIndex(df["period_end"]).year.astype(np.int16)}, index=df.index)
+        return pd.concat([keys, df[[date_col, *PEER_RATIOS]]], axis=1)
+
+    u, q = prepare(universe, "available_date"), prepare(queries, "obs_date")
     industry = _group_stats(u, q, ["industry", "fiscal_year"])
     use_sector = industry["size"] < min_peer_group
     sector = _group_stats(u, q[use_sector.to_numpy()], ["sector", "fiscal_year"]) if use_sector.any() else None
@@ -132,8 +138,8 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
     if sector is not None:
         size[use_sector.to_numpy()] = sector["size"].to_numpy()
     too_small = size < min_peer_group
-    frame = pd.DataFrame(out, index=q.index)
-    frame.loc[too_small, :] = np.nan
-    frame["peer_group_size"] = size
+    frame = pd.DataFrame({k: np.where(too_small, np.nan, v).astype(np.float32) for k, v in out.items()},
+                         index=q.index)
+    frame["peer_group_size"] = size.astype(np.float32)
     frame["peer_fallback_sector"] = use_sector.to_numpy().astype(np.int8)
     return frame
