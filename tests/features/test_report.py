@@ -304,6 +304,17 @@ def test_fingerprint_stable_across_builds_and_sensitive_to_changes(panel):
 # --------------------------------------------------------------------------- correlation pairs
 
 
+def test_spearman_pairs_equal_pandas_spearman_without_missing_values():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(rng.standard_normal((400, 4)), columns=list("abcd"))
+    df["e"] = df["a"] * 0.9 + rng.standard_normal(400) * 0.1
+    pairs = high_correlation_pairs(df, list(df.columns), threshold=0.5)
+    expected = df.corr(method="spearman")
+    for r in pairs.itertuples():
+        assert r.corr == pytest.approx(expected.loc[r.feature_a, r.feature_b])
+    assert ("a", "e") in set(zip(pairs["feature_a"], pairs["feature_b"]))
+
+
 def test_high_correlation_pairs_finds_duplicates_and_mirrors():
     rng = np.random.default_rng(2)
     a = rng.standard_normal(300)
@@ -313,9 +324,14 @@ def test_high_correlation_pairs_finds_duplicates_and_mirrors():
     pairs = high_correlation_pairs(df, list(df.columns))
     assert list(pairs.columns) == ["feature_a", "feature_b", "corr", "abs_corr", "n_obs"]
     found = {(r.feature_a, r.feature_b): r.corr for r in pairs.itertuples()}
-    assert found == pytest.approx({("a", "a_copy"): 1.0, ("a", "minus_a"): -1.0, ("a", "a_cubed"): 1.0,
-                                   ("a_copy", "minus_a"): -1.0, ("a_copy", "a_cubed"): 1.0,
-                                   ("minus_a", "a_cubed"): -1.0})
+    # a_cubed misses 50 rows: its ranks run over its 250 observed rows, so the rank correlation with
+    # a (ranked over 300) is just below 1 -- exactly the Pearson correlation of the two rank columns.
+    ranked = df.rank().corr()
+    assert found == pytest.approx({("a", "a_copy"): 1.0, ("a", "minus_a"): -1.0,
+                                   ("a", "a_cubed"): ranked.loc["a", "a_cubed"],
+                                   ("a_copy", "minus_a"): -1.0, ("a_copy", "a_cubed"): ranked.loc["a", "a_cubed"],
+                                   ("minus_a", "a_cubed"): -ranked.loc["a", "a_cubed"]})
+    assert ranked.loc["a", "a_cubed"] > 0.999
     assert pairs["abs_corr"].is_monotonic_decreasing
     assert pairs.set_index(["feature_a", "feature_b"]).loc[("a", "a_cubed"), "n_obs"] == 250
     # Pearson sees the cube as imperfect; a high threshold drops it
@@ -328,7 +344,8 @@ def test_high_correlation_pairs_finds_duplicates_and_mirrors():
 def test_high_correlation_pairs_on_the_panel(panel):
     feats = feature_columns(panel)
     pairs = high_correlation_pairs(panel, feats, threshold=0.8)
-    corr = panel[feats].astype(float).corr(method="spearman")
+    # Spearman as documented: Pearson of each feature's ranks over its observed rows.
+    corr = panel[feats].astype(float).rank().corr(method="pearson")
     for r in pairs.itertuples():
         assert r.corr == pytest.approx(corr.loc[r.feature_a, r.feature_b]) and r.abs_corr >= 0.8
     upper = corr.where(np.triu(np.ones(corr.shape, dtype=bool), k=1))
