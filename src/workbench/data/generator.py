@@ -117,7 +117,7 @@ INTERACTION_TOPICS = ("annual_review", "financing_need", "pricing", "product_off
 
 # Latent-process constants (monthly).
 A_MACRO, A_IND, A_IDIO = 0.55, 0.35, 0.80
-PHI_MACRO, PHI_IND, PHI_IDIO = 0.97, 0.95, 0.985
+PHI_MACRO, PHI_IND, PHI_IDIO = 0.97, 0.95, 0.99
 CYCLE_WEIGHT, SHOCK_WEIGHT = 0.85, 0.65
 HAZARD_INTERCEPT = -4.05  # sets the long-run default rate near 2 % a year
 MU_SD = 0.75  # cross-sectional spread of obligors' mean quality
@@ -231,7 +231,11 @@ class _Latent:
         self.M = CYCLE_WEIGHT * self.cycle[:T] + SHOCK_WEIGHT * self.macro_shock
         n_ind = len(INDUSTRIES)
         self.I = _ar1_by_year(s.seed, _S_MACRO + 100, (n_ind,), T, PHI_IND, rng.standard_normal(n_ind))
-        self.e = _ar1_by_year(s.seed, _S_LATENT, (n,), T, PHI_IDIO, rng.standard_normal(n))
+        e0 = rng.standard_normal(n)
+        # The book on the first day holds no client deep in distress (those are in workout already):
+        # existing clients' starting shock is reflected above -2 standard deviations.
+        e0 = np.where(existing & (e0 < -2.0), -4.0 - e0, e0)
+        self.e = _ar1_by_year(s.seed, _S_LATENT, (n,), T, PHI_IDIO, e0)
 
         # z in obligor blocks, so no (n, T) temporaries pile up at large n.
         self.z = np.empty((n, T))
@@ -405,9 +409,11 @@ def _financials(L: _Latent) -> pd.DataFrame:
     rng0 = _rng(s.seed, _S_FIN, 0)
     fye = rng0.choice([12, 3, 6], n, p=[0.75, 0.10, 0.15])  # fiscal year-end month
     turnover_i = _industry_attr("asset_turnover")[L.industry] * np.exp(rng0.normal(0, 0.18, n))
-    lev_i = _industry_attr("leverage")[L.industry] + rng0.normal(0, 0.07, n)
+    # A firm's structural quality shows in its capital structure and margins, not only in its shocks.
+    mu_c = L.mu - L.mu.mean()
+    lev_i = _industry_attr("leverage")[L.industry] - 0.04 * mu_c + rng0.normal(0, 0.05, n)
     margin_k = _industry_attr("ebitda_margin")[L.industry]
-    margin_i = margin_k * np.exp(rng0.normal(0, 0.15, n))
+    margin_i = margin_k * np.exp(0.08 * mu_c + rng0.normal(0, 0.10, n))
     growth_k = _industry_attr("growth")[L.industry]
     capex_k = _industry_attr("capex_ratio")[L.industry]
     dso_k, dio_k, dpo_k = (_industry_attr(a)[L.industry] for a in ("dso", "dio", "dpo"))
@@ -428,7 +434,7 @@ def _financials(L: _Latent) -> pd.DataFrame:
         growth = growth_k + 0.04 * L.cyc * L.M[t_end_c] + 0.03 * ibar + 0.03 * zbar + rng.normal(0, 0.06, n)
         log_rev = log_rev + np.where(valid, growth, 0.0)
         revenue = np.exp(log_rev)
-        margin = margin_i + 0.035 * zbar + 0.01 * ibar + rng.normal(0, 0.02, n) * (1 + 2 * margin_k)
+        margin = margin_i + 0.05 * zbar + 0.01 * ibar + rng.normal(0, 0.02, n) * (1 + 2 * margin_k)
         ebitda = revenue * margin
         sga = 0.12 * (1 - margin_k)
         cogs = revenue * np.clip(1 - margin - sga, 0.02, None)
@@ -443,7 +449,7 @@ def _financials(L: _Latent) -> pd.DataFrame:
         current_assets = cash + receivables + inventory + 0.02 * asset_base
         fixed_assets = np.maximum(asset_base - current_assets, 0.15 * asset_base)
         total_assets = fixed_assets + current_assets
-        leverage = np.clip(lev_i - 0.07 * zbar + rng.normal(0, 0.02, n), 0.0, 0.97)
+        leverage = np.clip(lev_i - 0.10 * zbar + rng.normal(0, 0.02, n), 0.0, 0.97)
         total_debt = leverage * total_assets
         rate = policy[t_end_c] / 100 + np.clip(0.012 + 0.01 * np.exp(-0.8 * zbar), 0.005, 0.12)
         interest = total_debt * rate
@@ -569,7 +575,7 @@ def _behaviour(L: _Latent) -> _Behaviour:
             new_state = np.where(cure, 0, np.where(roll, np.minimum(state + 1, 3), new_state))
             state = new_state
             spike = (u[:, 2] < 0.01 + 0.08 * ndtr(-z - 1.5)) * 0.25
-            util[:, t] = np.clip(base_util + 0.10 * np.tanh(-z) + spike + noise[:, m], 0.0, 1.2)
+            util[:, t] = np.clip(base_util + 0.25 * np.tanh(-z / 1.5) + spike + noise[:, m], 0.0, 1.2)
             dpd[:, t] = np.where(state > 0, 30 * (state - 1) + 1 + (u[:, 3] * 29).astype(np.int64), 0)
             overdue[:, t] = np.where(state > 0, limit * util[:, t] * (0.01 + 0.04 * state) , 0.0)
             quarter_end = (m % 3) == 2
@@ -844,7 +850,9 @@ def _projects(L: _Latent) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _questionnaires(L: _Latent) -> pd.DataFrame:
     s, n = L.s, L.s.n_obligors
-    mgmt = _rng(s.seed, _S_QUEST, 0).normal(0, 0.6, n)  # soft information the statements do not carry
+    # Soft information: how the relationship manager reads the client's structural quality (its
+    # long-run level mu, which statements blur with firm-specific accounting), plus the reader's noise.
+    mgmt = 0.5 * (L.mu - L.mu.mean()) + _rng(s.seed, _S_QUEST, 0).normal(0, 0.3, n)
     q_ids = list(QUESTIONS)
     n_q = len(q_ids)
     signs = np.array([QUESTIONS[q][1] for q in q_ids])

@@ -15,7 +15,8 @@ __all__ = ["BEHAVIOUR_FEATURES", "behaviour_features"]
 
 BEHAVIOUR_FEATURES = (
     "dpd", "dpd_max_3m", "dpd_max_6m", "dpd_max_12m", "dpd_mean_3m", "dpd_mean_6m", "dpd_mean_12m",
-    "months_dpd30_12m", "utilisation", "utilisation_mean_3m", "utilisation_max_12m", "utilisation_trend_6m",
+    "months_dpd30_12m", "utilisation", "utilisation_mean_3m", "utilisation_vs_12m_mean", "utilisation_max_12m",
+    "utilisation_trend_6m",
     "utilisation_spikes_12m", "overdue_amount", "overdue_amount_max_12m", "covenant_breaches_12m",
 )
 _WINDOW = 12
@@ -76,6 +77,8 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
         u12 = window(util, _WINDOW)
         out["utilisation"] = u12[:, -1]
         out["utilisation_mean_3m"] = np.nanmean(u12[:, -3:], axis=1)
+        # Against the client's own habit: a line always half drawn says less than one drawn up lately.
+        out["utilisation_vs_12m_mean"] = out["utilisation_mean_3m"] - np.nanmean(u12, axis=1)
         out["utilisation_max_12m"] = np.nanmax(u12, axis=1)
         u6 = u12[:, -6:]
         x = np.where(np.isnan(u6), np.nan, np.arange(6, dtype=np.float32)[None, :])

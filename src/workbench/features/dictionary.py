@@ -124,6 +124,8 @@ def _entries() -> list[FeatureSpec]:
         +1, "High utilisation of credit lines")
     add("utilisation_mean_3m", "behaviour", "Mean utilisation over 3 months", "mean(utilisation[t-2..t])", "ratio",
         +1, "High utilisation of credit lines")
+    add("utilisation_vs_12m_mean", "behaviour", "Recent utilisation against the client's own 12-month average",
+        "mean(utilisation[t-2..t]) - mean(utilisation[t-11..t])", "ratio", +1, "Drawing more than usual on credit lines")
     add("utilisation_max_12m", "behaviour", "Peak utilisation over 12 months", "max(utilisation[t-11..t])",
         "ratio", +1, "Credit lines drawn to the limit")
     add("utilisation_trend_6m", "behaviour", "Slope of utilisation per month over 6 months (at least 3 months)",
