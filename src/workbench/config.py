@@ -144,23 +144,93 @@ class BuildFeaturesParams(StrictModel):
 
 
 class XGBParams(StrictModel):
-    n_estimators: int = Field(300, ge=1)
+    """Booster settings used when tuning is off (and as the tuning's starting point)."""
+
+    n_estimators: int = Field(1000, ge=1, description="Upper bound; early stopping picks the number")
     max_depth: int = Field(3, ge=1, le=16)
     learning_rate: float = Field(0.05, gt=0, le=1)
     subsample: float = Field(0.8, gt=0, le=1)
-    colsample_bytree: float = Field(0.8, gt=0, le=1)
-    min_child_weight: float = Field(5.0, ge=0)
-    reg_lambda: float = Field(1.0, ge=0)
-    early_stopping_rounds: int = Field(30, ge=1)
+    colsample_bytree: float = Field(0.5, gt=0, le=1)
+    min_child_weight: float = Field(20.0, ge=0)
+    reg_lambda: float = Field(5.0, ge=0)
+    reg_alpha: float = Field(0.0, ge=0)
+    early_stopping_rounds: int = Field(100, ge=1)
+
+
+class Range(StrictModel):
+    low: float
+    high: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Range":
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log-scale range needs low > 0")
+        return self
+
+
+class SearchSpace(StrictModel):
+    """Ranges optuna's TPE sampler draws the booster settings from."""
+
+    max_depth: Range = Range(low=2, high=6)
+    learning_rate: Range = Range(low=0.01, high=0.2, log=True)
+    min_child_weight: Range = Range(low=1, high=200, log=True)
+    subsample: Range = Range(low=0.5, high=1.0)
+    colsample_bytree: Range = Range(low=0.2, high=1.0)
+    reg_lambda: Range = Range(low=1e-3, high=50, log=True)
+    reg_alpha: Range = Range(low=1e-3, high=10, log=True)
+
+
+class TuningParams(StrictModel):
+    enabled: bool = True
+    n_trials: int = Field(25, ge=1)
+    timeout_s: float | None = Field(None, gt=0, description="Stop starting trials after this long")
+    n_folds: int = Field(3, ge=2, le=10, description="Validation folds (time-ordered when a time column exists)")
+    storage: str = Field("", description="SQLAlchemy URL of the optuna study; empty = sqlite file in the state dir")
+    study_name: str = Field("", description="Shared name lets several workers fill one study; empty = a new one")
+    search_space: SearchSpace = SearchSpace()
+
+
+class CalibrationParams(StrictModel):
+    method: Literal["platt", "isotonic", "none"] = Field(
+        "platt", description="Fitted on held-out rows; platt keeps the ranking, isotonic may tie it")
+    holdout_share: float = Field(0.2, gt=0, lt=0.5, description="Share held out (the latest by time) when no split "
+                                 "is given")
+    central_tendency: float | None = Field(None, gt=0, lt=1, description="Long-run default rate to anchor the "
+                                           "mean PD to; empty = no anchoring")
+
+
+class MasterScaleParams(StrictModel):
+    n_grades: int = Field(10, ge=3, le=25, description="Performing grades; D (default) comes on top")
+    pd_floor: float = Field(0.0003, gt=0, lt=0.01, description="Lowest PD (Basel II corporate floor 0.03%)")
+    pd_cap: float = Field(0.30, gt=0.01, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MasterScaleParams":
+        if self.pd_floor >= self.pd_cap:
+            raise ValueError("pd_floor must be below pd_cap")
+        return self
 
 
 class TrainPDParams(StrictModel):
-    """Params of notebooks/20_train_pd_model."""
+    """Params of notebooks/20_train_pd_model (and of ``workbench.models.fit_pd_model``)."""
 
     features_run_id: str = Field("", description="MLflow run of 10_build_features; empty = the latest finished one")
+    table_path: str = Field("", description="Bring your own data: a flat CSV/Parquet/ARFF table instead of a panel")
+    id_column: str = Field("", description="Row id column of table_path")
+    time_column: str = Field("", description="Date column of table_path; empty = stratified random splits")
     target: str = "default_12m"
     seed: int = 42
+    n_jobs: int = Field(2, ge=1)
+    monotone: bool = Field(True, description="Constrain features to the dictionary's expected direction with PD")
     xgb: XGBParams = XGBParams()
+    tuning: TuningParams = TuningParams()
+    calibration: CalibrationParams = CalibrationParams()
+    master_scale: MasterScaleParams = MasterScaleParams()
+    registered_model: str = Field("key-account-pd", description="MLflow registered model name")
+    register_model: bool = Field(True, description="Register the model version with alias 'challenger'")
 
 
 class CalibratePricingParams(StrictModel):

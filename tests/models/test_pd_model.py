@@ -1,21 +1,28 @@
+"""The public PD model API: fit_pd_model -> PDModel with calibrated PDs, grades, monotone constraints."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
 
 from workbench.config import TrainPDParams, load_params
-from workbench.models import PDModel, evaluate_splits
+from workbench.models import PDModel, fit_pd_model
 
-FAST = load_params(TrainPDParams, None, {"xgb.n_estimators": 50, "xgb.max_depth": 2})
+FAST = load_params(TrainPDParams, None, {"tuning.n_trials": 3, "tuning.n_folds": 2, "xgb.n_estimators": 200,
+                                         "xgb.early_stopping_rounds": 20})
+NO_TUNING = load_params(TrainPDParams, None, {"tuning.enabled": False, "xgb.n_estimators": 200,
+                                              "xgb.early_stopping_rounds": 20})
 
 
-def _toy(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+def _toy(n: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "noise": rng.normal(size=n)})
+    X = pd.DataFrame({"leverage": rng.uniform(0, 1, n), "b": rng.normal(size=n), "noise": rng.standard_cauchy(n)})
     X.loc[rng.random(n) < 0.1, "b"] = np.nan
-    logit = -3 + 1.5 * X["a"] - 1.0 * X["b"].fillna(0)
+    X.loc[rng.random(n) < 0.01, "noise"] = np.inf
+    logit = -4 + 3 * X["leverage"] - 1.0 * X["b"].fillna(0)
     y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
     return X, y
 
@@ -25,19 +32,41 @@ def test_unfitted_model_raises_not_fitted():
         PDModel().predict_pd(pd.DataFrame({"a": [1.0]}))
 
 
-def test_fit_learns_signal_and_returns_probabilities():
+def test_fit_pd_model_learns_and_calibrates(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_STATE_DIR", str(tmp_path))
     X, y = _toy()
-    model = PDModel(FAST.xgb).fit(X.iloc[:2000], y.iloc[:2000], X.iloc[2000:2500], y.iloc[2000:2500])
-    p = model.predict_pd(X.iloc[2500:])
+    model = fit_pd_model(X.iloc[:3000], y.iloc[:3000], FAST)
+    p = model.predict_pd(X.iloc[3000:])
     assert ((p > 0) & (p < 1)).all()
-    metrics = evaluate_splits(y.iloc[2500:], p, pd.Series(["oot"] * 500))
-    assert metrics.loc["oot", "auc"] > 0.75
-    assert model.feature_importance()["feature"].iloc[0] == "a"
+    assert roc_auc_score(y.iloc[3000:], p) > 0.75
+    # Calibrated on held-out rows: the mean PD is close to the default rate.
+    assert abs(p.mean() - y.iloc[3000:].mean()) < 0.3 * y.iloc[3000:].mean()
+    assert model.tuning_.n_trials == 3 and (tmp_path / "optuna.db").is_file()
+    grades = model.grade(X.iloc[3000:])
+    assert set(grades) <= set(model.master_scale_.labels)
+
+
+def test_monotone_constraint_means_higher_leverage_never_lowers_pd():
+    X, y = _toy()
+    model = fit_pd_model(X, y, NO_TUNING)
+    assert model.feature_importance().set_index("feature").loc["leverage", "monotone"] == 1
+    grid = pd.DataFrame({"leverage": np.linspace(0, 1, 101), "b": 0.3, "noise": 0.0})
+    pd_path = model.predict_pd(grid)
+    assert np.all(np.diff(pd_path) >= -1e-12)
+    free = fit_pd_model(X, y, NO_TUNING.model_copy(update={"monotone": False}))
+    assert "monotone" not in free.feature_importance().columns
+
+
+def test_time_holdout_is_the_latest_share():
+    X, y = _toy()
+    time = pd.date_range("2015-01-31", periods=len(X), freq="D")
+    model = PDModel(NO_TUNING).fit(X, y, time=time)
+    assert model.holdout_share_ == pytest.approx(0.2, abs=0.01)
 
 
 def test_init_only_stores_arguments_and_fit_validates():
-    model = PDModel(params=None, seed=3)
-    assert vars(model) == {"params": None, "seed": 3, "n_jobs": 2}
+    model = PDModel(params=None)
+    assert vars(model) == {"params": None}
     X, y = _toy(200)
     with pytest.raises(ValueError, match="single class"):
         model.fit(X, pd.Series(np.zeros(200, int)))
@@ -45,16 +74,8 @@ def test_init_only_stores_arguments_and_fit_validates():
         model.fit(X.assign(name="x"), y)
 
 
-def test_save_and_load_reproduce_predictions(tmp_path):
-    X, y = _toy()
-    model = PDModel(FAST.xgb).fit(X, y)
-    model.save(tmp_path / "m")
-    again = PDModel.load(tmp_path / "m")
-    np.testing.assert_allclose(model.predict_pd(X), again.predict_pd(X))
-
-
 def test_prediction_requires_the_fitted_columns():
     X, y = _toy()
-    model = PDModel(FAST.xgb).fit(X, y)
+    model = fit_pd_model(X, y, NO_TUNING)
     with pytest.raises(ValueError, match="noise"):
         model.predict_pd(X.drop(columns="noise"))

@@ -1,6 +1,13 @@
-"""PD models: the xgboost PD model and its evaluation by split."""
+"""PD models: the calibrated xgboost PD model (``fit_pd_model``), its tuning, calibration and
+master scale, and its evaluation by split."""
 
-from .pd_model import PDModel, evaluate_splits, plot_roc_by_split
+from .calibration import Calibrator, anchor_shift
+from .master_scale import DEFAULT_GRADE, MasterScale
+from .scorecard import ScorecardModel
+from .pd_model import PDModel, evaluate_splits, fit_pd_model, monotone_directions_or_zero, plot_roc_by_split
 from .training import TrainingResult, fit_on_panel
+from .tuning import TuningResult, tune_xgboost, validation_folds
 
-__all__ = ["PDModel", "evaluate_splits", "plot_roc_by_split", "TrainingResult", "fit_on_panel"]
+__all__ = ["ScorecardModel", "Calibrator", "anchor_shift", "DEFAULT_GRADE", "MasterScale", "PDModel", "evaluate_splits",
+           "fit_pd_model", "monotone_directions_or_zero", "plot_roc_by_split", "TrainingResult", "fit_on_panel",
+           "TuningResult", "tune_xgboost", "validation_folds"]

@@ -1,6 +1,7 @@
-"""The PD model: gradient-boosted trees (xgboost) on the point-in-time panel.
+"""The PD model: tuned, monotone-constrained gradient-boosted trees, calibrated, on a master scale.
 
-``PDModel`` follows scikit-learn's conventions: ``__init__`` only stores its
+``fit_pd_model(X, y, params=None, groups=None, time=None)`` is the stable public entry
+point. ``PDModel`` follows scikit-learn's conventions: ``__init__`` only stores its
 arguments, ``fit`` validates, fitted attributes end in ``_``, and using an unfitted
 model raises ``NotFittedError``. ``evaluate_splits`` gives the discrimination and
 accuracy figures per split that the training notebook logs as ``split/metric``.
@@ -8,8 +9,7 @@ accuracy figures per split that the training notebook logs as ``split/metric``.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,96 +19,168 @@ from matplotlib.figure import Figure
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-from ..config import XGBParams
+from ..config import TrainPDParams
+from ..features.dictionary import lookup
+from .calibration import Calibrator
+from .master_scale import MasterScale
+from .tuning import tune_xgboost, xgb_settings
 
-__all__ = ["PDModel", "evaluate_splits", "plot_roc_by_split"]
+__all__ = ["PDModel", "fit_pd_model", "monotone_directions_or_zero", "evaluate_splits", "plot_roc_by_split"]
 
 
 class PDModel:
-    """xgboost binary classifier whose ``predict_pd`` returns 12-month PDs."""
+    """Calibrated 12-month PD model: tuned xgboost, monotone where the dictionary says so,
+    a calibrator fitted on held-out rows, and the master scale; all travel together.
 
-    def __init__(self, params: XGBParams | None = None, seed: int = 42, n_jobs: int = 2):
+    ``predict_pd`` gives calibrated PDs (floored at the master scale's floor),
+    ``grade`` master-scale grades. Build it with ``fit_pd_model`` or ``PDModel(params).fit``.
+    """
+
+    def __init__(self, params: TrainPDParams | None = None):
         self.params = params
-        self.seed = seed
-        self.n_jobs = n_jobs
+
+    # -- fitting
 
     def _check_X(self, X: pd.DataFrame, *, fitting: bool) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
         non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if non_numeric:
-            raise TypeError(f"X has non-numeric columns: {', '.join(non_numeric)}")
+            raise TypeError(f"X has non-numeric columns: {', '.join(map(str, non_numeric))}")
         if not fitting:
             missing = [c for c in self.feature_names_in_ if c not in X.columns]
             if missing:
                 raise ValueError(f"X lacks columns the model was fitted on: {', '.join(missing)}")
             X = X[self.feature_names_in_]
-        # inf from a user's own ratios would be read as a huge number; treat it as missing.
-        return X.astype(float).replace([np.inf, -np.inf], np.nan)
+        # inf (a ratio over zero in someone's extract) would be read as a huge number: treat it as missing.
+        return X.astype(np.float32).replace([np.inf, -np.inf], np.nan)
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray, X_valid: pd.DataFrame | None = None,
-            y_valid: pd.Series | np.ndarray | None = None) -> "PDModel":
+    def fit(self, X: pd.DataFrame, y, *, groups=None, time=None, holdout=None,
+            callbacks: Sequence[Callable] = ()) -> "PDModel":
+        """Tune (if enabled) on folds of the training rows, fit with early stopping on the
+        held-out rows, calibrate on them, attach the master scale.
+
+        ``holdout`` marks the held-out rows; without it the latest ``holdout_share`` by
+        ``time`` (or a stratified random share) is held out. ``callbacks`` go to optuna.
+        """
+        p = self.params or TrainPDParams()
         X = self._check_X(X, fitting=True)
-        y = np.asarray(y)
+        y = np.asarray(y).astype(int)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         if not np.isin(y, [0, 1]).all():
             raise ValueError("y must be binary 0/1")
         if y.sum() == 0 or y.sum() == len(y):
             raise ValueError("y has a single class; a PD model needs defaults and non-defaults")
-        p = self.params or XGBParams()
-        use_valid = X_valid is not None and y_valid is not None and len(np.unique(y_valid)) == 2
+        hold = self._holdout_mask(y, time, holdout, p)
         self.feature_names_in_ = list(X.columns)
-        self.classifier_ = xgb.XGBClassifier(
-            n_estimators=p.n_estimators, max_depth=p.max_depth, learning_rate=p.learning_rate,
-            subsample=p.subsample, colsample_bytree=p.colsample_bytree, min_child_weight=p.min_child_weight,
-            reg_lambda=p.reg_lambda, objective="binary:logistic", eval_metric="logloss", tree_method="hist",
-            early_stopping_rounds=p.early_stopping_rounds if use_valid else None,
-            random_state=self.seed, n_jobs=self.n_jobs,
-        )
-        eval_set = [(self._check_X(X_valid, fitting=False), np.asarray(y_valid))] if use_valid else None
-        self.classifier_.fit(X, y, eval_set=eval_set, verbose=False)
-        self.best_iteration_ = int(getattr(self.classifier_, "best_iteration", p.n_estimators - 1) or 0)
+        directions = monotone_directions_or_zero(self.feature_names_in_) if p.monotone else None
+        self.monotone_constraints_ = directions
+
+        train_idx, hold_idx = np.flatnonzero(~hold), np.flatnonzero(hold)
+        values = {k: getattr(p.xgb, k) for k, _ in p.tuning.search_space}
+        self.tuning_ = None
+        if p.tuning.enabled:
+            self.tuning_ = tune_xgboost(
+                X.iloc[train_idx], y[train_idx], p, monotone=directions,
+                time=None if time is None else np.asarray(time)[train_idx],
+                groups=None if groups is None else np.asarray(groups)[train_idx], callbacks=callbacks)
+            values = self.tuning_.best_values
+        self.booster_params_ = values
+        self.classifier_ = xgb.XGBClassifier(**xgb_settings(values, p, directions))
+        self.classifier_.fit(X.iloc[train_idx], y[train_idx], eval_set=[(X.iloc[hold_idx], y[hold_idx])],
+                             verbose=False)
+        self.best_iteration_ = int(self.classifier_.best_iteration)
+        raw = self.classifier_.predict_proba(X)[:, 1]
+        self.calibrator_ = Calibrator(p.calibration.method, p.calibration.central_tendency).fit(
+            raw[hold_idx], y[hold_idx], population=raw)
+        ms = p.master_scale
+        self.master_scale_ = MasterScale(ms.n_grades, ms.pd_floor, ms.pd_cap)
+        self.holdout_share_ = float(hold.mean())
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "classifier_"):
-            raise NotFittedError("PDModel is not fitted yet; call fit(X, y) first")
+    @staticmethod
+    def _holdout_mask(y: np.ndarray, time, holdout, p: TrainPDParams) -> np.ndarray:
+        if holdout is not None:
+            hold = np.asarray(holdout, dtype=bool)
+        elif time is not None:
+            t = sortable_time(time)
+            hold = t > np.quantile(t, 1 - p.calibration.holdout_share)
+        else:
+            from sklearn.model_selection import train_test_split
 
-    def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
-        """Probability of default within the target horizon, one per row."""
+            _, test = train_test_split(np.arange(len(y)), test_size=p.calibration.holdout_share, stratify=y,
+                                       random_state=p.seed)
+            hold = np.zeros(len(y), dtype=bool)
+            hold[test] = True
+        if len(hold) != len(y):
+            raise ValueError("holdout mask must have one entry per row")
+        for name, part in (("held-out", y[hold]), ("training", y[~hold])):
+            if len(np.unique(part)) < 2:
+                raise ValueError(f"the {name} rows need defaults and non-defaults")
+        return hold
+
+    # -- using
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "calibrator_"):
+            raise NotFittedError("PDModel is not fitted yet; call fit(X, y) or fit_pd_model(X, y)")
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        """The booster's uncalibrated probability."""
         self._check_fitted()
         return self.classifier_.predict_proba(self._check_X(X, fitting=False))[:, 1]
 
+    def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of default within the horizon, floored at the master scale's floor."""
+        self._check_fitted()
+        pd_ = self.calibrator_.transform(self.predict_raw(X))
+        return np.clip(pd_, self.master_scale_.pd_floor, 1.0)
+
+    def grade(self, X: pd.DataFrame) -> np.ndarray:
+        """Master-scale grade label of each row ("1" best .. "n")."""
+        return self.master_scale_.grade(self.predict_pd(X))
+
     def feature_importance(self) -> pd.DataFrame:
-        """Total gain per feature, largest first."""
+        """Total gain per feature, largest first, with its share and monotone constraint."""
         self._check_fitted()
         gain = self.classifier_.get_booster().get_score(importance_type="total_gain")
         table = pd.DataFrame({"feature": self.feature_names_in_})
         table["total_gain"] = table["feature"].map(gain).fillna(0.0)
         table["share"] = table["total_gain"] / max(table["total_gain"].sum(), 1e-12)
+        if self.monotone_constraints_ is not None:
+            table["monotone"] = self.monotone_constraints_
         return table.sort_values("total_gain", ascending=False).reset_index(drop=True)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write ``model.json`` (the booster) and ``features.json`` into ``directory``."""
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.classifier_.save_model(directory / "model.json")
-        (directory / "features.json").write_text(json.dumps(
-            {"features": self.feature_names_in_, "best_iteration": self.best_iteration_, "seed": self.seed}, indent=2))
-        return directory
 
-    @classmethod
-    def load(cls, directory: str | Path) -> "PDModel":
-        directory = Path(directory)
-        meta = json.loads((directory / "features.json").read_text())
-        model = cls(seed=meta.get("seed", 42))
-        model.classifier_ = xgb.XGBClassifier()
-        model.classifier_.load_model(directory / "model.json")
-        model.feature_names_in_ = meta["features"]
-        model.best_iteration_ = meta.get("best_iteration", 0)
-        return model
+def sortable_time(time) -> np.ndarray:
+    """Dates (any pandas-readable form) or numbers as one sortable float array."""
+    arr = np.asarray(time)
+    if np.issubdtype(arr.dtype, np.number):
+        return arr.astype(float)
+    return pd.to_datetime(pd.Series(arr)).to_numpy().astype("datetime64[ns]").astype(np.int64).astype(float)
+
+
+def monotone_directions_or_zero(features: list[str]) -> list[int]:
+    """The dictionary's expected direction per feature; 0 (free) for features it does not know."""
+    out = []
+    for f in features:
+        try:
+            out.append(int(lookup(f).direction))
+        except KeyError:
+            out.append(0)
+    return out
+
+
+def fit_pd_model(X: pd.DataFrame, y, params: TrainPDParams | None = None, groups=None, time=None, *,
+                 holdout=None, callbacks: Sequence[Callable] = ()) -> PDModel:
+    """Fit the calibrated PD model with the repository defaults (tuning included) or ``params``.
+
+    Works on any numeric table with missing values and heavy tails. ``time`` makes the
+    validation folds and the held-out share respect time; ``groups`` (e.g. obligor ids)
+    keep a group's rows in one fold.
+    """
+    return PDModel(params).fit(X, y, groups=groups, time=time, holdout=holdout, callbacks=callbacks)
 
 
 def _ks(y: np.ndarray, p: np.ndarray) -> float:
