@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
@@ -40,6 +41,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import mlflow  # noqa: E402
 import mlflow.artifacts
+import mlflow.pyfunc
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -53,8 +55,9 @@ from mlflow.utils.validation import (
 import workbench
 from workbench import config
 
+import pandas as pd  # noqa: E402
+
 if TYPE_CHECKING:
-    import pandas as pd
     from matplotlib.figure import Figure
     from mlflow.entities import Run, RunInfo
     from pydantic import BaseModel
@@ -643,3 +646,71 @@ def run_overview(run_ids: list[str], metrics: tuple[str, ...] = ()) -> list[dict
                 row[name] = run.data.metrics[name]
         rows.append(row)
     return rows
+
+
+# --------------------------------------------------------------------------- models
+
+
+# MLflow reads predict's type hints when the class is created: DataFrame in, DataFrame out.
+logging.getLogger("mlflow.models.signature").setLevel(logging.WARNING)
+
+
+class PDModelPyfunc(mlflow.pyfunc.PythonModel):
+    """MLflow wrapper of a fitted ``workbench.models.PDModel``: calibration and master scale
+    travel inside it; ``predict`` returns the PD and the grade of each row."""
+
+    def __init__(self, model=None):
+        self.model = model
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        pd_ = self.model.predict_pd(model_input)
+        return pd.DataFrame({"pd": pd_, "grade": self.model.master_scale_.grade(pd_)})
+
+
+def _pip_requirements() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for pkg in ("xgboost-cpu", "scikit-learn", "pandas", "numpy", "scipy", "optuna", "pyarrow"):
+        try:
+            out.append(f"{pkg}=={version(pkg)}")
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def log_pd_model(run: RunHandle, model: Any, input_example: "pd.DataFrame", *, name: str = "pd_model",
+                 registered_model: str | None = None, alias: str = "challenger") -> dict[str, str]:
+    """Log a fitted PD model to ``run`` with signature and input example; optionally register it
+    and point ``alias`` at the new version. Returns the model URI (and version)."""
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    example = input_example.head(5).copy()
+    # Integer columns with missing values break MLflow's schema enforcement: send floats.
+    example = example.astype({c: "float64" for c in example.columns if pd.api.types.is_integer_dtype(example[c])})
+    wrapper = PDModelPyfunc(model)
+    signature = infer_signature(example, wrapper.predict(None, example))
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / name
+        mlflow.pyfunc.save_model(str(local), python_model=wrapper, signature=signature, input_example=example,
+                                 pip_requirements=_pip_requirements())
+        client().log_artifacts(run.run_id, str(local), name)
+    out = {"model_uri": f"runs:/{run.run_id}/{name}"}
+    if registered_model:
+        c = client()
+        try:
+            c.get_registered_model(registered_model)
+        except MlflowException:
+            c.create_registered_model(registered_model, description="Key-account 12-month PD model "
+                                      "(calibrated xgboost; master scale inside)")
+        version = c.create_model_version(registered_model, source=f"{run.artifact_uri}/{name}", run_id=run.run_id)
+        c.set_registered_model_alias(registered_model, alias, version.version)
+        run.set_tags({"workbench.registered_model": f"{registered_model}/{version.version}@{alias}"})
+        out.update(version=str(version.version), registered_uri=f"models:/{registered_model}@{alias}")
+    return out
+
+
+def load_registered_model(name: str, alias: str = "challenger"):
+    """The pyfunc model a registry alias points at (e.g. ``key-account-pd@champion``)."""
+    return mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
