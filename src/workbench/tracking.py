@@ -714,3 +714,26 @@ def log_pd_model(run: RunHandle, model: Any, input_example: "pd.DataFrame", *, n
 def load_registered_model(name: str, alias: str = "challenger"):
     """The pyfunc model a registry alias points at (e.g. ``key-account-pd@champion``)."""
     return mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+
+
+def optuna_trial_logger(parent: RunHandle, experiment_id: str | None = None):
+    """An optuna callback that records each finished trial as a nested run under ``parent``:
+    its parameters, its value (``valid/auc``), state and duration."""
+    exp_id = experiment_id or parent.info.experiment_id
+
+    def callback(study, trial) -> None:
+        c = client()
+        run = c.create_run(exp_id, run_name=f"trial-{trial.number:03d}",
+                           tags={PARENT_RUN_TAG: parent.run_id, "workbench.optuna_study": study.study_name,
+                                 "workbench.optuna_state": trial.state.name})
+        handle = RunHandle(run.info.run_id)
+        handle.log_params({f"xgb.{k}": v for k, v in trial.params.items()})
+        metrics = {"trial/number": trial.number}
+        if trial.value is not None:
+            metrics["valid/auc"] = trial.value
+        if trial.duration is not None:
+            metrics["trial/seconds"] = trial.duration.total_seconds()
+        handle.log_metrics(metrics)
+        c.set_terminated(run.info.run_id, "FINISHED" if trial.state.name == "COMPLETE" else "KILLED")
+
+    return callback

@@ -104,6 +104,33 @@ def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
     assert len(grid) == config.load_params(config.CalibratePricingParams, f"{TEST_PARAMS}/calibrate_pricing.yaml").n_grades
 
 
+def test_training_run_registers_a_challenger_that_reproduces_its_predictions(pipeline):
+    training = pipeline.steps[1]
+    model = tracking.load_registered_model("key-account-pd", "challenger")
+    assert _run(training.run_id).data.tags["workbench.registered_model"].endswith("@challenger")
+    panel = pd.read_parquet(tracking.resolve_output(pipeline.steps[0].run_id, "panel"))
+    predictions = pd.read_parquet(tracking.resolve_output(training.run_id, "predictions"))
+    features = model.metadata.get_input_schema().input_names()
+    served = model.predict(panel[features].head(50))
+    assert list(served.columns) == ["pd", "grade"]
+    assert served["pd"].to_numpy() == pytest.approx(predictions["pd"].head(50).to_numpy(), rel=1e-6)
+
+
+def test_training_run_logs_back_tests_challengers_and_trials(pipeline):
+    training = pipeline.steps[1]
+    metrics = _run(training.run_id).data.metrics
+    for name in ("oot/auc_xgboost", "oot/auc_scorecard", "oot/auc_altman_z2", "oot/hosmer_lemeshow_p",
+                 "oot/jeffreys_red_grades", "oot/psi_pd_vs_train"):
+        assert name in metrics, name
+    artifacts = set(tracking.list_artifacts(training.run_id))
+    assert {"tables/grade_backtest_oot.csv", "figures/cap_oot.png", "figures/calibration_oot.png",
+            "pd_model/MLmodel"} <= artifacts
+    c = tracking.client()
+    exp = _run(training.run_id).info.experiment_id
+    trials = c.search_runs([exp], filter_string=f"tags.`mlflow.parentRunId` = '{training.run_id}'")
+    assert len(trials) == 3 and all("valid/auc" in t.data.metrics or t.info.status == "KILLED" for t in trials)
+
+
 def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):
     from workbench.features import feature_dictionary, panel_fingerprint
 
