@@ -57,3 +57,20 @@ def test_generate_out_is_relative_to_the_current_directory(tmp_path, monkeypatch
 def test_impossible_date_override_is_a_params_error_not_a_traceback():
     result = runner.invoke(app, ["run", "10_build_features", "-p", "split.train_end=2020-13-45"])
     assert result.exit_code == 2 and "split.train_end" in result.output
+
+
+def test_train_on_a_flat_table_prints_the_run_id(tmp_path):
+    """Bring your own data through the CLI: the Polish bankruptcy table, two trials."""
+    from pathlib import Path
+
+    from workbench import tracking
+
+    polish = Path(__file__).parent / "fixtures" / "data" / "polish-bankruptcy" / "1year.arff"
+    result = runner.invoke(app, ["train", "--table", str(polish), "--target", "class", "--trials", "2",
+                                 "--params", "params/test/train_pd_model.yaml"])
+    assert result.exit_code == 0, result.output
+    run_id = result.stdout.strip().splitlines()[-1]
+    run = tracking.client().get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["table_path"].endswith("1year.arff")
+    assert run.data.metrics["oot/auc"] > 0.8

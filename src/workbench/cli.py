@@ -116,6 +116,42 @@ def run(
     console.print(f"  executed notebook: {result.output_notebook}\n  HTML report:       {result.html}")
 
 
+@app.command("train")
+def train(
+    table: Path = typer.Option(..., "--table", help="Flat CSV, Parquet or ARFF table ('?' is missing)"),
+    target: str = typer.Option(..., "--target", help="Binary target column (1 = default)"),
+    id_column: str = typer.Option("", "--id", help="Row id column"),
+    time_column: str = typer.Option("", "--time", help="Date column: splits and folds follow time"),
+    trials: Optional[int] = typer.Option(None, "--trials", min=1, help="Optuna trials (default: the params file's)"),
+    params: Path = typer.Option(Path("params/train_pd_model.yaml"), "--params", help="Params YAML to start from"),
+    set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
+) -> None:
+    """Train the PD model on your own flat table through notebooks/20_train_pd_model; prints the run id."""
+    from .runner import NotebookFailed, run_notebook
+
+    table = table.expanduser().resolve()
+    if not table.is_file():
+        _fail(f"table not found: {table}", code=2)
+    overrides: dict[str, Any] = {"table_path": str(table), "target": target, "id_column": id_column,
+                                 "time_column": time_column, "register_model": False}
+    if trials is not None:
+        overrides["tuning.n_trials"] = trials
+    overrides.update(_overrides(set_))
+    try:
+        result = run_notebook("20_train_pd_model", str(_user_path(params)), overrides)
+    except (ParamsError, FileNotFoundError, LookupError) as exc:
+        _fail(str(exc), code=2)
+    except NotebookFailed as exc:
+        _fail(str(exc))
+    from . import tracking
+
+    metrics = tracking.run_overview([result.run_id], ("valid/auc", "oot/auc", "oot/brier"))[0]
+    figures = "  ".join(f"{k}={v:.4f}" for k, v in metrics.items() if "/" in k)
+    console.print(f"[green]trained[/] on {table.name} in {result.duration_s:.0f}s: {figures}")
+    console.print(f"  report: {result.html}")
+    typer.echo(result.run_id)
+
+
 @app.command("pipeline")
 def pipeline(
     data: Path = typer.Option(None, "--data", help="Portfolio directory (default: the demo portfolio)"),
