@@ -18,26 +18,22 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..config import CalibratePricingParams
+from ..models.master_scale import DEFAULT_GRADE, MasterScale
 from .capital import irb_capital
 
 __all__ = ["master_scale", "assign_grades", "grade_table", "price_grid", "pricing_metrics", "plot_price_grid"]
 
 
 def master_scale(n_grades: int, pd_floor: float, pd_cap: float) -> pd.DataFrame:
-    """Grades 1 (best) .. n with geometric PD bands [pd_low, pd_high) and mid-point PDs."""
-    if not 0 < pd_floor < pd_cap < 1:
-        raise ValueError(f"need 0 < pd_floor ({pd_floor}) < pd_cap ({pd_cap}) < 1")
-    edges = np.geomspace(pd_floor, pd_cap, n_grades + 1)
-    return pd.DataFrame({
-        "grade": np.arange(1, n_grades + 1),
-        "pd_low": edges[:-1],
-        "pd_high": edges[1:],
-        "pd_mid": np.sqrt(edges[:-1] * edges[1:]),
-    })
+    """Performing grades 1 (best) .. n of the master scale (``models.MasterScale``): integer
+    grade, PD band [pd_low, pd_high) and the grade's mid-point PD ``pd_mid``."""
+    bands = MasterScale(n_grades, pd_floor, pd_cap).bands()
+    bands = bands[bands["grade"] != DEFAULT_GRADE].rename(columns={"grade_pd": "pd_mid"})
+    return bands.assign(grade=bands["grade"].astype(int)).reset_index(drop=True)
 
 
 def assign_grades(pd_values: np.ndarray | pd.Series, scale: pd.DataFrame) -> np.ndarray:
-    """Grade of each PD; PDs below the floor get grade 1, above the cap the last grade."""
+    """Grade of each PD on ``scale``; PDs below the floor get grade 1, above the cap the last grade."""
     inner_edges = scale["pd_low"].to_numpy()[1:]
     return np.searchsorted(inner_edges, np.asarray(pd_values, dtype=float), side="right") + 1
 
