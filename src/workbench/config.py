@@ -174,7 +174,7 @@ class Range(StrictModel):
 class SearchSpace(StrictModel):
     """Ranges optuna's TPE sampler draws the booster settings from."""
 
-    max_depth: Range = Range(low=2, high=6)
+    max_depth: Range = Range(low=2, high=8)
     learning_rate: Range = Range(low=0.01, high=0.2, log=True)
     min_child_weight: Range = Range(low=1, high=200, log=True)
     subsample: Range = Range(low=0.5, high=1.0)
@@ -225,6 +225,10 @@ class TrainPDParams(StrictModel):
     seed: int = 42
     n_jobs: int = Field(2, ge=1)
     monotone: bool = Field(True, description="Constrain features to the dictionary's expected direction with PD")
+    n_bags: int = Field(5, ge=1, le=50, description="Boosters with different seeds averaged in the final model "
+                        "(less variance, a little better ranking)")
+    refit_full: bool = Field(True, description="After early stopping on the held-out rows, refit on all rows "
+                             "(the held-out ones included) with proportionally more trees")
     xgb: XGBParams = XGBParams()
     tuning: TuningParams = TuningParams()
     calibration: CalibrationParams = CalibrationParams()

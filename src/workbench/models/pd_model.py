@@ -87,13 +87,20 @@ class PDModel:
                 groups=None if groups is None else np.asarray(groups)[train_idx], callbacks=callbacks)
             values = self.tuning_.best_values
         self.booster_params_ = values
-        self.classifier_ = xgb.XGBClassifier(**xgb_settings(values, p, directions))
-        self.classifier_.fit(X.iloc[train_idx], y[train_idx], eval_set=[(X.iloc[hold_idx], y[hold_idx])],
-                             verbose=False)
-        self.best_iteration_ = int(self.classifier_.best_iteration)
-        raw = self.classifier_.predict_proba(X)[:, 1]
+        early = xgb.XGBClassifier(**xgb_settings(values, p, directions))
+        early.fit(X.iloc[train_idx], y[train_idx], eval_set=[(X.iloc[hold_idx], y[hold_idx])], verbose=False)
+        self.best_iteration_ = int(early.best_iteration)
+        raw = early.predict_proba(X)[:, 1]
+        # The calibrator learns from scores the booster has not seen: the held-out rows.
         self.calibrator_ = Calibrator(p.calibration.method, p.calibration.central_tendency).fit(
             raw[hold_idx], y[hold_idx], population=raw)
+        # The final boosters: on all rows (the held-out ones are data too) with the early-stopped number
+        # of trees scaled to the larger sample, several seeds averaged; the calibration map above is kept.
+        rows = np.arange(len(y)) if p.refit_full else train_idx
+        n_trees = int(np.ceil((self.best_iteration_ + 1) * len(rows) / len(train_idx)))
+        settings = {**xgb_settings(values, p, directions), "n_estimators": n_trees, "early_stopping_rounds": None}
+        self.boosters_ = [xgb.XGBClassifier(**{**settings, "random_state": p.seed + k}).fit(
+            X.iloc[rows], y[rows], verbose=False) for k in range(p.n_bags)]
         ms = p.master_scale
         self.master_scale_ = MasterScale(ms.n_grades, ms.pd_floor, ms.pd_cap)
         self.holdout_share_ = float(hold.mean())
@@ -127,9 +134,10 @@ class PDModel:
             raise NotFittedError("PDModel is not fitted yet; call fit(X, y) or fit_pd_model(X, y)")
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
-        """The booster's uncalibrated probability."""
+        """The boosters' uncalibrated probability (mean over the bag)."""
         self._check_fitted()
-        return self.classifier_.predict_proba(self._check_X(X, fitting=False))[:, 1]
+        Xc = self._check_X(X, fitting=False)
+        return np.mean([b.predict_proba(Xc)[:, 1] for b in self.boosters_], axis=0)
 
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of default within the horizon, floored at the master scale's floor."""
@@ -144,9 +152,10 @@ class PDModel:
     def feature_importance(self) -> pd.DataFrame:
         """Total gain per feature, largest first, with its share and monotone constraint."""
         self._check_fitted()
-        gain = self.classifier_.get_booster().get_score(importance_type="total_gain")
-        table = pd.DataFrame({"feature": self.feature_names_in_})
-        table["total_gain"] = table["feature"].map(gain).fillna(0.0)
+        table = pd.DataFrame({"feature": self.feature_names_in_, "total_gain": 0.0})
+        for booster in self.boosters_:
+            gain = booster.get_booster().get_score(importance_type="total_gain")
+            table["total_gain"] += table["feature"].map(gain).fillna(0.0)
         table["share"] = table["total_gain"] / max(table["total_gain"].sum(), 1e-12)
         if self.monotone_constraints_ is not None:
             table["monotone"] = self.monotone_constraints_
