@@ -57,7 +57,7 @@ def _lightgbm_same_budget(panel: pd.DataFrame, features: list[str], target: str,
     def objective(t):
         aucs = []
         for a, b in folds:
-            m = lgb.LGBMClassifier(**settings(t)).fit(X.iloc[a], y[a], eval_set=[(X.iloc[b], y[b])],
+            m = lgb.LGBMClassifier(**settings(t)).fit(X.iloc[a], y[a], eval_X=(X.iloc[b],), eval_y=(y[b],),
                                                        callbacks=[lgb.early_stopping(100, verbose=False)])
             aucs.append(roc_auc_score(y[b], m.predict_proba(X.iloc[b])[:, 1]))
         return float(np.mean(aucs))
@@ -67,7 +67,8 @@ def _lightgbm_same_budget(panel: pd.DataFrame, features: list[str], target: str,
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(objective, n_trials=trials)
     best = lgb.LGBMClassifier(**settings(optuna.trial.FixedTrial(study.best_params)))
-    best.fit(X, y, eval_set=[(valid[features], valid[target])], callbacks=[lgb.early_stopping(100, verbose=False)])
+    best.fit(X, y, eval_X=(valid[features],), eval_y=(valid[target],),
+             callbacks=[lgb.early_stopping(100, verbose=False)])
     seconds = time.perf_counter() - t0
     return {"oot_auc": float(roc_auc_score(oot[target], best.predict_proba(oot[features])[:, 1])),
             "seconds": seconds}

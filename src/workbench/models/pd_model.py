@@ -3,8 +3,7 @@
 ``fit_pd_model(X, y, params=None, groups=None, time=None)`` is the stable public entry
 point. ``PDModel`` follows scikit-learn's conventions: ``__init__`` only stores its
 arguments, ``fit`` validates, fitted attributes end in ``_``, and using an unfitted
-model raises ``NotFittedError``. ``evaluate_splits`` gives the discrimination and
-accuracy figures per split that the training notebook logs as ``split/metric``.
+model raises ``NotFittedError``. Validation figures live in ``workbench.validation``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import pandas as pd
 import xgboost as xgb
 from matplotlib.figure import Figure
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from ..config import TrainPDParams
 from ..features.dictionary import lookup
@@ -25,7 +24,7 @@ from .calibration import Calibrator
 from .master_scale import MasterScale
 from .tuning import tune_xgboost, xgb_settings
 
-__all__ = ["PDModel", "fit_pd_model", "monotone_directions_or_zero", "evaluate_splits", "plot_roc_by_split"]
+__all__ = ["PDModel", "fit_pd_model", "monotone_directions_or_zero", "plot_roc_by_split"]
 
 
 class PDModel:
@@ -190,28 +189,6 @@ def fit_pd_model(X: pd.DataFrame, y, params: TrainPDParams | None = None, groups
     keep a group's rows in one fold.
     """
     return PDModel(params).fit(X, y, groups=groups, time=time, holdout=holdout, callbacks=callbacks)
-
-
-def _ks(y: np.ndarray, p: np.ndarray) -> float:
-    fpr, tpr, _ = roc_curve(y, p)
-    return float(np.max(tpr - fpr))
-
-
-def evaluate_splits(y: pd.Series, pd_pred: np.ndarray, split: pd.Series) -> pd.DataFrame:
-    """Per split: rows, defaults, default rate, mean PD, AUC, Gini (2 AUC - 1), KS and Brier score."""
-    df = pd.DataFrame({"y": np.asarray(y, int), "p": np.asarray(pd_pred, float), "split": np.asarray(split)})
-    rows = []
-    for name in [s for s in ("train", "valid", "oot") if s in set(df["split"])]:
-        part = df[df["split"] == name]
-        two_classes = part["y"].nunique() == 2
-        auc = roc_auc_score(part["y"], part["p"]) if two_classes else np.nan
-        rows.append({
-            "split": name, "rows": len(part), "defaults": int(part["y"].sum()),
-            "default_rate": part["y"].mean(), "mean_pd": part["p"].mean(),
-            "auc": auc, "gini": 2 * auc - 1, "ks": _ks(part["y"], part["p"]) if two_classes else np.nan,
-            "brier": brier_score_loss(part["y"], part["p"]),
-        })
-    return pd.DataFrame(rows).set_index("split")
 
 
 def plot_roc_by_split(y: pd.Series, pd_pred: np.ndarray, split: pd.Series) -> Figure:

@@ -13,7 +13,8 @@ import pandas as pd
 from ..config import TrainPDParams
 from ..data.io import write_parquet_atomic
 from ..features.panel import feature_columns
-from .pd_model import PDModel, evaluate_splits, fit_pd_model
+from ..validation import discrimination_table
+from .pd_model import PDModel, fit_pd_model
 
 __all__ = ["TrainingResult", "fit_on_panel", "flat_table_panel"]
 
@@ -97,7 +98,7 @@ def fit_on_panel(panel: pd.DataFrame, params: TrainPDParams, callbacks=()) -> Tr
     predictions["pd_raw"] = model.predict_raw(panel[features])
     predictions["pd"] = model.predict_pd(panel[features])
     predictions["grade"] = model.master_scale_.grade(predictions["pd"])
-    metrics = evaluate_splits(panel[params.target], predictions["pd"].to_numpy(), panel["split"])
+    metrics = discrimination_table(panel[params.target], predictions["pd"].to_numpy(), panel["split"])
     return TrainingResult(model=model, predictions=predictions, metrics=metrics, features=features)
 
 
