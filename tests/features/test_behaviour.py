@@ -42,3 +42,18 @@ def test_unknown_obligor_or_month_outside_the_relationship_is_inactive(beh):
                              pd.Series(pd.to_datetime(["2019-12-31", "2020-05-31", "2021-12-31"])))
     assert out["active"].tolist() == [0, 0, 0]
     assert out["dpd"].isna().all()
+
+
+def test_credit_turnover_against_own_habit_and_trend(beh):
+    # Receipts steady at 10 for 9 months, then halving each month: below habit and trending down.
+    turnover = [10.0] * 9 + [5.0, 2.5, 1.25] + [1.0] * 6
+    out = behaviour_features(beh.assign(credit_turnover=turnover), pd.Series(["A"]),
+                             pd.Series([pd.Timestamp("2020-12-31")])).iloc[0]
+    logs = np.log(np.array(turnover[:12], dtype=np.float32))
+    assert out["credit_turnover_vs_12m"] == pytest.approx(logs[-3:].mean() - logs.mean(), rel=1e-5)
+    assert out["credit_turnover_trend_6m"] < 0
+
+
+def test_without_credit_turnover_the_features_are_missing_not_absent(beh):
+    out = behaviour_features(beh, pd.Series(["A"]), pd.Series([pd.Timestamp("2020-12-31")]))
+    assert np.isnan(out.loc[0, "credit_turnover_vs_12m"]) and "credit_turnover_trend_6m" in out.columns

@@ -542,14 +542,20 @@ class _Behaviour:
     dpd: np.ndarray
     overdue: np.ndarray
     breach: np.ndarray
+    turnover: np.ndarray
     type_code: np.ndarray  # default type per obligor, -1 without default
 
 
 def _behaviour(L: _Latent) -> _Behaviour:
-    """Monthly utilisation, days past due (a roll-rate chain driven by z) and covenant tests."""
+    """Monthly utilisation, days past due (a roll-rate chain driven by z), covenant tests and the
+    credit turnover through the client's accounts with the bank (its receipts: sales, as far as they
+    run through this bank, move with the client's condition month by month)."""
     s, n, T = L.s, L.s.n_obligors, L.T
     limit = _facility_limits(L)
-    base_util = _rng(s.seed, _S_BEH, 0).beta(2.0, 2.5, n)
+    base_util = _rng(s.seed, _S_BEH, 0).beta(5.0, 6.0, n)
+    # Share of the client's receipts that run through this bank: a relationship trait.
+    wallet = _rng(s.seed, _S_BEH, 10_000).beta(4.0, 6.0, n) * np.exp(_rng(s.seed, _S_BEH, 10_001).normal(0, 0.3, n))
+    turnover = np.empty((n, T))
     state = np.zeros(n, dtype=np.int64)  # 0 current, 1: 1-29, 2: 30-59, 3: 60-89 days past due
     util = np.empty((n, T))
     dpd = np.zeros((n, T), dtype=np.int64)
@@ -558,7 +564,8 @@ def _behaviour(L: _Latent) -> _Behaviour:
     for y in range(s.years):
         rng = _rng(s.seed, _S_BEH, y + 1)
         draws = rng.random((n, 12, 5))
-        noise = rng.normal(0, 0.04, (n, 12))
+        noise = rng.normal(0, 0.02, (n, 12))
+        turnover_noise = _rng(s.seed, _S_BEH, 20_000 + y).normal(0, 0.03, (n, 12))
         for m in range(12):
             t = 12 * y + m
             if t >= T:
@@ -580,13 +587,14 @@ def _behaviour(L: _Latent) -> _Behaviour:
             overdue[:, t] = np.where(state > 0, limit * util[:, t] * (0.01 + 0.04 * state) , 0.0)
             quarter_end = (m % 3) == 2
             breach[:, t] = quarter_end & (u[:, 4] < ndtr(-2.6 - 0.8 * z))
+            turnover[:, t] = wallet * L.sales0 / 12 * np.exp(0.12 * z + turnover_noise[:, m])
     # A 90-day default shows in its default month; decided here so the behaviour table is consistent.
     dtype_code = _default_type_codes(L, state_before=dpd)
     for i in np.flatnonzero((L.default_month >= 0) & (dtype_code == 0)).tolist():
         t = L.default_month[i]
         dpd[i, t] = 90 + int(_rng(s.seed, _S_DEFTYPE, 1_000_000 + i).integers(0, 60))
         overdue[i, t] = max(overdue[i, t], limit[i] * util[i, t] * 0.2)
-    return _Behaviour(util, dpd, overdue, breach, dtype_code)
+    return _Behaviour(util, dpd, overdue, breach, turnover, dtype_code)
 
 
 def _behaviour_frame(L: _Latent, B: _Behaviour) -> pd.DataFrame:
@@ -598,6 +606,7 @@ def _behaviour_frame(L: _Latent, B: _Behaviour) -> pd.DataFrame:
         "days_past_due": B.dpd[ii, tt],
         "overdue_amount": np.round(B.overdue[ii, tt], 4),
         "covenant_breach": B.breach[ii, tt],
+        "credit_turnover": np.round(B.turnover[ii, tt], 4),
     })
 
 

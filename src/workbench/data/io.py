@@ -25,7 +25,7 @@ __all__ = ["read_tables", "write_tables", "write_parquet_atomic", "compact_table
 # Compact in-memory types for the long tables: what features need, at a fraction of the memory.
 _COMPACT = {
     "behaviour": {"obligor_id": "category", "days_past_due": "int32", "utilisation": "float32",
-                  "overdue_amount": "float32"},
+                  "overdue_amount": "float32", "credit_turnover": "float32"},
     "questionnaires": {"obligor_id": "category", "question_id": "category", "answer": "int8"},
 }
 

@@ -150,6 +150,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "days_past_due": pa.Column(int, pa.Check.ge(0), nullable=False),
             "overdue_amount": _money(nullable=False),
             "covenant_breach": pa.Column(bool, nullable=False),
+            # Optional: receipts through the client's accounts with the bank in the month (EUR m).
+            "credit_turnover": pa.Column(float, pa.Check.ge(0), nullable=True, required=False),
         },
         checks=[_unique_keys(["obligor_id", "month_end"])],
         name="behaviour",

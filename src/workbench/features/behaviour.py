@@ -18,6 +18,7 @@ BEHAVIOUR_FEATURES = (
     "months_dpd30_12m", "utilisation", "utilisation_mean_3m", "utilisation_vs_12m_mean", "utilisation_max_12m",
     "utilisation_trend_6m",
     "utilisation_spikes_12m", "overdue_amount", "overdue_amount_max_12m", "covenant_breaches_12m",
+    "credit_turnover_vs_12m", "credit_turnover_trend_6m",
 )
 _WINDOW = 12
 SPIKE = 0.15  # a month-on-month rise in utilisation of at least this much counts as a spike
@@ -49,6 +50,10 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
 
     dpd, util = dense(beh["days_past_due"]), dense(beh["utilisation"])
     overdue, breach = dense(beh["overdue_amount"]), dense(beh["covenant_breach"].astype(np.float32))
+    # Optional column: without it the turnover features are NaN (the panel keeps its columns).
+    # float32 first, as every behaviour input: compact and full-width tables then give the same features.
+    turnover = dense(np.log(beh["credit_turnover"].astype(np.float32).where(beh["credit_turnover"] > 0))) \
+        if "credit_turnover" in beh.columns else None
 
     obs_code = ids.get_indexer(pd.Index(obligor_id))
     known = obs_code >= 0
@@ -91,6 +96,19 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
         o12 = window(overdue, _WINDOW)
         out["overdue_amount"] = o12[:, -1]
         out["overdue_amount_max_12m"] = np.nanmax(o12, axis=1)
+        if turnover is not None:
+            t12 = window(turnover, _WINDOW)
+            # Receipts of the last 3 months against the client's own 12-month habit (log ratio).
+            out["credit_turnover_vs_12m"] = np.nanmean(t12[:, -3:], axis=1) - np.nanmean(t12, axis=1)
+            t6 = t12[:, -6:]
+            x6 = np.where(np.isnan(t6), np.nan, np.arange(6, dtype=np.float32)[None, :])
+            xc6 = x6 - np.nanmean(x6, axis=1, keepdims=True)
+            yc6 = t6 - np.nanmean(t6, axis=1, keepdims=True)
+            trend = np.nansum(xc6 * yc6, axis=1) / np.nansum(xc6 * xc6, axis=1)
+            out["credit_turnover_trend_6m"] = np.where((~np.isnan(t6)).sum(axis=1) >= 3, trend, np.nan)
+        else:
+            out["credit_turnover_vs_12m"] = np.full(len(rows), np.nan, dtype=np.float32)
+            out["credit_turnover_trend_6m"] = np.full(len(rows), np.nan, dtype=np.float32)
         b12 = window(breach, _WINDOW)
         out["covenant_breaches_12m"] = np.where(np.isnan(b12[:, -1]), np.nan, np.nansum(b12, axis=1))
     frame = pd.DataFrame({k: v.astype(np.float32) if k != "active" else v for k, v in out.items()})

@@ -136,6 +136,11 @@ def _entries() -> list[FeatureSpec]:
         "Overdue amounts")
     add("overdue_amount_max_12m", "behaviour", "Largest overdue amount in 12 months",
         "max(overdue_amount[t-11..t])", "EUR m", +1, "Overdue amounts in the last year")
+    add("credit_turnover_vs_12m", "behaviour", "Receipts through the client's accounts in the last 3 months "
+        "against its own 12-month average (log ratio)", "mean(ln turnover[t-2..t]) - mean(ln turnover[t-11..t])",
+        "log ratio", -1, "Falling receipts through the accounts")
+    add("credit_turnover_trend_6m", "behaviour", "Slope of log receipts per month over 6 months (at least 3 months)",
+        "OLS slope of ln credit_turnover[t-5..t]", "log per month", -1, "Receipts trending down")
     add("covenant_breaches_12m", "behaviour", "Covenant breaches in the last 12 months",
         "sum(covenant_breach[t-11..t])", "count", +1, "Covenant breaches")
 
