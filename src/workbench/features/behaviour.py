@@ -85,12 +85,7 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
         # Against the client's own habit: a line always half drawn says less than one drawn up lately.
         out["utilisation_vs_12m_mean"] = out["utilisation_mean_3m"] - np.nanmean(u12, axis=1)
         out["utilisation_max_12m"] = np.nanmax(u12, axis=1)
-        u6 = u12[:, -6:]
-        x = np.where(np.isnan(u6), np.nan, np.arange(6, dtype=np.float32)[None, :])
-        xc = x - np.nanmean(x, axis=1, keepdims=True)
-        yc = u6 - np.nanmean(u6, axis=1, keepdims=True)
-        slope = np.nansum(xc * yc, axis=1) / np.nansum(xc * xc, axis=1)
-        out["utilisation_trend_6m"] = np.where((~np.isnan(u6)).sum(axis=1) >= 3, slope, np.nan)
+        out["utilisation_trend_6m"] = _monthly_slope(u12[:, -6:])
         rises = np.diff(u12, axis=1) >= SPIKE
         out["utilisation_spikes_12m"] = np.where(np.isnan(u12[:, -1]), np.nan, rises.sum(axis=1))
         o12 = window(overdue, _WINDOW)
@@ -100,12 +95,7 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
             t12 = window(turnover, _WINDOW)
             # Receipts of the last 3 months against the client's own 12-month habit (log ratio).
             out["credit_turnover_vs_12m"] = np.nanmean(t12[:, -3:], axis=1) - np.nanmean(t12, axis=1)
-            t6 = t12[:, -6:]
-            x6 = np.where(np.isnan(t6), np.nan, np.arange(6, dtype=np.float32)[None, :])
-            xc6 = x6 - np.nanmean(x6, axis=1, keepdims=True)
-            yc6 = t6 - np.nanmean(t6, axis=1, keepdims=True)
-            trend = np.nansum(xc6 * yc6, axis=1) / np.nansum(xc6 * xc6, axis=1)
-            out["credit_turnover_trend_6m"] = np.where((~np.isnan(t6)).sum(axis=1) >= 3, trend, np.nan)
+            out["credit_turnover_trend_6m"] = _monthly_slope(t12[:, -6:])
         else:
             out["credit_turnover_vs_12m"] = np.full(len(rows), np.nan, dtype=np.float32)
             out["credit_turnover_trend_6m"] = np.full(len(rows), np.nan, dtype=np.float32)
@@ -114,6 +104,16 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
     frame = pd.DataFrame({k: v.astype(np.float32) if k != "active" else v for k, v in out.items()})
     frame.index = obligor_id.index if isinstance(obligor_id, pd.Series) else frame.index
     return frame
+
+
+def _monthly_slope(w: np.ndarray, min_points: int = 3) -> np.ndarray:
+    """OLS slope per month of each row of a window (oldest month first), over its observed months;
+    NaN with fewer than ``min_points`` of them."""
+    x = np.where(np.isnan(w), np.nan, np.arange(w.shape[1], dtype=np.float32)[None, :])
+    xc = x - np.nanmean(x, axis=1, keepdims=True)
+    yc = w - np.nanmean(w, axis=1, keepdims=True)
+    slope = np.nansum(xc * yc, axis=1) / np.nansum(xc * xc, axis=1)
+    return np.where((~np.isnan(w)).sum(axis=1) >= min_points, slope, np.nan)
 
 
 class _quiet:
