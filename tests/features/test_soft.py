@@ -34,5 +34,6 @@ def test_macro_is_lagged_by_its_publication_delay():
     out = macro_features(macro, keys, lag_months=1).iloc[0]
     assert out["gdp_growth"] == 22 and out["gdp_growth_change_12m"] == 12
     assert out["industry_index_yoy"] == pytest.approx(1.01 ** 12 - 1)
+    assert out["industry_index_3m"] == pytest.approx(1.01 ** 12 - 1)  # 3 months of 1 %, annualised
     unknown = macro_features(macro, keys.assign(industry="shipping"), lag_months=0).iloc[0]
     assert np.isnan(unknown["industry_index_yoy"]) and unknown["gdp_growth"] == 23

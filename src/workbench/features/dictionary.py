@@ -182,6 +182,8 @@ def _entries() -> list[FeatureSpec]:
     add("industry_index_yoy", "macro", "Change of the obligor's industry activity index over 12 months",
         "idx_<industry>[t-lag] / idx_<industry>[t-lag-12] - 1", "ratio", -1, "Industry downturn")
 
+    add("industry_index_3m", "macro", "Change of the obligor's industry activity index over the last 3 months, "
+        "annualised", "(idx_<industry>[t-lag] / idx_<industry>[t-lag-3])^4 - 1", "ratio", -1, "Industry turning down")
     add("relationship_years", "relationship", "Years since the relationship started", "obs_date - relationship_start",
         "years", -1, "New client relationship")
     add("project_finance", "relationship", "Project-finance obligor (1) or corporate (0)", "segment == project_finance",

@@ -27,7 +27,7 @@ QUESTION_THEMES = {
 QUESTIONNAIRE_FEATURES = tuple(f"q_{t}" for t in QUESTION_THEMES) + ("questionnaire_score", "survey_age_days",
                                                                      "has_questionnaire")
 MACRO_FEATURES = ("gdp_growth", "gdp_growth_change_12m", "policy_rate", "policy_rate_change_12m",
-                  "industry_index_yoy")
+                  "industry_index_yoy", "industry_index_3m")
 
 
 def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd.DataFrame:
@@ -81,17 +81,21 @@ def macro_features(macro: pd.DataFrame, keys: pd.DataFrame, lag_months: int) -> 
         "policy_rate_change_12m": (macro["policy_rate"] - macro["policy_rate"].shift(12)).to_numpy(float),
     }, index=month)
     idx_cols = [c for c in macro.columns if c.startswith("idx_")]
+    industries = [c.removeprefix("idx_") for c in idx_cols]
     yoy = pd.DataFrame((macro[idx_cols] / macro[idx_cols].shift(12) - 1).to_numpy(float), index=month,
-                       columns=[c.removeprefix("idx_") for c in idx_cols])
+                       columns=industries)
+    # Momentum: the last quarter's change, annualised; reacts sooner than the year-on-year change.
+    q3 = pd.DataFrame(((macro[idx_cols] / macro[idx_cols].shift(3)) ** 4 - 1).to_numpy(float), index=month,
+                      columns=industries)
     as_of = pd.DatetimeIndex(keys["obs_date"]).to_period("M") - lag_months
     out = base.reindex(as_of)
     out.index = keys.index
     industry = keys["industry"].astype(str).to_numpy()
-    stacked = yoy.reindex(as_of)
-    col_pos = pd.Index(stacked.columns).get_indexer(industry)
-    values = stacked.to_numpy()
-    picked = np.full(len(keys), np.nan)
+    col_pos = pd.Index(industries).get_indexer(industry)
     have = col_pos >= 0
-    picked[have] = values[np.arange(len(keys))[have], col_pos[have]]
-    out["industry_index_yoy"] = picked
+    for name, table in (("industry_index_yoy", yoy), ("industry_index_3m", q3)):
+        values = table.reindex(as_of).to_numpy()
+        picked = np.full(len(keys), np.nan)
+        picked[have] = values[np.arange(len(keys))[have], col_pos[have]]
+        out[name] = picked
     return out
