@@ -7,7 +7,6 @@ message that names what to fix, never a bare traceback.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .config import ParamsError, default_data_dir, notebook_spec, parse_override, resolve_path
+from .config import ParamsError, default_data_dir, notebook_spec, parse_override
 from .data import DataValidationError, GeneratorSettings, generate_portfolio, read_tables, write_tables
 
 app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pretty_exceptions_enable=False)

@@ -11,15 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["BEHAVIOUR_FEATURES", "behaviour_features"]
+__all__ = ["behaviour_features"]
 
-BEHAVIOUR_FEATURES = (
-    "dpd", "dpd_max_3m", "dpd_max_6m", "dpd_max_12m", "dpd_mean_3m", "dpd_mean_6m", "dpd_mean_12m",
-    "months_dpd30_12m", "utilisation", "utilisation_mean_3m", "utilisation_vs_12m_mean", "utilisation_max_12m",
-    "utilisation_trend_6m",
-    "utilisation_spikes_12m", "overdue_amount", "overdue_amount_max_12m", "covenant_breaches_12m",
-    "credit_turnover_vs_12m", "credit_turnover_trend_6m",
-)
 _WINDOW = 12
 SPIKE = 0.15  # a month-on-month rise in utilisation of at least this much counts as a spike
 

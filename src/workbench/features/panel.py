@@ -33,9 +33,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..config import BuildFeaturesParams
-from .behaviour import BEHAVIOUR_FEATURES, behaviour_features
-from .peers import PEER_RATIOS, peer_feature_names, peer_features
-from .soft import MACRO_FEATURES, QUESTIONNAIRE_FEATURES, macro_features, questionnaire_features
+from .behaviour import behaviour_features
+from .peers import PEER_RATIOS, peer_features
+from .soft import macro_features, questionnaire_features
 from .statements import statement_features
 
 __all__ = ["ID_COLUMNS", "INPUT_TABLES", "build_panel", "obligor_rows", "add_peer_features", "feature_columns",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .ratios import RATIOS
 
-__all__ = ["PEER_RATIOS", "SECTOR_OF", "LEADER_QUANTILE", "peer_features", "peer_feature_names"]
+__all__ = ["PEER_RATIOS", "SECTOR_OF", "LEADER_QUANTILE", "peer_features"]
 
 PEER_RATIOS = ("leverage", "debt_to_ebitda", "interest_cover", "ebitda_margin", "roa", "current_ratio")
 LEADER_QUANTILE = 0.10
@@ -42,11 +42,6 @@ SECTOR_OF = {
     "transport_logistics": "services_tmt",
 }
 _DIRECTION = {r.name: r.direction for r in RATIOS}
-
-
-def peer_feature_names() -> list[str]:
-    names = [f"{r}_{s}" for r in PEER_RATIOS for s in ("peer_pct", "vs_peer_median", "vs_peer_leaders")]
-    return names + ["peer_group_size", "peer_fallback_sector"]
 
 
 def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..data.generator import QUESTIONS
 
-__all__ = ["QUESTION_THEMES", "QUESTIONNAIRE_FEATURES", "MACRO_FEATURES", "questionnaire_features", "macro_features"]
+__all__ = ["QUESTION_THEMES", "QUESTIONNAIRE_FEATURES", "questionnaire_features", "macro_features"]
 
 QUESTION_THEMES = {
     "management": ("Q01", "Q02", "Q06", "Q09"),
@@ -26,8 +26,6 @@ QUESTION_THEMES = {
 }
 QUESTIONNAIRE_FEATURES = tuple(f"q_{t}" for t in QUESTION_THEMES) + ("questionnaire_score", "survey_age_days",
                                                                      "has_questionnaire")
-MACRO_FEATURES = ("gdp_growth", "gdp_growth_change_12m", "policy_rate", "policy_rate_change_12m",
-                  "industry_index_yoy", "industry_index_3m")
 
 
 def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd.DataFrame:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from matplotlib.figure import Figure
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from ..config import TrainPDParams
 from ..features.dictionary import lookup
@@ -24,7 +21,7 @@ from .calibration import Calibrator
 from .master_scale import MasterScale
 from .tuning import tune_xgboost, xgb_settings
 
-__all__ = ["PDModel", "fit_pd_model", "monotone_directions_or_zero", "plot_roc_by_split"]
+__all__ = ["PDModel", "fit_pd_model", "monotone_directions_or_zero"]
 
 
 class PDModel:
@@ -189,22 +186,3 @@ def fit_pd_model(X: pd.DataFrame, y, params: TrainPDParams | None = None, groups
     keep a group's rows in one fold.
     """
     return PDModel(params).fit(X, y, groups=groups, time=time, holdout=holdout, callbacks=callbacks)
-
-
-def plot_roc_by_split(y: pd.Series, pd_pred: np.ndarray, split: pd.Series) -> Figure:
-    """ROC curves of each split on one axis, AUC in the legend."""
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    y, p, split = np.asarray(y, int), np.asarray(pd_pred, float), np.asarray(split)
-    for name in ("train", "valid", "oot"):
-        mask = split == name
-        if mask.any() and len(np.unique(y[mask])) == 2:
-            fpr, tpr, _ = roc_curve(y[mask], p[mask])
-            ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y[mask], p[mask]):.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-    ax.set_xlabel("False positive rate (non-defaulters flagged)")
-    ax.set_ylabel("True positive rate (defaulters caught)")
-    ax.set_title("ROC by split")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig

@@ -23,10 +23,11 @@ from .metrics import (
     ks,
     log_loss,
 )
-from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi
+from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi, plot_roc_by_split
 from .stability import csi, psi, psi_bins, psi_from_proportions, psi_status
 
 __all__ = [
+    "plot_roc_by_split",
     "auc",
     "gini",
     "ks",

@@ -1,4 +1,4 @@
-"""Validation figures: CAP curves, calibration by PD decile, grade back-test, PSI bins.
+"""Validation figures: ROC by split, CAP curves, calibration by PD decile, grade back-test, PSI bins.
 
 Each function returns a closed matplotlib ``Figure`` (for logging or display by the caller).
 The numbers drawn come from :mod:`.metrics`, :mod:`.backtest` and :mod:`.stability`, where
@@ -21,7 +21,7 @@ from .backtest import calibration_table
 from .metrics import _check_y, accuracy_ratio, cap_curve
 from .stability import psi_bins, psi_from_proportions, psi_status
 
-__all__ = ["plot_cap", "plot_calibration", "plot_grade_backtest", "plot_psi", "LIGHT_COLOURS"]
+__all__ = ["plot_roc_by_split", "plot_cap", "plot_calibration", "plot_grade_backtest", "plot_psi", "LIGHT_COLOURS"]
 
 LIGHT_COLOURS = {"green": "tab:green", "yellow": "gold", "red": "tab:red"}
 
@@ -157,6 +157,27 @@ def plot_psi(expected_scores, actual_scores, bins: int = 10) -> Figure:
     ax.set_ylabel("Share of population")
     ax.set_title(f"PSI = {value:.4f} ({psi_status(value)})")
     ax.legend()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_roc_by_split(y, pd, split) -> Figure:
+    """ROC curves of each split (train, valid, oot) on one axis, AUC in the legend."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    y, p, split = np.asarray(y, int), np.asarray(pd, float), np.asarray(split)
+    for name in ("train", "valid", "oot"):
+        mask = split == name
+        if mask.any() and len(np.unique(y[mask])) == 2:
+            fpr, tpr, _ = roc_curve(y[mask], p[mask])
+            ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y[mask], p[mask]):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("False positive rate (non-defaulters flagged)")
+    ax.set_ylabel("True positive rate (defaulters caught)")
+    ax.set_title("ROC by split")
+    ax.legend(loc="lower right")
     fig.tight_layout()
     plt.close(fig)
     return fig
