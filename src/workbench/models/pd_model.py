@@ -129,11 +129,17 @@ class PDModel:
         if not hasattr(self, "calibrator_"):
             raise NotFittedError("PDModel is not fitted yet; call fit(X, y) or fit_pd_model(X, y)")
 
-    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
-        """The boosters' uncalibrated probability (mean over the bag)."""
+    def predict_margin(self, X: pd.DataFrame) -> np.ndarray:
+        """The bag's log-odds score: the mean of the boosters' margins. It is what SHAP values
+        decompose exactly (``workbench.explain``); the calibrator maps it monotonically to a PD."""
         self._check_fitted()
         Xc = self._check_X(X, fitting=False)
-        return np.mean([b.predict_proba(Xc)[:, 1] for b in self.boosters_], axis=0)
+        return np.mean([b.get_booster().inplace_predict(Xc, predict_type="margin") for b in self.boosters_], axis=0)
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        """The boosters' uncalibrated probability: the logistic of the bag's mean margin (averaging
+        in log-odds keeps the score an exact sum of per-feature contributions)."""
+        return 1.0 / (1.0 + np.exp(-self.predict_margin(X)))
 
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of default within the horizon, floored at the master scale's floor."""
