@@ -25,8 +25,24 @@ from .metrics import (
 )
 from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi, plot_roc_by_split
 from .stability import csi, psi, psi_bins, psi_from_proportions, psi_status
+from .review import (
+    REVIEW_MODEL_TAG,
+    REVIEW_VERSION_TAG,
+    ModelComparison,
+    importance_comparison,
+    reproducibility_check,
+    review_metrics,
+    review_tags,
+)
 
 __all__ = [
+    "REVIEW_MODEL_TAG",
+    "REVIEW_VERSION_TAG",
+    "ModelComparison",
+    "importance_comparison",
+    "reproducibility_check",
+    "review_metrics",
+    "review_tags",
     "plot_roc_by_split",
     "auc",
     "gini",
