@@ -43,6 +43,7 @@ __all__ = [
     "BuildFeaturesParams",
     "TrainPDParams",
     "CalibratePricingParams",
+    "ReviewModelParams",
     "NotebookSpec",
     "NOTEBOOKS",
     "notebook_spec",
@@ -260,6 +261,20 @@ class CalibratePricingParams(StrictModel):
         return self
 
 
+class ReviewModelParams(StrictModel):
+    """Params of notebooks/40_review_model: the independent review of one registered model version."""
+
+    model_name: str = Field("key-account-pd", description="Registered model to review")
+    model_version: str = Field("", description="Version to review; empty = the version the training run "
+                               "registered (training_run_id), else the latest version")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model whose version is reviewed; "
+                                 "used only when model_version is empty")
+    reproducibility_tolerance: float = Field(1e-6, gt=0, lt=0.01, description="Largest difference allowed "
+                                             "between a logged metric and its recomputation")
+    shap_rows: int = Field(5000, ge=100, description="OOT rows sampled for the SHAP comparison")
+    seed: int = 42
+
+
 # --------------------------------------------------------------------------- notebook registry
 
 
@@ -287,6 +302,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         NotebookSpec("10_build_features", BuildFeaturesParams, "params/build_features.yaml", "credit-pd"),
         NotebookSpec("20_train_pd_model", TrainPDParams, "params/train_pd_model.yaml", "credit-pd"),
         NotebookSpec("30_calibrate_pricing", CalibratePricingParams, "params/calibrate_pricing.yaml", "pricing"),
+        NotebookSpec("40_review_model", ReviewModelParams, "params/review_model.yaml", "validation"),
     )
 }
 

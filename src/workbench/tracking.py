@@ -83,6 +83,12 @@ __all__ = [
     "list_artifacts",
     "error_message",
     "end_run",
+    "alias_version",
+    "resolve_model_version",
+    "load_pd_model_version",
+    "load_alias_model",
+    "run_metrics",
+    "run_params",
 ]
 
 _log = logging.getLogger(__name__)
@@ -713,6 +719,74 @@ def log_pd_model(run: RunHandle, model: Any, input_example: "pd.DataFrame", *, n
 def load_registered_model(name: str, alias: str = "challenger"):
     """The pyfunc model a registry alias points at (e.g. ``key-account-pd@champion``)."""
     return mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version a registry alias points at, or None (no such model or alias)."""
+    try:
+        return str(client().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def resolve_model_version(name: str, version: str = "", training_run_id: str = "") -> dict[str, Any]:
+    """One registered model version as ``{name, version, run_id, aliases, source}``.
+
+    ``version`` is a number or an alias (``champion``); empty means the version registered
+    by ``training_run_id``, or without one the latest version. Raises ``LookupError`` with
+    what exists when nothing matches.
+    """
+    c = client()
+    try:
+        c.get_registered_model(name)
+    except MlflowException:
+        known = ", ".join(sorted(m.name for m in c.search_registered_models())) or "none"
+        raise LookupError(f"no registered model {name!r} (registered: {known})") from None
+    versions = c.search_model_versions(f"name='{name}'")
+    if version and not str(version).isdigit():
+        found = alias_version(name, str(version))
+        if found is None:
+            raise LookupError(f"model {name!r} has no alias {version!r}")
+        version = found
+    if version:
+        match = [v for v in versions if str(v.version) == str(version)]
+    elif training_run_id:
+        match = [v for v in versions if v.run_id == training_run_id]
+    else:
+        match = versions
+    if not match:
+        have = ", ".join(sorted((str(v.version) for v in versions), key=int)) or "none"
+        what = f"version {version}" if version else f"a version from run {training_run_id}" if training_run_id else "a version"
+        raise LookupError(f"model {name!r} has no {what} (versions: {have})")
+    mv = max(match, key=lambda v: int(v.version))
+    return {"name": name, "version": str(mv.version), "run_id": mv.run_id, "aliases": list(mv.aliases or []),
+            "source": mv.source}
+
+
+def load_pd_model_version(name: str, version: str):
+    """The ``workbench.models.PDModel`` inside a registered version (booster, calibration and
+    master scale as they were logged)."""
+    pyfunc_model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return pyfunc_model.unwrap_python_model().model
+
+
+def load_alias_model(name: str, alias: str, exclude_version: str | None = None) -> tuple[Any, str | None]:
+    """``(PDModel, version)`` of the version ``alias`` points at, or ``(None, None)`` when the
+    alias is not set or points at ``exclude_version`` (a model is not its own champion)."""
+    version = alias_version(name, alias)
+    if version is None or version == str(exclude_version):
+        return None, None
+    return load_pd_model_version(name, version), version
+
+
+def run_metrics(run_id: str) -> dict[str, float]:
+    """The latest value of every metric a run logged."""
+    return dict(client().get_run(run_id).data.metrics)
+
+
+def run_params(run_id: str) -> dict[str, str]:
+    """The params a run logged (flattened keys, string values)."""
+    return dict(client().get_run(run_id).data.params)
 
 
 def optuna_trial_logger(parent: RunHandle, experiment_id: str | None = None):

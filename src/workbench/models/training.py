@@ -16,7 +16,7 @@ from ..features.panel import feature_columns
 from ..validation import discrimination_table
 from .pd_model import PDModel, fit_pd_model
 
-__all__ = ["TrainingResult", "fit_on_panel", "flat_table_panel"]
+__all__ = ["TrainingResult", "fit_on_panel", "flat_table_panel", "score_panel"]
 
 
 @dataclass
@@ -58,9 +58,10 @@ class TrainingResult:
                     out[f"{split}/{name}"] = float(value)
         return out
 
-    def save(self, directory: str | Path) -> dict[str, Path]:
-        """Write the fitted model (pickle: booster, calibrator and master scale together) and the
-        predictions; returns the paths by output name."""
+    def save(self, directory: str | Path, panel: pd.DataFrame | None = None) -> dict[str, Path]:
+        """Write the fitted model (pickle: booster, calibrator and master scale together), the
+        predictions and, when given, the panel it was trained and judged on (a reviewer
+        recomputes the metrics from exactly these rows); returns the paths by output name."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         model_path = directory / "pd_model.pkl"
@@ -68,8 +69,11 @@ class TrainingResult:
         with open(tmp, "wb") as fh:
             pickle.dump(self.model, fh)
         os.replace(tmp, model_path)
-        preds = write_parquet_atomic(self.predictions, directory / "predictions.parquet")
-        return {"model": model_path, "predictions": preds}
+        out = {"model": model_path,
+               "predictions": write_parquet_atomic(self.predictions, directory / "predictions.parquet")}
+        if panel is not None:
+            out["panel"] = write_parquet_atomic(panel, directory / "panel.parquet")
+        return out
 
 
 def fit_on_panel(panel: pd.DataFrame, params: TrainPDParams, callbacks=()) -> TrainingResult:
@@ -92,13 +96,26 @@ def fit_on_panel(panel: pd.DataFrame, params: TrainPDParams, callbacks=()) -> Tr
                          groups=part["obligor_id"].to_numpy() if repeated else None,
                          time=part["obs_date"].to_numpy() if has_time else None,
                          holdout=(part["split"] == "valid").to_numpy(), callbacks=callbacks)
+    return score_panel(model, panel, params.target, features)
+
+
+def score_panel(model: PDModel, panel: pd.DataFrame, target: str, features: list[str] | None = None) -> TrainingResult:
+    """Score every panel row with a fitted model: raw and calibrated PD, grade, metrics per split.
+
+    The training run and an independent review call this same function, so a reviewer's
+    recomputation of the logged metrics must agree to the last digit.
+    """
+    features = list(model.feature_names_in_ if features is None else features)
+    missing = [c for c in [*features, target, "split"] if c not in panel.columns]
+    if missing:
+        raise KeyError(f"panel lacks column(s) the model needs: {', '.join(missing)}")
     keys = [c for c in ("obligor_id", "obs_date", "industry", "segment", "split") if c in panel.columns]
     predictions = panel[keys].copy()
-    predictions[params.target] = panel[params.target].astype(np.int8)
+    predictions[target] = panel[target].astype(np.int8)
     predictions["pd_raw"] = model.predict_raw(panel[features])
     predictions["pd"] = model.predict_pd(panel[features])
     predictions["grade"] = model.master_scale_.grade(predictions["pd"])
-    metrics = discrimination_table(panel[params.target], predictions["pd"].to_numpy(), panel["split"])
+    metrics = discrimination_table(panel[target], predictions["pd"].to_numpy(), panel["split"])
     return TrainingResult(model=model, predictions=predictions, metrics=metrics, features=features)
 
 
