@@ -15,12 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_review import review_app
 from .config import ParamsError, default_data_dir, notebook_spec, parse_override
 from .data import DataValidationError, GeneratorSettings, generate_portfolio, read_tables, write_tables
 
 app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Portfolio data: generate and validate", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(review_app, name="review")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -115,6 +117,32 @@ def run(
     console.print(f"  executed notebook: {result.output_notebook}\n  HTML report:       {result.html}")
 
 
+@review_app.command("run")
+def review_run(
+    model: str = typer.Argument("key-account-pd", help="Registered model name"),
+    version: str = typer.Argument("", help="Version number or alias (default: the latest version)"),
+    set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides of params/review_model.yaml"),
+) -> None:
+    """Review a model version (notebooks/40_review_model): reproducibility, champion vs challenger,
+    HTML report; the version is linked to the validation run that `review approve` reads."""
+    from .runner import NotebookFailed, run_notebook
+
+    try:
+        result = run_notebook("40_review_model", "params/review_model.yaml",
+                              {"model_name": model, "model_version": version, **_overrides(set_)})
+    except (ParamsError, FileNotFoundError, LookupError) as exc:
+        _fail(str(exc), code=2)
+    except NotebookFailed as exc:
+        _fail(str(exc))
+    from . import tracking
+
+    metrics = tracking.run_overview([result.run_id], KEY_FIGURES["40_review_model"])[0]
+    figures = "  ".join(f"{k}={_fmt(v)}" for k, v in metrics.items() if "/" in k)
+    console.print(f"[green]reviewed[/] {model} {version or '(latest)'} in {result.duration_s:.0f}s: {figures}")
+    console.print(f"  report: {result.html}")
+    typer.echo(result.run_id)
+
+
 @app.command("train")
 def train(
     table: Path = typer.Option(..., "--table", help="Flat CSV, Parquet or ARFF table ('?' is missing)"),
@@ -190,6 +218,7 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
         out.print(f"  {step.html}")
     out.print("Review the runs:    make ui    then open " + tracking.run_url(result.parent_run_id))
     out.print("Iterate:            make lab   (notebooks/, kernel python3 = this venv)")
+    out.print("Sign off:           workbench review approve key-account-pd VERSION --by NAME --comment TEXT")
 
 
 # What the pipeline summary shows per notebook; everything else is in MLflow.
@@ -197,6 +226,7 @@ KEY_FIGURES = {
     "10_build_features": ("train/rows", "oot/rows", "oot/default_rate"),
     "20_train_pd_model": ("valid/auc", "oot/auc", "oot/brier"),
     "30_calibrate_pricing": ("oot/avg_required_spread_bps", "oot/grades_used"),
+    "40_review_model": ("reproducibility/passed", "oot/red_grades", "oot/auc"),
 }
 
 

@@ -1,0 +1,112 @@
+"""`workbench review approve|reject|status`, mounted the way cli.py mounts it."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from workbench.cli_review import review_app
+
+from .test_signoff import (
+    GOOD_METRICS,
+    aliases,
+    approved_version,
+    new_version,
+    unique_model_name,
+    validation_run,
+    version_tags,
+)
+
+app = typer.Typer()
+app.add_typer(review_app, name="review")
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["review", *args])
+
+    return invoke
+
+
+def test_cli_approve_without_validation_run_exits_nonzero_naming_the_problem(cli):
+    name = unique_model_name()
+    version = new_version(name)
+    result = cli("approve", name, version, "--by", "ana", "--comment", "ok")
+    assert result.exit_code == 1
+    assert "no validation run" in result.stderr and "40_review_model" in result.stderr
+    assert result.stdout == ""
+    assert "champion" not in aliases(name)
+
+
+def test_cli_approve_prints_champion_move(cli):
+    name = unique_model_name()
+    first = approved_version(name)
+    result = cli("approve", name, first, "--by", "ana", "--comment", "first")
+    assert result.exit_code == 0, result.output
+    assert f"champion -> version {first} (was none)" in result.stdout
+    assert len(result.stdout.strip().splitlines()) == 1
+
+    second = approved_version(name)
+    result = cli("approve", name, second, "--by", "bo", "--comment", "better")
+    assert result.exit_code == 0, result.output
+    assert f"champion -> version {second} (was {first})" in result.stdout
+    assert aliases(name)["champion"] == second
+
+
+def test_cli_red_grade_needs_override_reason_and_records_it(cli):
+    name = unique_model_name()
+    version = new_version(name)
+    validation_run(name, version, {**GOOD_METRICS, "oot/red_grades": 1.0})
+
+    refused = cli("approve", name, version, "--by", "ana", "--comment", "ok")
+    assert refused.exit_code == 1 and "red" in refused.stderr and "--override-reason" in refused.stderr
+
+    result = cli("approve", name, version, "--by", "ana", "--comment", "ok", "--override-reason", "[thin grade]")
+    assert result.exit_code == 0, result.output
+    assert "overridden" in result.stdout
+    assert version_tags(name, version)["signoff.001.override_reason"] == "[thin grade]"
+
+
+def test_cli_reject_of_champion_warns_alias_unchanged(cli):
+    name = unique_model_name()
+    version = approved_version(name)
+    assert cli("approve", name, version, "--by", "ana", "--comment", "first").exit_code == 0
+    result = cli("reject", name, version, "--by", "bo", "--comment", "drifted")
+    assert result.exit_code == 0, result.output
+    assert "rejected" in result.stdout
+    assert "still champion" in result.stderr
+    assert aliases(name)["champion"] == version
+
+
+def test_cli_refuses_empty_by_and_missing_options(cli):
+    name = unique_model_name()
+    version = approved_version(name)
+    result = cli("reject", name, version, "--by", "", "--comment", "x")
+    assert result.exit_code == 1 and "--by is empty" in result.stderr
+    result = cli("approve", name, version, "--comment", "x")
+    assert result.exit_code != 0 and "--by" in result.output
+
+
+def test_cli_status_lists_versions_and_unknown_model_fails(cli):
+    name = unique_model_name()
+    version = approved_version(name)
+    cli("approve", name, version, "--by", "ana", "--comment", "first")
+    result = cli("status", name)
+    assert result.exit_code == 0, result.output
+    assert "champion" in result.stdout and "approved" in result.stdout and "ana" in result.stdout
+
+    result = cli("status", unique_model_name())
+    assert result.exit_code == 1 and "no registered model" in result.stderr
+
+
+def test_cli_status_prints_full_run_ids_when_piped(cli):
+    name = unique_model_name()
+    version = new_version(name)
+    run_id = validation_run(name, version)
+    result = cli("status", name)
+    assert result.exit_code == 0, result.output
+    assert run_id in result.stdout and "challenger" in result.stdout
