@@ -1,0 +1,35 @@
+"""Explainability: exact SHAP values of the PD model, scorecard contributions, reason codes,
+importance stability and SHAP figures.
+
+Pure functions of a fitted model and a DataFrame; they return results, tables and figures and
+write nothing (the notebook logs what it shows).
+"""
+
+from .plots import (
+    plot_beeswarm,
+    plot_dependence,
+    plot_importance,
+    plot_top_dependence,
+    plot_waterfall,
+    strongest_interaction,
+)
+from .reasons import direction_allows, favourable_label, reason_codes
+from .shap_values import (
+    ADDITIVITY_TOL,
+    AdditivityError,
+    ImportanceStability,
+    ShapResult,
+    bag_importance_stability,
+    feature_direction,
+    feature_label,
+    importance_stability,
+    scorecard_contributions,
+    shap_values,
+)
+
+__all__ = [
+    "ADDITIVITY_TOL", "AdditivityError", "ShapResult", "ImportanceStability", "shap_values",
+    "scorecard_contributions", "importance_stability", "bag_importance_stability", "feature_label",
+    "feature_direction", "reason_codes", "favourable_label", "direction_allows", "plot_importance",
+    "plot_beeswarm", "plot_dependence", "plot_top_dependence", "plot_waterfall", "strongest_interaction",
+]
