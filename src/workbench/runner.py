@@ -201,12 +201,18 @@ def _output_dir(group: str, run_id: str) -> Path:
 
 
 def _export_html(notebook_path: Path, html_path: Path) -> Path | None:
-    """HTML next to the executed notebook, written atomically; None if the export fails."""
+    """HTML next to the executed notebook, written atomically; None if the export fails.
+
+    A notebook whose metadata says ``workbench.report_hide_input: true`` (a report for
+    readers who do not read code, e.g. the validation review) is exported without input cells.
+    """
     from nbconvert import HTMLExporter
 
     try:
         nb = nbformat.read(notebook_path, as_version=4)
-        body, _ = HTMLExporter().from_notebook_node(nb)
+        hide_input = bool(nb.metadata.get("workbench", {}).get("report_hide_input", False))
+        body, _ = HTMLExporter(exclude_input=hide_input, exclude_input_prompt=hide_input,
+                               exclude_output_prompt=hide_input).from_notebook_node(nb)
         partial = html_path.with_name(f".{html_path.stem}.partial.html")
         partial.write_text(body, encoding="utf-8")
         os.replace(partial, html_path)
@@ -431,13 +437,13 @@ CREDIT_PIPELINE = "credit-pd"
 
 def credit_pipeline_steps(data_dir: str | Path, params_dir: str | Path = "params",
                           overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[PipelineStep]:
-    """Features -> PD model -> pricing, each reading its upstream's outputs by run id.
+    """Features -> PD model -> pricing, and the validation review of the new model version, each reading its upstream's outputs by run id.
 
     ``params_dir`` holds the notebooks' YAML files (``params`` or ``params/test``);
     ``overrides`` maps a notebook name to its extra ``key=value`` overrides.
     """
     extra = {name: dict(values) for name, values in (overrides or {}).items()}
-    unknown = set(extra) - {"10_build_features", "20_train_pd_model", "30_calibrate_pricing"}
+    unknown = set(extra) - {"10_build_features", "20_train_pd_model", "40_review_model", "30_calibrate_pricing"}
     if unknown:
         raise config.ParamsError(f"overrides for unknown pipeline step(s): {', '.join(sorted(unknown))}")
     params_dir = Path(params_dir)
@@ -451,6 +457,10 @@ def credit_pipeline_steps(data_dir: str | Path, params_dir: str | Path = "params
         PipelineStep("20_train_pd_model", params_of("20_train_pd_model"), extra.get("20_train_pd_model", {}),
                      upstream={"features_run_id": "10_build_features"}),
         PipelineStep("30_calibrate_pricing", params_of("30_calibrate_pricing"), extra.get("30_calibrate_pricing", {}),
+                     upstream={"training_run_id": "20_train_pd_model"}),
+        # The review of the version just registered: a validator finds its run and the sign-off
+        # gate (`workbench review approve`) has the figures it requires.
+        PipelineStep("40_review_model", params_of("40_review_model"), extra.get("40_review_model", {}),
                      upstream={"training_run_id": "20_train_pd_model"}),
     ]
 

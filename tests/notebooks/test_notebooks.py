@@ -93,7 +93,7 @@ def test_training_run_logs_split_metrics_and_learns(pipeline):
 
 
 def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
-    features, training, pricing = pipeline.steps
+    features, training, pricing, review = pipeline.steps
     assert _run(training.run_id).data.tags["workbench.upstream.10_build_features"] == features.run_id
     assert _run(pricing.run_id).data.tags["workbench.upstream.20_train_pd_model"] == training.run_id
     panel = pd.read_parquet(tracking.resolve_output(features.run_id, "panel"))
@@ -129,6 +129,44 @@ def test_training_run_logs_back_tests_challengers_and_trials(pipeline):
     exp = _run(training.run_id).info.experiment_id
     trials = c.search_runs([exp], filter_string=f"tags.`mlflow.parentRunId` = '{training.run_id}'")
     assert len(trials) == 3 and all("valid/auc" in t.data.metrics or t.info.status == "KILLED" for t in trials)
+
+
+def test_review_run_reproduces_the_training_metrics_and_links_the_model_version(pipeline):
+    from workbench.signoff import REQUIRED_VALIDATION_METRICS
+
+    training, review = pipeline.steps[1], pipeline.steps[3]
+    run = _run(review.run_id)
+    version = _run(training.run_id).data.tags["workbench.registered_model"].split("/")[1].split("@")[0]
+    assert run.data.tags["workbench.review.model_name"] == "key-account-pd"
+    assert run.data.tags["workbench.review.model_version"] == version
+    assert set(REQUIRED_VALIDATION_METRICS) <= set(run.data.metrics)
+    assert run.data.metrics["reproducibility/passed"] == 1.0
+    assert run.data.metrics["oot/auc"] == pytest.approx(_run(training.run_id).data.metrics["oot/auc"], abs=1e-12)
+    mv = tracking.client().get_model_version("key-account-pd", version)
+    assert mv.tags["validation_run_id"] == review.run_id
+    assert {"tables/reproducibility.csv", "tables/champion_vs_challenger_oot.csv",
+            "figures/grade_migration_oot.png"} <= set(tracking.list_artifacts(review.run_id))
+
+
+def test_review_report_hides_code_cells(pipeline):
+    review = pipeline.steps[3]
+    html = review.html.read_text(encoding="utf-8")
+    assert "Reproducibility" in html
+    assert "tracking.resolve_model_version" not in html  # input cells are left out of the report
+    training_html = pipeline.steps[1].html.read_text(encoding="utf-8")
+    assert "fit_on_panel" in training_html  # other notebooks keep their code
+
+
+def test_approving_the_reviewed_version_makes_it_champion(pipeline):
+    training = pipeline.steps[1]
+    version = _run(training.run_id).data.tags["workbench.registered_model"].split("/")[1].split("@")[0]
+    result = CliRunner().invoke(app, ["review", "approve", "key-account-pd", version, "--by", "tester",
+                                      "--comment", "ok"])
+    assert result.exit_code == 0, result.output
+    assert tracking.alias_version("key-account-pd", "champion") == version
+    tags = tracking.client().get_model_version("key-account-pd", version).tags
+    assert tags["signoff.decision"] == "approved" and tags["signoff.by"] == "tester"
+    assert tags["signoff.validation_run_id"] == pipeline.steps[3].run_id
 
 
 def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):

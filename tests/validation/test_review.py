@@ -98,3 +98,13 @@ def test_importance_comparison_ranks_features_and_correlates_the_orders():
     assert out.attrs["spearman"]["champion"] == pytest.approx(1.0)
     assert out.attrs["spearman"]["reversed"] == pytest.approx(-1.0)
     assert out["rank[reversed]"].tolist() == [5, 4, 3, 2, 1]
+
+
+def test_traffic_lights_follow_the_master_scale_order_and_mark_empty_grades():
+    base = _scores()
+    a = _scored(base, 0.2, 1)
+    b = a.assign(grade=np.where(a["grade"] == "1", "2", a["grade"]))  # the champion never uses grade 1
+    lights = ModelComparison({"reviewed": a, "champion": b}, target="default_12m").traffic_lights()
+    assert list(lights.index) == sorted(lights.index, key=int)
+    assert set(lights.stack()) <= {"green", "yellow", "red", "(empty)"}
+    assert lights.at["1", "champion"] == "(empty)" and lights.at["1", "reviewed"] != "(empty)"

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from scipy import stats
-from tqdm.auto import tqdm
+# The text bar: tqdm.auto would need ipywidgets in the kernel and warns without them.
+from tqdm import tqdm
 
 from ..features.dictionary import FEATURES
 from ..models.pd_model import PDModel

@@ -150,7 +150,11 @@ class ModelComparison:
         """Jeffreys traffic light of every grade (rows) for every model (columns)."""
         lights = {label: self.backtest(label).drop(index="all", errors="ignore")["jeffreys_light"]
                   for label in self.labels}
-        return pandas.DataFrame(lights)
+        table = pandas.DataFrame(lights)
+        order = _grade_labels(pandas.Series(table.index))
+        table = table.reindex(order).fillna("(empty)")
+        table.index.name = "grade"
+        return table
 
     def migration(self, from_label: str | None = None, to_label: str | None = None) -> pandas.DataFrame:
         """Counts of OOT rows by grade under ``from_label`` (rows; default the second model, the
