@@ -179,6 +179,59 @@ def train(
     typer.echo(result.run_id)
 
 
+@app.command("price")
+def price(
+    grade: int = typer.Option(..., "--grade", min=1, help="Master-scale grade (1 = best)"),
+    tenor: float = typer.Option(..., "--tenor", help="Tenor in years"),
+    collateral: str = typer.Option("none", "--collateral", help="none, financial, receivables, real_estate, other_physical"),
+    amount: float = typer.Option(..., "--amount", help="Exposure in EUR millions"),
+    sales: Optional[float] = typer.Option(None, "--sales", help="Client sales in EUR m (SME adjustment below 50)"),
+    tier: str = typer.Option("B", "--tier", help="Client tier A, B or C"),
+    collateral_value: Optional[float] = typer.Option(None, "--collateral-value", help="EUR m (default: params coverage x amount)"),
+    params: Path = typer.Option(Path("params/calibrate_pricing.yaml"), "--params", help="Pricing params YAML"),
+) -> None:
+    """Quote one facility: PD, LGD, risk weight, capital, EL, funding, opex, required and
+    recommended spread, RAROC; from the latest calibrated grid in MLflow, else from the params."""
+    from . import tracking
+    from .config import CalibratePricingParams, load_params
+    from .pricing import grid_from_table, params_only_grid, quote_facility
+
+    try:
+        cfg = load_params(CalibratePricingParams, str(_user_path(params)))
+    except (ParamsError, FileNotFoundError) as exc:
+        _fail(str(exc), code=2)
+    source_run = tracking.find_latest_run_in(["pricing", "credit-pd"], "30_calibrate_pricing")
+    if source_run:
+        import pandas as pd
+
+        grid = grid_from_table(pd.read_parquet(tracking.resolve_output(source_run, "price_grid")))
+        source = f"calibrated grid of run {source_run}"
+    else:
+        grid = params_only_grid(cfg)
+        source = f"hurdle grid from {params} (no calibration run in MLflow yet: market layer off)"
+    try:
+        table = quote_facility(grid, cfg, grade=grade, tenor_years=tenor, collateral_type=collateral,
+                               amount_eur_m=amount, tier=tier, sales_eur_m=sales, collateral_value_eur_m=collateral_value)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    out = Table(title=f"Quote: grade {grade}, {tenor:g} years, {collateral}, EUR {amount:g}m, tier {tier}")
+    out.add_column("item")
+    out.add_column("value", justify="right")
+    for item, value in table.itertuples(index=False):
+        out.add_row(item, _fmt_quote(item, value))
+    Console(soft_wrap=True).print(out)
+    console.print(f"source: {source}")
+
+
+def _fmt_quote(item: str, value) -> str:
+    if isinstance(value, str):
+        return value
+    if item in ("PD", "LGD (F-IRB)", "risk weight", "hurdle (return on capital)", "RAROC at the recommended spread",
+                "acceptance probability of the cell"):
+        return f"{100 * value:.2f} %"
+    return f"{value:,.4f}" if abs(value) < 10 and not float(value).is_integer() else f"{value:,.1f}"
+
+
 @app.command("pipeline")
 def pipeline(
     data: Path = typer.Option(None, "--data", help="Portfolio directory (default: the demo portfolio)"),

@@ -456,7 +456,8 @@ def credit_pipeline_steps(data_dir: str | Path, params_dir: str | Path = "params
                      {"data_dir": str(config.resolve_path(data_dir)), **extra.get("10_build_features", {})}),
         PipelineStep("20_train_pd_model", params_of("20_train_pd_model"), extra.get("20_train_pd_model", {}),
                      upstream={"features_run_id": "10_build_features"}),
-        PipelineStep("30_calibrate_pricing", params_of("30_calibrate_pricing"), extra.get("30_calibrate_pricing", {}),
+        PipelineStep("30_calibrate_pricing", params_of("30_calibrate_pricing"),
+                     {"data_dir": str(config.resolve_path(data_dir)), **extra.get("30_calibrate_pricing", {})},
                      upstream={"training_run_id": "20_train_pd_model"}),
         # The review of the version just registered: a validator finds its run and the sign-off
         # gate (`workbench review approve`) has the figures it requires.

@@ -77,6 +77,7 @@ __all__ = [
     "tracked_run",
     "attach_run",
     "find_latest_run",
+    "find_latest_run_in",
     "get_run_tags",
     "run_outputs",
     "resolve_output",
@@ -584,6 +585,19 @@ def find_latest_run(experiment: str, notebook: str) -> str:
         f"no FINISHED run of notebook {notebook!r} in MLflow experiment {experiment!r}; run it first "
         f"(e.g. `workbench run {stem}`) or pass its run id explicitly"
     )
+
+
+def find_latest_run_in(experiments: list[str], notebook: str) -> str | None:
+    """The most recent FINISHED run of ``notebook`` over several experiments (a notebook run alone
+    lands in its own experiment, inside a pipeline in the pipeline's), or None."""
+    found = []
+    for name in experiments:
+        try:
+            run_id = find_latest_run(name, notebook)
+        except LookupError:
+            continue
+        found.append((client().get_run(run_id).info.start_time, run_id))
+    return max(found)[1] if found else None
 
 
 def get_run_tags(run_id: str) -> dict[str, str]:

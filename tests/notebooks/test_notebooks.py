@@ -99,9 +99,30 @@ def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
     panel = pd.read_parquet(tracking.resolve_output(features.run_id, "panel"))
     predictions = pd.read_parquet(tracking.resolve_output(training.run_id, "predictions"))
     assert len(predictions) == len(panel)
-    grid = pd.read_parquet(tracking.resolve_output(pricing.run_id, "price_grid"))
-    assert grid["spread_bps"].is_monotonic_increasing
-    assert len(grid) == config.load_params(config.CalibratePricingParams, f"{TEST_PARAMS}/calibrate_pricing.yaml").n_grades
+    from workbench.pricing import grid_from_table
+
+    grid = grid_from_table(pd.read_parquet(tracking.resolve_output(pricing.run_id, "price_grid")))
+    assert grid.has_market_layer and grid.is_monotone() and grid.floor_respected()
+
+
+def test_pricing_run_logs_the_grid_response_model_and_portfolio_raroc(pipeline):
+    pricing = pipeline.steps[2]
+    metrics = _run(pricing.run_id).data.metrics
+    assert metrics["grid/monotone_in_grade"] == 1.0 and metrics["grid/floor_respected"] == 1.0
+    assert {"portfolio/raroc_today", "portfolio/raroc_grid"} <= set(metrics)
+    assert {"price_grid", "price_grid_csv", "price_response"} <= set(tracking.run_outputs(pricing.run_id))
+    assert {"figures/capital_curve.png", "figures/acceptance_curves.png",
+            "figures/grid_heatmap_tier_b_unsecured.png"} <= set(tracking.list_artifacts(pricing.run_id))
+
+
+def test_cli_price_quotes_from_the_latest_calibrated_grid(pipeline):
+    result = CliRunner().invoke(app, ["price", "--grade", "5", "--tenor", "4", "--collateral", "real_estate",
+                                      "--amount", "20", "--sales", "30"])
+    assert result.exit_code == 0, result.output
+    assert "RAROC at the recommended spread" in result.output
+    assert pipeline.steps[2].run_id in result.output
+    bad = CliRunner().invoke(app, ["price", "--grade", "5", "--tenor", "4", "--collateral", "gold", "--amount", "20"])
+    assert bad.exit_code == 2 and "gold" in bad.output
 
 
 def test_training_run_registers_a_challenger_that_reproduces_its_predictions(pipeline):

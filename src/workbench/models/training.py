@@ -16,7 +16,7 @@ from ..features.panel import feature_columns
 from ..validation import discrimination_table
 from .pd_model import PDModel, fit_pd_model
 
-__all__ = ["TrainingResult", "fit_on_panel", "flat_table_panel", "score_panel"]
+__all__ = ["TrainingResult", "fit_on_panel", "flat_table_panel", "load_pd_model", "score_panel"]
 
 
 @dataclass
@@ -74,6 +74,15 @@ class TrainingResult:
         if panel is not None:
             out["panel"] = write_parquet_atomic(panel, directory / "panel.parquet")
         return out
+
+
+def load_pd_model(path: str | Path) -> PDModel:
+    """A PD model written by ``TrainingResult.save`` (the training run's ``model`` output)."""
+    with open(path, "rb") as fh:
+        model = pickle.load(fh)
+    if not isinstance(model, PDModel):
+        raise TypeError(f"{path} holds a {type(model).__name__}, not a PDModel")
+    return model
 
 
 def fit_on_panel(panel: pd.DataFrame, params: TrainPDParams, callbacks=()) -> TrainingResult:

@@ -1,7 +1,26 @@
-"""Pricing: IRB capital, master scale and the risk-based price per grade."""
+"""Pricing: IRB capital, F-IRB LGD, loan economics (RAROC, required rate), the price-response
+model from quotes, the calibrated pricing grid, and single-facility quotes."""
 
-from .capital import asset_correlation, irb_capital, maturity_adjustment, risk_weight
-from .grid import assign_grades, grade_table, master_scale, plot_price_grid, price_grid, pricing_metrics
+from .capital import (BASEL2_PD_FLOOR, BASEL3_PD_FLOOR, asset_correlation, irb_capital, irb_risk_weight,
+                      maturity_adjustment, risk_weight)
+from .economics import (bps_to_rate, cost_of_funds, economics_kwargs, price_breakdown, raroc, rate_to_bps,
+                        required_rate, required_rate_from_params, required_spread_bps)
+from .grid import (TIERS, PricingGrid, calibrate_pricing_grid, grade_pd_table, grid_from_table, hurdle_grid,
+                   latest_grades, plot_capital_curve, plot_required_spread, portfolio_raroc, pricing_metrics,
+                   raroc_summary, save_pricing_outputs)
+from .lgd import GuaranteeSplit, foundation_lgd, label_codes, secured_share, substitute_guarantee
+from .quote import params_only_grid, quote_facility
+from .response import PriceResponseModel, optimal_spread, plot_acceptance_curves, quote_features
 
-__all__ = ["asset_correlation", "irb_capital", "maturity_adjustment", "risk_weight",
-           "assign_grades", "grade_table", "master_scale", "price_grid", "pricing_metrics", "plot_price_grid"]
+__all__ = [
+    "BASEL2_PD_FLOOR", "BASEL3_PD_FLOOR", "asset_correlation", "irb_capital", "irb_risk_weight",
+    "maturity_adjustment", "risk_weight",
+    "bps_to_rate", "cost_of_funds", "economics_kwargs", "price_breakdown", "raroc", "rate_to_bps", "required_rate",
+    "required_rate_from_params", "required_spread_bps",
+    "TIERS", "PricingGrid", "calibrate_pricing_grid", "grade_pd_table", "grid_from_table", "hurdle_grid",
+    "latest_grades", "plot_capital_curve", "plot_required_spread", "portfolio_raroc", "pricing_metrics",
+    "raroc_summary", "save_pricing_outputs",
+    "GuaranteeSplit", "foundation_lgd", "label_codes", "secured_share", "substitute_guarantee",
+    "params_only_grid", "quote_facility",
+    "PriceResponseModel", "optimal_spread", "plot_acceptance_curves", "quote_features",
+]
