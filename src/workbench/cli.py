@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -226,6 +227,8 @@ def price(
 def _fmt_quote(item: str, value) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(value)
     if item in ("PD", "LGD (F-IRB)", "risk weight", "hurdle (return on capital)", "RAROC at the recommended spread",
                 "acceptance probability of the cell"):
         return f"{100 * value:.2f} %"
