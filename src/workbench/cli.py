@@ -235,6 +235,44 @@ def _fmt_quote(item: str, value) -> str:
     return f"{value:,.4f}" if abs(value) < 10 and not float(value).is_integer() else f"{value:,.1f}"
 
 
+@app.command("structure")
+def structure(
+    obligor: str = typer.Option(..., "--obligor", help="Obligor id, e.g. OB000003"),
+    amount: Optional[float] = typer.Option(None, "--amount", help="Requested amount, EUR m (default: a quarter of sales)"),
+    tenor: Optional[float] = typer.Option(None, "--tenor", help="Tenor in years (default: the params')"),
+    params: Path = typer.Option(Path("params/structure_financing.yaml"), "--params", help="Params YAML"),
+    set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
+) -> None:
+    """Draw up a financing proposal for one obligor (notebooks/60_structure_financing): admission,
+    schedules, sculpting, sensitivities, financing mix; prints the HTML report's path."""
+    from .runner import NotebookFailed, run_notebook
+
+    overrides: dict[str, Any] = {"obligor_id": obligor}
+    if amount is not None:
+        overrides["amount_eur_m"] = amount
+    if tenor is not None:
+        overrides["tenor_years"] = tenor
+    overrides.update(_overrides(set_))
+    try:
+        result = run_notebook("60_structure_financing", str(_user_path(params)), overrides)
+    except (ParamsError, FileNotFoundError, LookupError) as exc:
+        _fail(str(exc), code=2)
+    except NotebookFailed as exc:
+        _fail(str(exc))
+    from . import tracking
+
+    info = tracking.run_overview([result.run_id], ("admission/decision", "sculpting/debt", "mix/wacc"))[0]
+    decision = {1.0: "approve", 0.5: "refer", 0.0: "decline"}.get(info.get("admission/decision"), "?")
+    figures = f"admission: {decision}"
+    if "sculpting/debt" in info:
+        figures += f"; sculpted debt {info['sculpting/debt']:,.1f}"
+    if "mix/wacc" in info:
+        figures += f"; financing mix WACC {100 * info['mix/wacc']:.2f} %"
+    console.print(f"[green]proposal for {obligor}[/] in {result.duration_s:.0f}s: {figures}")
+    console.print(f"  run {result.run_id}")
+    typer.echo(str(result.html))
+
+
 @app.command("pipeline")
 def pipeline(
     data: Path = typer.Option(None, "--data", help="Portfolio directory (default: the demo portfolio)"),

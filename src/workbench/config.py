@@ -22,6 +22,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = [
     "TrainPDParams",
     "CalibratePricingParams",
     "ReviewModelParams",
+    "StructureFinancingParams",
     "NotebookSpec",
     "NOTEBOOKS",
     "notebook_spec",
@@ -334,6 +336,61 @@ class ReviewModelParams(StrictModel):
     seed: int = 42
 
 
+# The structuring modules own their parameter models (they do not import this module, so no cycle).
+from .structuring.admission import AdmissionParams  # noqa: E402
+from .structuring.financing_mix import FinancingMixParams  # noqa: E402
+
+
+class ScheduleSpec(StrictModel):
+    kind: Literal["annuity", "equal_principal", "bullet", "balloon", "step_up", "grace", "custom"]
+    options: dict[str, Any] = Field(default_factory=dict, description="balloon_share, step_rate, step_interval, "
+                                    "grace_periods, grace_mode, after, principal_shares")
+
+
+def _default_schedules() -> dict[str, ScheduleSpec]:
+    return {
+        "annuity": ScheduleSpec(kind="annuity"),
+        "equal_principal": ScheduleSpec(kind="equal_principal"),
+        "balloon_30pct": ScheduleSpec(kind="balloon", options={"balloon_share": 0.30}),
+        "step_up_5pct_a_year": ScheduleSpec(kind="step_up", options={"step_rate": 0.05}),
+        "grace_1y_then_annuity": ScheduleSpec(kind="grace", options={"grace_periods": 4, "grace_mode":
+                                                                          "interest_only", "after": "annuity"}),
+    }
+
+
+class StructureFinancingParams(StrictModel):
+    """Params of notebooks/60_structure_financing: a financing proposal for one obligor."""
+
+    obligor_id: str = Field("", description="Obligor to structure for; empty = the first project-finance obligor")
+    data_dir: str = Field("data/synthetic", description="Portfolio: obligors, financials, projects, cash flows")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model for grades and the panel; "
+                                 "empty = the latest finished one")
+    amount_eur_m: float | None = Field(None, gt=0, description="Requested amount; empty = a quarter of sales")
+    tenor_years: float = Field(7.0, gt=0, le=40)
+    collateral_type: str = "none"
+    collateral_value_eur_m: float = Field(0.0, ge=0)
+    purpose: str = ""
+    annual_rate: float = Field(0.06, ge=0, lt=1, description="Loan rate for the schedules and sculpting")
+    periods_per_year: int = Field(4, description="Payments per year of the proposed schedules (1, 2, 4 or 12)")
+    schedules: dict[str, ScheduleSpec] = Field(default_factory=_default_schedules)
+    target_dscr: float = Field(1.30, gt=1, description="Sculpting target (project finance: 1.20-1.40 typical)")
+    max_gearing: float = Field(0.80, gt=0, le=1, description="Debt / project cost at most")
+    cfads_haircuts: list[float] = Field(default_factory=lambda: [0.10, 0.20, 0.30])
+    cfads_delays: list[int] = Field(default_factory=lambda: [1, 2], description="Periods of delay")
+    financing: FinancingMixParams = Field(default_factory=FinancingMixParams)
+    admission: AdmissionParams = Field(default_factory=AdmissionParams)
+
+    @model_validator(mode="after")
+    def _ppy(self) -> "StructureFinancingParams":
+        if self.periods_per_year not in (1, 2, 4, 12):
+            raise ValueError(f"periods_per_year must be 1, 2, 4 or 12, got {self.periods_per_year}")
+        # Schedule names become MLflow param keys: letters, digits, '_' and '-' only.
+        bad = [name for name in self.schedules if not re.fullmatch(r"[A-Za-z0-9_-]+", name)]
+        if bad:
+            raise ValueError(f"schedule names may only use letters, digits, '_' and '-': {bad}")
+        return self
+
+
 # --------------------------------------------------------------------------- notebook registry
 
 
@@ -362,6 +419,8 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         NotebookSpec("20_train_pd_model", TrainPDParams, "params/train_pd_model.yaml", "credit-pd"),
         NotebookSpec("30_calibrate_pricing", CalibratePricingParams, "params/calibrate_pricing.yaml", "pricing"),
         NotebookSpec("40_review_model", ReviewModelParams, "params/review_model.yaml", "validation"),
+        NotebookSpec("60_structure_financing", StructureFinancingParams, "params/structure_financing.yaml",
+                     "structuring"),
     )
 }
 

@@ -57,7 +57,8 @@ def _run(run_id: str):
 def test_pipeline_is_a_finished_parent_with_a_finished_child_per_notebook(pipeline):
     parent = _run(pipeline.parent_run_id)
     assert parent.info.status == "FINISHED"
-    assert [s.name for s in pipeline.steps] == list(config.NOTEBOOKS)
+    assert [s.name for s in pipeline.steps] == ["10_build_features", "20_train_pd_model", "30_calibrate_pricing",
+                                                "40_review_model"]
     for step in pipeline.steps:
         child = _run(step.run_id)
         assert child.info.status == "FINISHED"
@@ -188,6 +189,28 @@ def test_approving_the_reviewed_version_makes_it_champion(pipeline):
     tags = tracking.client().get_model_version("key-account-pd", version).tags
     assert tags["signoff.decision"] == "approved" and tags["signoff.by"] == "tester"
     assert tags["signoff.validation_run_id"] == pipeline.steps[3].run_id
+
+
+def test_cli_structure_renders_a_proposal_for_a_project_finance_obligor(pipeline, portfolio_dir):
+    from workbench.data import read_tables
+
+    tables = read_tables(portfolio_dir, ["obligors", "projects"], check=False)
+    obligor = sorted(set(tables["projects"]["obligor_id"]))[0]
+    result = CliRunner().invoke(app, ["structure", "--obligor", obligor, "--amount", "30", "--tenor", "6",
+                                      "--params", f"{TEST_PARAMS}/structure_financing.yaml"])
+    assert result.exit_code == 0, result.output
+    html = Path(result.output.strip().splitlines()[-1])
+    assert html.is_file() and html.suffix == ".html"
+    run = _run(tracking.find_latest_run("structuring", "60_structure_financing"))
+    assert run.data.tags["workbench.obligor_id"] == obligor
+    assert run.data.params["amount_eur_m"] == "30.0" and run.data.params["tenor_years"] == "6.0"
+    m = run.data.metrics
+    assert m["sculpting/min_dscr"] == pytest.approx(m["sculpting/llcr"]) == pytest.approx(1.30)
+    assert {"tables/admission_checks.csv", "tables/sculpted_schedule.csv", "tables/financing_mix.csv",
+            "figures/sensitivity_tornado.png"} <= set(tracking.list_artifacts(run.info.run_id))
+    unknown = CliRunner().invoke(app, ["structure", "--obligor", "OB_NOPE", "--params",
+                                       f"{TEST_PARAMS}/structure_financing.yaml"])
+    assert unknown.exit_code != 0 and "OB_NOPE" in unknown.output
 
 
 def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):

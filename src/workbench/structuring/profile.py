@@ -11,35 +11,13 @@ business plan).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["FacilityRequest", "obligor_profile", "facility_request", "obligor_cfads", "default_obligor"]
+from .admission import FacilityRequest
 
-
-@dataclass(frozen=True)
-class FacilityRequest:
-    """What the client asks for: amount (EUR m), tenor, collateral offered, purpose."""
-
-    amount: float
-    tenor_years: float
-    collateral_type: str = "none"
-    collateral_value: float = 0.0
-    purpose: str = ""
-
-    def __post_init__(self) -> None:
-        if self.amount <= 0:
-            raise ValueError(f"requested amount must be positive, got {self.amount}")
-        if self.tenor_years <= 0:
-            raise ValueError(f"requested tenor must be positive, got {self.tenor_years}")
-        if self.collateral_value < 0:
-            raise ValueError(f"collateral value cannot be negative, got {self.collateral_value}")
-
-    def as_dict(self) -> dict:
-        return {"amount": self.amount, "tenor_years": self.tenor_years, "collateral_type": self.collateral_type,
-                "collateral_value": self.collateral_value, "purpose": self.purpose}
+__all__ = ["obligor_profile", "facility_request", "obligor_cfads", "default_obligor", "financing_need",
+           "structuring_metrics"]
 
 
 def default_obligor(obligors: pd.DataFrame, projects: pd.DataFrame, panel: pd.DataFrame) -> str:
@@ -84,7 +62,8 @@ def facility_request(profile: pd.Series, amount_eur_m: float | None, tenor_years
     amount = amount_eur_m if amount_eur_m is not None else 0.25 * float(profile.get("sales", np.nan))
     if not np.isfinite(amount):
         raise ValueError("no amount given and the obligor's sales are unknown: pass amount_eur_m")
-    return FacilityRequest(float(amount), float(tenor_years), collateral_type, float(collateral_value_eur_m), purpose)
+    return FacilityRequest(amount=float(amount), tenor_years=float(tenor_years), collateral_type=collateral_type,
+                           collateral_value=float(collateral_value_eur_m), purpose=purpose or None)
 
 
 def obligor_cfads(obligor_id: str, financials: pd.DataFrame, projects: pd.DataFrame,
@@ -116,3 +95,34 @@ def obligor_cfads(obligor_id: str, financials: pd.DataFrame, projects: pd.DataFr
     ends = pd.date_range(as_of + pd.offsets.YearEnd(0), periods=years, freq="YE")
     return pd.DataFrame({"period": np.arange(1, years + 1), "period_end": ends, "cfads": np.full(years, cfads),
                          "source": f"statement {last['period_end']:%Y-%m-%d}: operating cash flow - capex, flat"})
+
+
+def financing_need(obligor_id: str, projects: pd.DataFrame, requested_amount: float) -> float:
+    """What the financing mix has to fund: the project's total cost for a project-finance
+    obligor, else the requested amount."""
+    proj = projects[projects["obligor_id"] == obligor_id]
+    if len(proj):
+        return float(proj.sort_values("financial_close")["total_cost"].iloc[-1])
+    return float(requested_amount)
+
+
+def structuring_metrics(admission, sculpted, capacity, mix, breakeven: float) -> dict[str, float]:
+    """Headline figures of a proposal for MLflow, named ``admission/...``, ``sculpting/...``,
+    ``mix/...``; the admission decision as 1 approve / 0.5 refer / 0 decline."""
+    decision = {"approve": 1.0, "refer": 0.5, "decline": 0.0}.get(str(admission.decision), float("nan"))
+    out = {
+        "admission/decision": decision,
+        "admission/industry_score": float(admission.industry_score),
+        "admission/collateral_shortfall": float(admission.collateral_shortfall),
+        "sculpting/debt": float(sculpted.debt),
+        "sculpting/min_dscr": float(sculpted.min_dscr),
+        "sculpting/llcr": float(sculpted.llcr),
+        "sculpting/plcr": float(sculpted.plcr),
+        "sculpting/breakeven_haircut": float(breakeven),
+        "capacity/debt": float(capacity.debt),
+        "capacity/gearing_binds": float(capacity.binding == "gearing"),
+        "mix/feasible": float(mix.feasible),
+    }
+    if mix.feasible:
+        out["mix/wacc"] = float(mix.wacc)
+    return out
