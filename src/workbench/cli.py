@@ -237,7 +237,8 @@ def _fmt_quote(item: str, value) -> str:
 
 @app.command("structure")
 def structure(
-    obligor: str = typer.Option(..., "--obligor", help="Obligor id, e.g. OB000003"),
+    obligor: str = typer.Option("", "--obligor", help="Obligor id, e.g. OB000003"),
+    project: str = typer.Option("", "--project", help="Project id instead (its obligor and CFADS forecast)"),
     amount: Optional[float] = typer.Option(None, "--amount", help="Requested amount, EUR m (default: a quarter of sales)"),
     tenor: Optional[float] = typer.Option(None, "--tenor", help="Tenor in years (default: the params')"),
     params: Path = typer.Option(Path("params/structure_financing.yaml"), "--params", help="Params YAML"),
@@ -247,7 +248,9 @@ def structure(
     schedules, sculpting, sensitivities, financing mix; prints the HTML report's path."""
     from .runner import NotebookFailed, run_notebook
 
-    overrides: dict[str, Any] = {"obligor_id": obligor}
+    if not obligor and not project:
+        _fail("say whom to structure for: --obligor ID or --project ID", code=2)
+    overrides: dict[str, Any] = {"obligor_id": obligor, "project_id": project}
     if amount is not None:
         overrides["amount_eur_m"] = amount
     if tenor is not None:
@@ -268,7 +271,7 @@ def structure(
         figures += f"; sculpted debt {info['sculpting/debt']:,.1f}"
     if "mix/wacc" in info:
         figures += f"; financing mix WACC {100 * info['mix/wacc']:.2f} %"
-    console.print(f"[green]proposal for {obligor}[/] in {result.duration_s:.0f}s: {figures}")
+    console.print(f"[green]proposal for {obligor or project}[/] in {result.duration_s:.0f}s: {figures}")
     console.print(f"  run {result.run_id}")
     typer.echo(str(result.html))
 

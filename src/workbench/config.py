@@ -362,6 +362,7 @@ class StructureFinancingParams(StrictModel):
     """Params of notebooks/60_structure_financing: a financing proposal for one obligor."""
 
     obligor_id: str = Field("", description="Obligor to structure for; empty = the first project-finance obligor")
+    project_id: str = Field("", description="Project to structure (its obligor is used); overrides obligor_id")
     data_dir: str = Field("data/synthetic", description="Portfolio: obligors, financials, projects, cash flows")
     training_run_id: str = Field("", description="Run of 20_train_pd_model for grades and the panel; "
                                  "empty = the latest finished one")

@@ -211,6 +211,19 @@ def test_cli_structure_renders_a_proposal_for_a_project_finance_obligor(pipeline
     unknown = CliRunner().invoke(app, ["structure", "--obligor", "OB_NOPE", "--params",
                                        f"{TEST_PARAMS}/structure_financing.yaml"])
     assert unknown.exit_code != 0 and "OB_NOPE" in unknown.output
+    nobody = CliRunner().invoke(app, ["structure"])
+    assert nobody.exit_code == 2 and "--obligor" in nobody.output
+
+
+def test_structure_notebook_takes_a_project_id(pipeline, portfolio_dir):
+    from workbench.data import read_tables
+    from workbench.runner import run_notebook
+
+    projects = read_tables(portfolio_dir, ["projects"], check=False)["projects"].sort_values("project_id")
+    project = projects.iloc[-1]
+    result = run_notebook("60_structure_financing", f"{TEST_PARAMS}/structure_financing.yaml",
+                          {"project_id": project["project_id"], "amount_eur_m": 20.0})
+    assert _run(result.run_id).data.tags["workbench.obligor_id"] == project["obligor_id"]
 
 
 def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.structuring import default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile
+from workbench.structuring import (default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile,
+                                   proposal_obligor)
 
 
 @pytest.fixture()
@@ -69,3 +70,16 @@ def test_corporate_cfads_is_the_latest_reported_cash_flow_less_capex_held_flat(w
 def test_financing_need_is_the_project_cost_or_the_request(world):
     assert financing_need("OB2", world["projects"], 50.0) == 1200.0
     assert financing_need("OB1", world["projects"], 50.0) == 50.0
+
+
+def test_a_project_id_selects_its_obligor_and_rejects_a_mismatch(world):
+    args = (world["obligors"], world["projects"], world["panel"])
+    assert proposal_obligor("", "PR1", *args) == "OB2"
+    assert proposal_obligor("OB1", "", *args) == "OB1"
+    assert proposal_obligor("", "", *args) == "OB2"
+    with pytest.raises(ValueError, match="belongs to OB2"):
+        proposal_obligor("OB1", "PR1", *args)
+    with pytest.raises(ValueError, match="PR9"):
+        proposal_obligor("", "PR9", *args)
+    with pytest.raises(ValueError, match="no project"):
+        obligor_cfads("OB2", world["financials"], world["projects"], world["cashflows"], "2022-06-30", 5, project_id="PR9")

@@ -5,7 +5,7 @@ from .admission import AdmissionParams, AdmissionResult, FacilityRequest, assess
 from .financing_mix import (ChannelSpec, FinancingMixParams, MixConstraints, MixResult, annuity_factor,
                             default_channels, optimise_financing_mix, plot_financing_mix)
 from .profile import (default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile,
-                      structuring_metrics)
+                      proposal_obligor, structuring_metrics)
 from .schedules import SCHEDULE_KINDS, compare_schedules, plot_schedules, repayment_schedule
 from .sculpting import (DebtCapacity, SculptResult, breakeven_haircut, cfads_sensitivities, debt_capacity,
                         plot_sculpting, plot_tornado, sculpt_debt)
@@ -14,7 +14,7 @@ __all__ = [
     "AdmissionParams", "AdmissionResult", "FacilityRequest", "assess_admission", "industry_score",
     "ChannelSpec", "FinancingMixParams", "MixConstraints", "MixResult", "annuity_factor", "default_channels",
     "optimise_financing_mix", "plot_financing_mix",
-    "default_obligor", "facility_request", "financing_need", "obligor_cfads", "obligor_profile", "structuring_metrics",
+    "default_obligor", "facility_request", "financing_need", "obligor_cfads", "obligor_profile", "proposal_obligor", "structuring_metrics",
     "SCHEDULE_KINDS", "compare_schedules", "plot_schedules", "repayment_schedule",
     "DebtCapacity", "SculptResult", "breakeven_haircut", "cfads_sensitivities", "debt_capacity", "plot_sculpting",
     "plot_tornado", "sculpt_debt",

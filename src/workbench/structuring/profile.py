@@ -16,7 +16,7 @@ import pandas as pd
 
 from .admission import FacilityRequest
 
-__all__ = ["obligor_profile", "facility_request", "obligor_cfads", "default_obligor", "financing_need",
+__all__ = ["obligor_profile", "facility_request", "obligor_cfads", "default_obligor", "financing_need", "proposal_obligor",
            "structuring_metrics"]
 
 
@@ -30,6 +30,22 @@ def default_obligor(obligors: pd.DataFrame, projects: pd.DataFrame, panel: pd.Da
     if panel.empty:
         raise ValueError("the panel is empty: no obligor to structure for")
     return str(panel["obligor_id"].sort_values().iloc[0])
+
+
+def proposal_obligor(obligor_id: str, project_id: str, obligors: pd.DataFrame, projects: pd.DataFrame,
+                     panel: pd.DataFrame) -> str:
+    """The obligor a proposal is for: the project's obligor when ``project_id`` is given, else
+    ``obligor_id``, else ``default_obligor``. An unknown project or a project of another obligor
+    than the one named raises a ValueError saying so."""
+    if project_id:
+        match = projects[projects["project_id"] == project_id]
+        if match.empty:
+            raise ValueError(f"unknown project {project_id!r}; e.g. {', '.join(projects['project_id'].head(3))}")
+        owner = str(match["obligor_id"].iloc[0])
+        if obligor_id and obligor_id != owner:
+            raise ValueError(f"project {project_id} belongs to {owner}, not to {obligor_id}")
+        return owner
+    return obligor_id or default_obligor(obligors, projects, panel)
 
 
 def obligor_profile(obligor_id: str, panel: pd.DataFrame, predictions: pd.DataFrame,
@@ -67,16 +83,21 @@ def facility_request(profile: pd.Series, amount_eur_m: float | None, tenor_years
 
 
 def obligor_cfads(obligor_id: str, financials: pd.DataFrame, projects: pd.DataFrame,
-                  project_cashflows: pd.DataFrame, as_of, years: int) -> pd.DataFrame:
+                  project_cashflows: pd.DataFrame, as_of, years: int, project_id: str = "") -> pd.DataFrame:
     """CFADS per year from ``as_of`` on, with the source named in column ``source``.
 
     Project-finance obligor: the project's forecast periods ending after ``as_of`` (the whole
-    remaining project life: the loan is sized on its first ``years``, PLCR uses the rest).
+    remaining project life: the loan is sized on its first ``years``, PLCR uses the rest); the
+    latest project by financial close unless ``project_id`` names one.
     Corporate: the latest usable statement's operating cash flow less capex held flat for
     ``years`` years (no forecast growth: the conservative reading without a business plan).
     """
     as_of = pd.Timestamp(as_of)
     proj = projects[projects["obligor_id"] == obligor_id]
+    if project_id:
+        proj = proj[proj["project_id"] == project_id]
+        if proj.empty:
+            raise ValueError(f"obligor {obligor_id} has no project {project_id!r}")
     if len(proj):
         pid = proj.sort_values("financial_close")["project_id"].iloc[-1]
         cf = project_cashflows[(project_cashflows["project_id"] == pid) & (project_cashflows["period_end"] > as_of)]
@@ -97,10 +118,12 @@ def obligor_cfads(obligor_id: str, financials: pd.DataFrame, projects: pd.DataFr
                          "source": f"statement {last['period_end']:%Y-%m-%d}: operating cash flow - capex, flat"})
 
 
-def financing_need(obligor_id: str, projects: pd.DataFrame, requested_amount: float) -> float:
+def financing_need(obligor_id: str, projects: pd.DataFrame, requested_amount: float, project_id: str = "") -> float:
     """What the financing mix has to fund: the project's total cost for a project-finance
-    obligor, else the requested amount."""
+    obligor (``project_id``, else its latest project), else the requested amount."""
     proj = projects[projects["obligor_id"] == obligor_id]
+    if project_id:
+        proj = proj[proj["project_id"] == project_id]
     if len(proj):
         return float(proj.sort_values("financial_close")["total_cost"].iloc[-1])
     return float(requested_amount)
