@@ -34,9 +34,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
-from mlflow.exceptions import MlflowException
 
-from .tracking import client, tracking_uri
+# MLflow stays behind workbench.tracking (its only importer).
+from .tracking import MlflowException, client, tracking_uri
 
 __all__ = [
     "DEFAULT_MODEL_NAME",

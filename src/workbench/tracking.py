@@ -84,6 +84,7 @@ __all__ = [
     "list_artifacts",
     "error_message",
     "end_run",
+    "MlflowException",
     "alias_version",
     "resolve_model_version",
     "load_pd_model_version",
