@@ -17,7 +17,10 @@ The grid is monotone: within a tenor x collateral x tier, a better grade never p
 
 from __future__ import annotations
 
+import os
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping
 
 import matplotlib.pyplot as plt
@@ -356,13 +359,9 @@ def grid_from_table(table: pd.DataFrame) -> PricingGrid:
                        if "acceptance_probability" in table.columns else False)
 
 
-def save_pricing_outputs(grid: PricingGrid, response_model, directory) -> dict[str, "Path"]:
+def save_pricing_outputs(grid: PricingGrid, response_model, directory: str | Path) -> dict[str, Path]:
     """Write the grid (Parquet for machines, CSV for people) and the pickled price-response model
     atomically into ``directory``; returns ``{output name: path}`` for ``RunHandle.record_outputs``."""
-    import os
-    import pickle
-    from pathlib import Path
-
     from ..data.io import write_parquet_atomic
 
     directory = Path(directory)

@@ -50,7 +50,6 @@ Functions are pure; figures are returned closed (never ``plt.show()``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +59,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .schedules import _from_payments
+# The argument checks are the schedules' own: one wording for the same mistake.
+from .schedules import _from_payments, _rate, _whole
+from .schedules import _positive_number as _positive
 
 __all__ = ["SculptResult", "DebtCapacity", "sculpt_debt", "debt_capacity", "cfads_sensitivities",
            "breakeven_haircut", "plot_sculpting", "plot_tornado"]
@@ -81,34 +82,6 @@ def _vector(name: str, values: Any) -> np.ndarray:
         bad = np.flatnonzero(~np.isfinite(x))[:5].tolist()
         raise ValueError(f"{name} must be finite; NaN or inf at position(s) {bad}")
     return x
-
-
-def _positive(name: str, value: Any) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}") from None
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return x
-
-
-def _rate(value: Any) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"annual_rate must be a number; got {value!r}") from None
-    if not (math.isfinite(x) and x >= 0):
-        raise ValueError(f"annual_rate must be a finite decimal >= 0 (0.06 = 6 %); got {value!r}")
-    return x
-
-
-def _whole(name: str, value: Any, minimum: int) -> int:
-    ok = (not isinstance(value, bool) and isinstance(value, (int, np.integer, float, np.floating))
-          and math.isfinite(float(value)) and float(value) == int(value) and int(value) >= minimum)
-    if not ok:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _pv_from_each_period(values: np.ndarray, r: float) -> np.ndarray:
