@@ -315,14 +315,18 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
         out.print(f"  {step.html}")
     out.print("Review the runs:    make ui    then open " + tracking.run_url(result.parent_run_id))
     out.print("Iterate:            make lab   (notebooks/, kernel python3 = this venv)")
-    out.print("Sign off:           workbench review approve key-account-pd VERSION --by NAME --comment TEXT")
+    registered = next((tracking.get_run_tags(s.run_id).get("workbench.registered_model", "") for s in result.steps
+                       if s.name == "20_train_pd_model"), "")
+    name, _, version = registered.partition("@")[0].partition("/")
+    out.print(f"Sign off:           workbench review approve {name or 'key-account-pd'} {version or 'VERSION'} "
+              "--by NAME --comment TEXT")
 
 
 # What the pipeline summary shows per notebook; everything else is in MLflow.
 KEY_FIGURES = {
     "10_build_features": ("train/rows", "oot/rows", "oot/default_rate"),
     "20_train_pd_model": ("valid/auc", "oot/auc", "oot/brier"),
-    "30_calibrate_pricing": ("oot/avg_required_spread_bps", "oot/grades_used"),
+    "30_calibrate_pricing": ("portfolio/raroc_today", "portfolio/raroc_grid"),
     "40_review_model": ("reproducibility/passed", "oot/red_grades", "oot/auc"),
 }
 
