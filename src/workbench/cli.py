@@ -98,6 +98,18 @@ def _step_overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _run_notebook_or_fail(notebook: str, params_file: str, overrides: dict[str, Any]):
+    """Run one notebook; bad params or missing inputs exit 2, a failing notebook exits 1."""
+    from .runner import NotebookFailed, run_notebook
+
+    try:
+        return run_notebook(notebook, params_file, overrides)
+    except (ParamsError, FileNotFoundError, LookupError) as exc:
+        _fail(str(exc), code=2)
+    except NotebookFailed as exc:
+        _fail(str(exc))
+
+
 @app.command("run")
 def run(
     notebook: str = typer.Argument(..., help="Notebook name or path, e.g. 20_train_pd_model"),
@@ -105,15 +117,11 @@ def run(
     set_: list[str] = typer.Option([], "-p", "--set", help="Override a param: key=value (repeatable)"),
 ) -> None:
     """Execute one notebook with papermill as a tracked MLflow run."""
-    from .runner import NotebookFailed, run_notebook
-
     try:
         spec = notebook_spec(notebook)
-        result = run_notebook(spec.name, str(_user_path(params)) if params else spec.params_file, _overrides(set_))
-    except (ParamsError, FileNotFoundError, LookupError) as exc:
+    except ParamsError as exc:
         _fail(str(exc), code=2)
-    except NotebookFailed as exc:
-        _fail(str(exc))
+    result = _run_notebook_or_fail(spec.name, str(_user_path(params)) if params else spec.params_file, _overrides(set_))
     console.print(f"[green]{result.name} FINISHED[/] in {result.duration_s:.1f}s; run {result.run_id}")
     console.print(f"  executed notebook: {result.output_notebook}\n  HTML report:       {result.html}")
 
@@ -126,15 +134,8 @@ def review_run(
 ) -> None:
     """Review a model version (notebooks/40_review_model): reproducibility, champion vs challenger,
     HTML report; the version is linked to the validation run that `review approve` reads."""
-    from .runner import NotebookFailed, run_notebook
-
-    try:
-        result = run_notebook("40_review_model", "params/review_model.yaml",
+    result = _run_notebook_or_fail("40_review_model", "params/review_model.yaml",
                               {"model_name": model, "model_version": version, **_overrides(set_)})
-    except (ParamsError, FileNotFoundError, LookupError) as exc:
-        _fail(str(exc), code=2)
-    except NotebookFailed as exc:
-        _fail(str(exc))
     from . import tracking
 
     metrics = tracking.run_overview([result.run_id], KEY_FIGURES["40_review_model"])[0]
@@ -155,8 +156,6 @@ def train(
     set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
 ) -> None:
     """Train the PD model on your own flat table through notebooks/20_train_pd_model; prints the run id."""
-    from .runner import NotebookFailed, run_notebook
-
     table = table.expanduser().resolve()
     if not table.is_file():
         _fail(f"table not found: {table}", code=2)
@@ -165,12 +164,7 @@ def train(
     if trials is not None:
         overrides["tuning.n_trials"] = trials
     overrides.update(_overrides(set_))
-    try:
-        result = run_notebook("20_train_pd_model", str(_user_path(params)), overrides)
-    except (ParamsError, FileNotFoundError, LookupError) as exc:
-        _fail(str(exc), code=2)
-    except NotebookFailed as exc:
-        _fail(str(exc))
+    result = _run_notebook_or_fail("20_train_pd_model", str(_user_path(params)), overrides)
     from . import tracking
 
     metrics = tracking.run_overview([result.run_id], ("valid/auc", "oot/auc", "oot/brier"))[0]
@@ -246,8 +240,6 @@ def structure(
 ) -> None:
     """Draw up a financing proposal for one obligor (notebooks/60_structure_financing): admission,
     schedules, sculpting, sensitivities, financing mix; prints the HTML report's path."""
-    from .runner import NotebookFailed, run_notebook
-
     if not obligor and not project:
         _fail("say whom to structure for: --obligor ID or --project ID", code=2)
     overrides: dict[str, Any] = {"obligor_id": obligor, "project_id": project}
@@ -256,12 +248,7 @@ def structure(
     if tenor is not None:
         overrides["tenor_years"] = tenor
     overrides.update(_overrides(set_))
-    try:
-        result = run_notebook("60_structure_financing", str(_user_path(params)), overrides)
-    except (ParamsError, FileNotFoundError, LookupError) as exc:
-        _fail(str(exc), code=2)
-    except NotebookFailed as exc:
-        _fail(str(exc))
+    result = _run_notebook_or_fail("60_structure_financing", str(_user_path(params)), overrides)
     from . import tracking
 
     info = tracking.run_overview([result.run_id], ("admission/decision", "sculpting/debt", "mix/wacc"))[0]
