@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
+# Lint and the architecture contracts first (seconds), then the suite.
 # pytest exits 5 when it collects nothing; that is a failure here, not a pass.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

@@ -39,14 +39,18 @@ def _peak_rss_mib() -> float:
 
 
 def _portfolio(obligors: int, years: int, seed: int) -> Path:
-    from workbench.data import GeneratorSettings, generate_portfolio, write_tables
+    from workbench.data import write_tables
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
 
     import hashlib
 
-    import workbench.data.generator as generator
+    import workbench.synthetic as synthetic
 
-    # The cache is only valid for the generator that wrote it.
-    version = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:8]
+    # The cache is only valid for the generator that wrote it (every module of the package).
+    digest = hashlib.sha256()
+    for module in sorted(Path(synthetic.__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    version = digest.hexdigest()[:8]
     path = HERE / ".cache" / f"portfolio-{obligors}x{years}-seed{seed}-{version}"
     if (path / "financials.parquet").is_file():
         return path

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from workbench.config import BuildFeaturesParams
-from workbench.data import GeneratorSettings, generate_portfolio, validate
+from workbench.data import validate
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 from workbench.features import INPUT_TABLES, build_panel
 
 

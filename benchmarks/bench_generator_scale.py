@@ -18,7 +18,7 @@ import resource
 import time
 from pathlib import Path
 
-from workbench.data import GeneratorSettings, generate_portfolio
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 
 def main() -> None:

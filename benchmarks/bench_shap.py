@@ -46,7 +46,7 @@ def _peak_rss_mib() -> float:
 def build_rows(obligors: int, years: int, seed: int, rows: int, model_path: str | None):
     """The model (trained or loaded), the panel rows to explain, and facts about both."""
     from workbench.config import BuildFeaturesParams, TrainPDParams, load_params
-    from workbench.data import GeneratorSettings, generate_portfolio
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
     from workbench.features import INPUT_TABLES, build_panel
     from workbench.models import fit_on_panel
 

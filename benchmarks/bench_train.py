@@ -81,7 +81,7 @@ def synthetic(obligors: int, years: int, seed: int, trials: int) -> dict:
     from sklearn.metrics import roc_auc_score
 
     from workbench.config import BuildFeaturesParams, TrainPDParams, load_params
-    from workbench.data import GeneratorSettings, generate_portfolio
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
     from workbench.features import INPUT_TABLES, build_panel
     from workbench.models import fit_on_panel
 

@@ -38,7 +38,7 @@ VARIANTS: dict[str, dict] = {
 
 def _panel_and_truth(seed: int, obligors: int, years: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     from workbench.config import BuildFeaturesParams
-    from workbench.data import GeneratorSettings, generate_portfolio
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
     from workbench.features import INPUT_TABLES, build_panel
 
     panel_path = CACHE / f"variants-panel-{obligors}x{years}-s{seed}.parquet"

@@ -6,7 +6,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from workbench.cli import app
-from workbench.data import GeneratorSettings, generate_portfolio, write_tables
+from workbench.data import write_tables
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 runner = CliRunner()
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench import config, runner, tracking
+from workbench import runner, tracking
+from workbench.params import ParamsError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 OK = FIXTURES / "ok.ipynb"
@@ -131,11 +132,11 @@ def test_bad_params_fail_before_any_run_or_directory(tmp_path: Path, isolated_st
     runs_before = _all_runs()
     dirs_before = sorted(experiments.rglob("*")) if experiments.exists() else []
 
-    with pytest.raises(config.ParamsError, match="seeed"):
+    with pytest.raises(ParamsError, match="seeed"):
         runner.run_notebook("20_train_pd_model", params)
-    with pytest.raises(config.ParamsError, match="max_depht"):
+    with pytest.raises(ParamsError, match="max_depht"):
         runner.run_notebook("20_train_pd_model", None, {"xgb.max_depht": 4})
-    with pytest.raises(config.ParamsError, match="unknown notebook"):
+    with pytest.raises(ParamsError, match="unknown notebook"):
         runner.run_notebook("99_no_such_notebook", None)
 
     assert _all_runs() == runs_before
@@ -218,7 +219,7 @@ def test_pipeline_rejects_unknown_upstream_before_running() -> None:
     ]
     with pytest.raises(ValueError, match="'later', which is not an earlier step"):
         runner.run_pipeline(steps, pipeline="p", experiment=_experiment())
-    with pytest.raises(config.ParamsError, match="seeed"):
+    with pytest.raises(ParamsError, match="seeed"):
         runner.run_pipeline(
             [runner.PipelineStep(OK, None), runner.PipelineStep("20_train_pd_model", None, {"seeed": 1})],
             pipeline="p",

@@ -1,7 +1,9 @@
 """The `workbench` command: data generation, notebook runs, the tracked pipeline, the demo.
 
 Scheduled jobs (cron) call this; every failure exits non-zero with a one-paragraph
-message that names what to fix, never a bare traceback.
+message that names what to fix, never a bare traceback. Which notebooks exist, their params
+and the figures the summaries print come from the job registry (``workbench.jobs``), imported
+inside the commands so that ``workbench --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .cli_review import review_app
-from .config import ParamsError, default_data_dir, notebook_spec, parse_override
-from .data import DataValidationError, GeneratorSettings, generate_portfolio, read_tables, write_tables
+from .params import ParamsError, parse_override
+from .paths import default_data_dir
+from .reference import metrics
 
 app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Portfolio data: generate and validate", no_args_is_help=True)
@@ -41,6 +44,9 @@ def data_generate(
     start_year: int = typer.Option(2015, "--start-year", min=1950, max=2150, help="First calendar year"),
 ) -> None:
     """Draw the synthetic key-account portfolio and write every table as Parquet."""
+    from .data import DataValidationError, write_tables
+    from .synthetic import GeneratorSettings, generate_portfolio
+
     out = out.expanduser().resolve()  # relative to where the command is run
     settings = GeneratorSettings(n_obligors=obligors, years=years, seed=seed, start_year=start_year)
     started = time.perf_counter()
@@ -61,6 +67,8 @@ def data_generate(
 @data_app.command("validate")
 def data_validate(directory: Path = typer.Argument(..., help="Directory of <table>.parquet files")) -> None:
     """Check a portfolio directory against the data contract."""
+    from .data import DataValidationError, read_tables
+
     try:
         tables = read_tables(directory.expanduser().resolve())
     except (DataValidationError, FileNotFoundError) as exc:
@@ -73,6 +81,13 @@ def _user_path(path: Path) -> Path:
     otherwise from the project root (so `--params params/test/x.yaml` works anywhere)."""
     path = path.expanduser()
     return path.resolve() if path.is_absolute() or path.exists() else path
+
+
+def _params_or_default(job_name: str, params: Path | None) -> str:
+    """The params file typed on the command line, else the job's own (from the registry)."""
+    from . import jobs
+
+    return str(_user_path(params)) if params else jobs.job(job_name).params_file
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -117,8 +132,10 @@ def run(
     set_: list[str] = typer.Option([], "-p", "--set", help="Override a param: key=value (repeatable)"),
 ) -> None:
     """Execute one notebook with papermill as a tracked MLflow run."""
+    from . import jobs
+
     try:
-        spec = notebook_spec(notebook)
+        spec = jobs.job(notebook)
     except ParamsError as exc:
         _fail(str(exc), code=2)
     result = _run_notebook_or_fail(spec.name, str(_user_path(params)) if params else spec.params_file, _overrides(set_))
@@ -134,12 +151,13 @@ def review_run(
 ) -> None:
     """Review a model version (notebooks/40_review_model): reproducibility, champion vs challenger,
     HTML report; the version is linked to the validation run that `review approve` reads."""
-    result = _run_notebook_or_fail("40_review_model", "params/review_model.yaml",
-                              {"model_name": model, "model_version": version, **_overrides(set_)})
-    from . import tracking
+    from . import jobs, tracking
 
-    metrics = tracking.run_overview([result.run_id], KEY_FIGURES["40_review_model"])[0]
-    figures = "  ".join(f"{k}={_fmt(v)}" for k, v in metrics.items() if "/" in k)
+    review = jobs.job("40_review_model")
+    result = _run_notebook_or_fail(review.name, review.params_file,
+                                   {"model_name": model, "model_version": version, **_overrides(set_)})
+    overview = tracking.run_overview([result.run_id], review.key_figures)[0]
+    figures = "  ".join(f"{k}={_fmt(v)}" for k, v in overview.items() if "/" in k)
     console.print(f"[green]reviewed[/] {model} {version or '(latest)'} in {result.duration_s:.0f}s: {figures}")
     console.print(f"  report: {result.html}")
     typer.echo(result.run_id)
@@ -152,7 +170,7 @@ def train(
     id_column: str = typer.Option("", "--id", help="Row id column"),
     time_column: str = typer.Option("", "--time", help="Date column: splits and folds follow time"),
     trials: Optional[int] = typer.Option(None, "--trials", min=1, help="Optuna trials (default: the params file's)"),
-    params: Path = typer.Option(Path("params/train_pd_model.yaml"), "--params", help="Params YAML to start from"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Params YAML to start from (default: the job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
 ) -> None:
     """Train the PD model on your own flat table through notebooks/20_train_pd_model; prints the run id."""
@@ -164,11 +182,11 @@ def train(
     if trials is not None:
         overrides["tuning.n_trials"] = trials
     overrides.update(_overrides(set_))
-    result = _run_notebook_or_fail("20_train_pd_model", str(_user_path(params)), overrides)
+    result = _run_notebook_or_fail("20_train_pd_model", _params_or_default("20_train_pd_model", params), overrides)
     from . import tracking
 
-    metrics = tracking.run_overview([result.run_id], ("valid/auc", "oot/auc", "oot/brier"))[0]
-    figures = "  ".join(f"{k}={v:.4f}" for k, v in metrics.items() if "/" in k)
+    overview = tracking.run_overview([result.run_id], (metrics.VALID_AUC, metrics.OOT_AUC, metrics.OOT_BRIER))[0]
+    figures = "  ".join(f"{k}={v:.4f}" for k, v in overview.items() if "/" in k)
     console.print(f"[green]trained[/] on {table.name} in {result.duration_s:.0f}s: {figures}")
     console.print(f"  report: {result.html}")
     typer.echo(result.run_id)
@@ -183,29 +201,34 @@ def price(
     sales: Optional[float] = typer.Option(None, "--sales", help="Client sales in EUR m (SME adjustment below 50)"),
     tier: str = typer.Option("B", "--tier", help="Client tier A, B or C"),
     collateral_value: Optional[float] = typer.Option(None, "--collateral-value", help="EUR m (default: params coverage x amount)"),
-    params: Path = typer.Option(Path("params/calibrate_pricing.yaml"), "--params", help="Pricing params YAML"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Pricing params YAML (default: the calibration job's own)"),
 ) -> None:
     """Quote one facility: PD, LGD, risk weight, capital, EL, funding, opex, required and
     recommended spread, RAROC; from the latest calibrated grid in MLflow, else from the params."""
     from . import tracking
-    from .config import CalibratePricingParams, load_params
+    from .jobs import CalibratePricingParams
+    from .params import load_params
     from .pricing import grid_from_table, params_only_grid, quote_facility
 
     try:
-        cfg = load_params(CalibratePricingParams, str(_user_path(params)))
+        cfg = load_params(CalibratePricingParams, _params_or_default("30_calibrate_pricing", params))
     except (ParamsError, FileNotFoundError) as exc:
         _fail(str(exc), code=2)
-    source_run = tracking.find_latest_run_in(["pricing", "credit-pd"], "30_calibrate_pricing")
+    try:
+        source_run = tracking.find_latest_run_anywhere("30_calibrate_pricing")
+    except LookupError:
+        source_run = None
     if source_run:
         import pandas as pd
 
         grid = grid_from_table(pd.read_parquet(tracking.resolve_output(source_run, "price_grid")))
         source = f"calibrated grid of run {source_run}"
     else:
-        grid = params_only_grid(cfg)
-        source = f"hurdle grid from {params} (no calibration run in MLflow yet: market layer off)"
+        grid = params_only_grid(cfg.pricing)
+        source = (f"hurdle grid from {params or 'the calibration params'} "
+                  "(no calibration run in MLflow yet: market layer off)")
     try:
-        table = quote_facility(grid, cfg, grade=grade, tenor_years=tenor, collateral_type=collateral,
+        table = quote_facility(grid, cfg.pricing, grade=grade, tenor_years=tenor, collateral_type=collateral,
                                amount_eur_m=amount, tier=tier, sales_eur_m=sales, collateral_value_eur_m=collateral_value)
     except ValueError as exc:
         _fail(str(exc), code=2)
@@ -235,7 +258,7 @@ def structure(
     project: str = typer.Option("", "--project", help="Project id instead (its obligor and CFADS forecast)"),
     amount: Optional[float] = typer.Option(None, "--amount", help="Requested amount, EUR m (default: a quarter of sales)"),
     tenor: Optional[float] = typer.Option(None, "--tenor", help="Tenor in years (default: the params')"),
-    params: Path = typer.Option(Path("params/structure_financing.yaml"), "--params", help="Params YAML"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Params YAML (default: the job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
 ) -> None:
     """Draw up a financing proposal for one obligor (notebooks/60_structure_financing): admission,
@@ -248,16 +271,18 @@ def structure(
     if tenor is not None:
         overrides["tenor_years"] = tenor
     overrides.update(_overrides(set_))
-    result = _run_notebook_or_fail("60_structure_financing", str(_user_path(params)), overrides)
+    result = _run_notebook_or_fail("60_structure_financing", _params_or_default("60_structure_financing", params),
+                                   overrides)
     from . import tracking
 
-    info = tracking.run_overview([result.run_id], ("admission/decision", "sculpting/debt", "mix/wacc"))[0]
-    decision = {1.0: "approve", 0.5: "refer", 0.0: "decline"}.get(info.get("admission/decision"), "?")
-    figures = f"admission: {decision}"
-    if "sculpting/debt" in info:
-        figures += f"; sculpted debt {info['sculpting/debt']:,.1f}"
-    if "mix/wacc" in info:
-        figures += f"; financing mix WACC {100 * info['mix/wacc']:.2f} %"
+    info = tracking.run_overview([result.run_id], (metrics.ADMISSION_DECISION, metrics.SCULPTING_DEBT,
+                                                   metrics.MIX_WACC))[0]
+    decisions = {code: word for word, code in metrics.ADMISSION_DECISION_CODES.items()}
+    figures = f"admission: {decisions.get(info.get(metrics.ADMISSION_DECISION), '?')}"
+    if metrics.SCULPTING_DEBT in info:
+        figures += f"; sculpted debt {info[metrics.SCULPTING_DEBT]:,.1f}"
+    if metrics.MIX_WACC in info:
+        figures += f"; financing mix WACC {100 * info[metrics.MIX_WACC]:.2f} %"
     console.print(f"[green]proposal for {obligor or project}[/] in {result.duration_s:.0f}s: {figures}")
     console.print(f"  run {result.run_id}")
     typer.echo(str(result.html))
@@ -269,18 +294,19 @@ def pipeline(
     params_dir: Path = typer.Option(Path("params"), "--params-dir", help="Directory of the notebooks' YAML params"),
     set_: list[str] = typer.Option([], "-p", "--set", help="NOTEBOOK:key=value override (repeatable)"),
 ) -> None:
-    """Run features -> PD model -> pricing as one parent MLflow run with a child run per notebook."""
+    """Run the credit pipeline (features -> PD model -> pricing -> review) as one parent MLflow run with a
+    child run per notebook."""
     _run_pipeline_and_summarise(data.expanduser().resolve() if data else default_data_dir(), _user_path(params_dir),
                                 _step_overrides(set_))
 
 
 def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]) -> None:
-    from . import tracking
-    from .runner import NotebookFailed, run_credit_pipeline
+    from . import jobs, tracking
+    from .runner import NotebookFailed, run_registered_pipeline
 
     started = time.perf_counter()
     try:
-        result = run_credit_pipeline(data, params_dir, overrides)
+        result = run_registered_pipeline(jobs.CREDIT_PIPELINE, data, params_dir, overrides)
     except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
         _fail(str(exc), code=2)
     except NotebookFailed as exc:
@@ -288,10 +314,10 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
     table = Table(title=f"credit pipeline FINISHED in {time.perf_counter() - started:.0f}s")
     for col in ("notebook", "status", "seconds", "key figures"):
         table.add_column(col)
-    wanted = tuple(m for names in KEY_FIGURES.values() for m in names)
-    overview = tracking.run_overview([s.run_id for s in result.steps], wanted)
+    overview = tracking.run_overview([s.run_id for s in result.steps],
+                                     tuple(m for s in result.steps for m in jobs.job(s.name).key_figures))
     for step, info in zip(result.steps, overview):
-        figures = "  ".join(f"{k}={_fmt(info[k])}" for k in KEY_FIGURES.get(step.name, ()) if k in info)
+        figures = "  ".join(f"{k}={_fmt(info[k])}" for k in jobs.job(step.name).key_figures if k in info)
         table.add_row(step.name, info["status"], f"{step.duration_s:.1f}", figures)
     out = Console(soft_wrap=True)
     out.print(table)
@@ -307,15 +333,6 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
     name, _, version = registered.partition("@")[0].partition("/")
     out.print(f"Sign off:           workbench review approve {name or 'key-account-pd'} {version or 'VERSION'} "
               "--by NAME --comment TEXT")
-
-
-# What the pipeline summary shows per notebook; everything else is in MLflow.
-KEY_FIGURES = {
-    "10_build_features": ("train/rows", "oot/rows", "oot/default_rate"),
-    "20_train_pd_model": ("valid/auc", "oot/auc", "oot/brier"),
-    "30_calibrate_pricing": ("portfolio/raroc_today", "portfolio/raroc_grid"),
-    "40_review_model": ("reproducibility/passed", "oot/red_grades", "oot/auc"),
-}
 
 
 def _fmt(value: float) -> str:

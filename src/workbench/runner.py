@@ -1,13 +1,15 @@
-"""Execute notebooks with papermill as tracked MLflow runs, alone or as a pipeline.
+"""Execute registry jobs with papermill as tracked MLflow runs, alone or as a pipeline.
 
-The runner owns every run it opens (DESIGN.md section 5): it validates the params,
+Jobs and pipelines are declared in ``workbench.jobs``; the runner knows none by name. It
+owns every run it opens (DESIGN.md section 5): it validates the params,
 opens the run, injects ``params_file``, ``overrides``, ``run_id`` and ``output_dir``
 into the notebook's ``parameters`` cell, executes it, exports HTML, logs the executed
 ``.ipynb`` and the HTML to the run and ends it FINISHED, or FAILED when a cell
 raised. The notebook's kernel only logs into the run (``tracking.attach_run``).
 
 Executed notebooks land in
-``state_dir()/experiments/<pipeline or notebook>/<UTC timestamp>-<run id[:8]>/``.
+``state_dir()/experiments/<pipeline or notebook>/<UTC timestamp>-<run id[:8]>/``; those of an
+as-of report in ``state_dir()/experiments/reports/<kind>/<as_of>/``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from typing import Any, Callable, Mapping
 import nbformat
 from pydantic import BaseModel
 
-from workbench import config, tracking
+from workbench import jobs, tracking
+from workbench.params import ParamsError, flatten_params, load_params
+from workbench.paths import project_root, reports_dir, resolve_path, state_dir
+from workbench.reference import metrics
 
 __all__ = [
     "KERNEL_NAME",
@@ -34,9 +39,8 @@ __all__ = [
     "PipelineResult",
     "run_notebook",
     "run_pipeline",
-    "CREDIT_PIPELINE",
-    "credit_pipeline_steps",
-    "run_credit_pipeline",
+    "pipeline_steps",
+    "run_registered_pipeline",
 ]
 
 KERNEL_NAME = "python3"
@@ -114,6 +118,7 @@ class _Prepared:
     params_file: Path | None
     params: BaseModel | None
     overrides: dict[str, Any]
+    job: jobs.Job | None = None
 
 
 def _echo(message: str) -> None:
@@ -124,8 +129,8 @@ def _resolve_params_file(params_file: str | os.PathLike[str] | None) -> Path | N
     if params_file is None or str(params_file) == "":
         return None
     p = Path(params_file).expanduser()
-    # Same rule as config.load_params: params files are part of the checkout.
-    return p if p.is_absolute() else config.project_root() / p
+    # Same rule as workbench.params.load_params: params files are part of the checkout.
+    return p if p.is_absolute() else project_root() / p
 
 
 def _prepare(
@@ -137,14 +142,14 @@ def _prepare(
 ) -> _Prepared:
     """Resolve the notebook and validate the params; touches neither MLflow nor the disk."""
     text = str(notebook)
-    spec: config.NotebookSpec | None
+    spec: jobs.Job | None
     if Path(text).suffix == ".ipynb":
         path = Path(text).expanduser().resolve()
-        spec = config.NOTEBOOKS.get(path.stem)
+        spec = jobs.JOBS.get(path.stem)
         if spec is not None and spec.path.resolve() != path:
             spec = None  # a notebook that merely shares a registered name
     else:
-        spec = config.notebook_spec(text)  # ParamsError naming the known notebooks
+        spec = jobs.job(text)  # ParamsError naming the known jobs
         path = spec.path
     model = params_model or (spec.params_model if spec else None)
     resolved_params = _resolve_params_file(params_file)
@@ -152,9 +157,9 @@ def _prepare(
     params: BaseModel | None = None
     if model is not None:
         # Fail on a misspelt key now, before any run, directory or kernel exists.
-        params = config.load_params(model, resolved_params, overrides)
+        params = load_params(model, resolved_params, overrides)
     elif resolved_params is not None and not resolved_params.is_file():
-        raise config.ParamsError(f"params file not found: {resolved_params}")
+        raise ParamsError(f"params file not found: {resolved_params}")
     return _Prepared(
         path=path,
         name=path.stem,
@@ -162,6 +167,7 @@ def _prepare(
         params_file=resolved_params,
         params=params,
         overrides=overrides,
+        job=spec,
     )
 
 
@@ -187,12 +193,17 @@ def _default_data_path(params: BaseModel | None, data_path: Path | None) -> Path
         return Path(data_path)
     # Notebooks that read the portfolio say where in `data_dir`; fingerprint that.
     data_dir = getattr(params, "data_dir", None)
-    return config.resolve_path(data_dir) if isinstance(data_dir, str) and data_dir else None
+    return resolve_path(data_dir) if isinstance(data_dir, str) and data_dir else None
 
 
-def _output_dir(group: str, run_id: str) -> Path:
+def _output_dir(group: str, run_id: str, prepared: _Prepared) -> Path:
+    """``experiments/<group>/<UTC stamp>-<run id[:8]>``, or the report folder of an as-of report."""
+    if prepared.job is not None and prepared.job.as_of_report:
+        path = reports_dir(prepared.job.as_of_report, str(getattr(prepared.params, "as_of")))
+        path.mkdir(parents=True, exist_ok=True)
+        return path
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = config.state_dir() / "experiments" / group / f"{stamp}-{run_id[:8]}"
+    path = state_dir() / "experiments" / group / f"{stamp}-{run_id[:8]}"
     path.mkdir(parents=True, exist_ok=False)
     return path
 
@@ -200,17 +211,16 @@ def _output_dir(group: str, run_id: str) -> Path:
 # --------------------------------------------------------------------------- executing
 
 
-def _export_html(notebook_path: Path, html_path: Path) -> Path | None:
+def _export_html(notebook_path: Path, html_path: Path, hide_input: bool = False) -> Path | None:
     """HTML next to the executed notebook, written atomically; None if the export fails.
 
-    A notebook whose metadata says ``workbench.report_hide_input: true`` (a report for
-    readers who do not read code, e.g. the validation review) is exported without input cells.
+    ``hide_input`` (the job's ``hide_code``: a report for readers who do not read code, e.g.
+    the validation review) leaves the input cells out.
     """
     from nbconvert import HTMLExporter
 
     try:
         nb = nbformat.read(notebook_path, as_version=4)
-        hide_input = bool(nb.metadata.get("workbench", {}).get("report_hide_input", False))
         body, _ = HTMLExporter(exclude_input=hide_input, exclude_input_prompt=hide_input,
                                exclude_output_prompt=hide_input).from_notebook_node(nb)
         partial = html_path.with_name(f".{html_path.stem}.partial.html")
@@ -248,8 +258,8 @@ def run_notebook(
 ) -> NotebookResult:
     """Execute one notebook as an MLflow run and return where everything went.
 
-    ``notebook`` is a registered name (``"20_train_pd_model"``: experiment and params
-    model come from ``config.NOTEBOOKS``) or a path to any ``.ipynb`` (experiment
+    ``notebook`` is a registered job (``"20_train_pd_model"``: experiment and params
+    model come from ``workbench.jobs``) or a path to any ``.ipynb`` (experiment
     defaults to ``"adhoc"``). Raises ``ParamsError`` before anything is created when
     the params do not validate, and ``NotebookFailed`` after marking the run FAILED
     when a cell raises.
@@ -265,10 +275,10 @@ def run_notebook(
     started = time.monotonic()
     try:
         if prepared.params is not None:
-            handle.log_params(config.flatten_params(prepared.params))
+            handle.log_params(flatten_params(prepared.params))
         elif prepared.overrides:
             handle.log_params(prepared.overrides)
-        output_dir = _output_dir(pipeline or prepared.name, handle.run_id)
+        output_dir = _output_dir(pipeline or prepared.name, handle.run_id, prepared)
         handle.set_tags({"workbench.output_dir": str(output_dir)})
     except BaseException as exc:
         tracking.end_run(handle.run_id, "FAILED", error=tracking.error_message(exc))
@@ -297,7 +307,8 @@ def run_notebook(
     if partial_nb.exists():
         os.replace(partial_nb, output_nb)
     executed = output_nb if output_nb.exists() else None
-    html = _export_html(executed, html_path) if executed else None
+    hide_code = prepared.job.hide_code if prepared.job is not None else False
+    html = _export_html(executed, html_path, hide_code) if executed else None
     for path in (executed, html):
         if path is not None:
             try:
@@ -351,7 +362,7 @@ def _execute(input_path: Path, output_path: Path, parameters: dict[str, Any]) ->
         parameters=parameters,
         kernel_name=KERNEL_NAME,
         kernel_manager_class=_local_socket_kernel_manager(),
-        cwd=str(config.project_root()),
+        cwd=str(project_root()),
         progress_bar=sys.stderr.isatty(),
         log_output=False,
         request_save_on_cell_execute=True,
@@ -393,7 +404,7 @@ def run_pipeline(
         prepared = _prepare(step.notebook, step.params_file, {**step.overrides, **placeholders}, experiment, None)
         _check_notebook(prepared.path)
 
-    output_root = config.state_dir() / "experiments" / pipeline
+    output_root = state_dir() / "experiments" / pipeline
     tags = tracking.standard_tags(None, None, data_path)
     tags.pop("workbench.notebook")
     tags.pop("workbench.params_hash")
@@ -425,53 +436,46 @@ def run_pipeline(
             parent.set_tags({f"workbench.step.{step.name}": exc.result.run_id})
             exc.pipeline_result = PipelineResult(parent.run_id, [*results.values(), exc.result], output_root)
             raise
-        parent.log_metrics({"pipeline/duration_s": time.monotonic() - started})
+        parent.log_metrics({metrics.PIPELINE_DURATION_S: time.monotonic() - started})
     _echo(f"pipeline {pipeline}: FINISHED in {time.monotonic() - started:.1f}s (run {parent.run_id[:8]})")
     return PipelineResult(parent.run_id, list(results.values()), output_root)
 
 
-# --------------------------------------------------------------------------- the credit pipeline
-
-CREDIT_PIPELINE = "credit-pd"
+# --------------------------------------------------------------------------- registered pipelines
 
 
-def credit_pipeline_steps(data_dir: str | Path, params_dir: str | Path = "params",
-                          overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[PipelineStep]:
-    """Features -> PD model -> pricing, and the validation review of the new model version, each reading its upstream's outputs by run id.
+def pipeline_steps(name: str, data_dir: str | Path, params_dir: str | Path = "params",
+                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[PipelineStep]:
+    """The steps of registered pipeline ``name``: each job with its params file from ``params_dir``
+    (``params`` or ``params/test``), the portfolio ``data_dir`` for jobs that read one, and the run
+    ids of its upstream jobs that run earlier in the pipeline.
 
-    ``params_dir`` holds the notebooks' YAML files (``params`` or ``params/test``);
-    ``overrides`` maps a notebook name to its extra ``key=value`` overrides.
+    ``overrides`` maps a job name to its extra ``key=value`` overrides.
     """
-    extra = {name: dict(values) for name, values in (overrides or {}).items()}
-    unknown = set(extra) - {"10_build_features", "20_train_pd_model", "40_review_model", "30_calibrate_pricing"}
+    spec = jobs.pipeline(name)
+    extra = {job_name: dict(values) for job_name, values in (overrides or {}).items()}
+    unknown = set(extra) - set(spec.jobs)
     if unknown:
-        raise config.ParamsError(f"overrides for unknown pipeline step(s): {', '.join(sorted(unknown))}")
-    params_dir = Path(params_dir)
-
-    def params_of(notebook: str) -> str:
-        return str(params_dir / Path(config.notebook_spec(notebook).params_file).name)
-
-    return [
-        PipelineStep("10_build_features", params_of("10_build_features"),
-                     {"data_dir": str(config.resolve_path(data_dir)), **extra.get("10_build_features", {})}),
-        PipelineStep("20_train_pd_model", params_of("20_train_pd_model"), extra.get("20_train_pd_model", {}),
-                     upstream={"features_run_id": "10_build_features"}),
-        PipelineStep("30_calibrate_pricing", params_of("30_calibrate_pricing"),
-                     {"data_dir": str(config.resolve_path(data_dir)), **extra.get("30_calibrate_pricing", {})},
-                     upstream={"training_run_id": "20_train_pd_model"}),
-        # The review of the version just registered: a validator finds its run and the sign-off
-        # gate (`workbench review approve`) has the figures it requires.
-        PipelineStep("40_review_model", params_of("40_review_model"), extra.get("40_review_model", {}),
-                     upstream={"training_run_id": "20_train_pd_model"}),
-    ]
+        raise ParamsError(f"overrides for unknown pipeline step(s): {', '.join(sorted(unknown))} "
+                          f"(pipeline {name}: {', '.join(spec.jobs)})")
+    data = str(resolve_path(data_dir))
+    steps = []
+    for job_name in spec.jobs:
+        job = jobs.job(job_name)
+        base = {"data_dir": data} if job.reads_portfolio else {}
+        upstream = {u.param: u.job for u in job.upstream if u.job in spec.jobs}
+        steps.append(PipelineStep(job_name, str(Path(params_dir) / Path(job.params_file).name),
+                                  {**base, **extra.get(job_name, {})}, upstream=upstream))
+    return steps
 
 
-def run_credit_pipeline(data_dir: str | Path, params_dir: str | Path = "params",
-                        overrides: Mapping[str, Mapping[str, Any]] | None = None) -> PipelineResult:
-    """Run the credit pipeline on the portfolio in ``data_dir`` as one parent run in ``credit-pd``."""
-    data_path = config.resolve_path(data_dir)
+def run_registered_pipeline(name: str, data_dir: str | Path, params_dir: str | Path = "params",
+                            overrides: Mapping[str, Mapping[str, Any]] | None = None) -> PipelineResult:
+    """Run registered pipeline ``name`` on the portfolio in ``data_dir`` as one parent run."""
+    data_path = resolve_path(data_dir)
     if not (data_path / "obligors.parquet").is_file():
         raise FileNotFoundError(f"no portfolio at {data_path} (expected obligors.parquet, financials.parquet, ...); "
                                 f"create one with `workbench data generate --out {data_dir}`")
-    return run_pipeline(credit_pipeline_steps(data_path, params_dir, overrides), pipeline=CREDIT_PIPELINE,
-                        experiment=CREDIT_PIPELINE, data_path=data_path)
+    spec = jobs.pipeline(name)
+    return run_pipeline(pipeline_steps(name, data_path, params_dir, overrides), pipeline=spec.name,
+                        experiment=spec.experiment, data_path=data_path)

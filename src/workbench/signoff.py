@@ -35,8 +35,20 @@ from typing import Any
 
 import pandas as pd
 
-# MLflow stays behind workbench.tracking (its only importer).
-from .tracking import MlflowException, client, tracking_uri
+from .reference import metrics
+# MLflow stays behind workbench.tracking (its only importer); the registry is read through its functions.
+from .tracking import (
+    alias_version,
+    get_model_version,
+    get_run,
+    model_aliases,
+    search_latest_run,
+    set_alias,
+    set_run_tag,
+    set_version_tags,
+    version_key,
+    version_numbers,
+)
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -64,13 +76,13 @@ REVIEW_MODEL_NAME_TAG = "workbench.review.model_name"
 REVIEW_MODEL_VERSION_TAG = "workbench.review.model_version"
 VALIDATION_RUN_TAG = "validation_run_id"  # on the model version
 
-REPRODUCIBILITY_METRIC = "reproducibility/passed"
-RED_GRADES_METRIC = "oot/red_grades"
+REPRODUCIBILITY_METRIC = metrics.REPRODUCIBILITY_PASSED
+RED_GRADES_METRIC = metrics.OOT_RED_GRADES
 REQUIRED_VALIDATION_METRICS: tuple[str, ...] = (
-    "oot/auc",
-    "oot/gini",
-    "oot/ks",
-    "oot/brier",
+    metrics.OOT_AUC,
+    metrics.OOT_GINI,
+    metrics.OOT_KS,
+    metrics.OOT_BRIER,
     RED_GRADES_METRIC,
     REPRODUCIBILITY_METRIC,
 )
@@ -153,37 +165,15 @@ def _version_str(version: Any) -> str:
 
 
 def _get_version(name: str, version: str):
-    """The ModelVersion, or a problem text saying what is unknown."""
-    c = client()
+    """The registered version, or a problem text saying what is unknown."""
     try:
-        c.get_registered_model(name)
-    except MlflowException:
-        return None, f"no registered model {name!r} at {tracking_uri()}"
-    try:
-        return c.get_model_version(name, version), None
-    except MlflowException:
-        known = _known_versions(name)
-        return None, (f"registered model {name!r} has no version {version!r} "
-                      f"(versions: {', '.join(known) or 'none'})")
-
-
-def _known_versions(name: str) -> list[str]:
-    try:
-        found = client().search_model_versions(f"name = '{name}'")
-    except MlflowException:
-        return []
-    return sorted((str(v.version) for v in found), key=_version_key)
-
-
-def _version_key(version: str) -> tuple[int, str]:
-    return (int(version), "") if str(version).isdigit() else (10**12, str(version))
+        return get_model_version(name, version), None
+    except LookupError as exc:
+        return None, str(exc)
 
 
 def _current_champion(name: str) -> str | None:
-    try:
-        return str(client().get_model_version_by_alias(name, CHAMPION_ALIAS).version)
-    except MlflowException:
-        return None
+    return alias_version(name, CHAMPION_ALIAS)
 
 
 def _entry_numbers(tags: dict[str, str]) -> list[int]:
@@ -209,57 +199,26 @@ def find_validation_run(name: str, version: str | int) -> str | None:
     ``validation_run_id`` names, else the latest FINISHED run (any experiment) tagged with
     ``workbench.review.model_name``/``model_version`` for it; ``None`` if there is none."""
     version = _version_str(version)
-    c = client()
-    try:
-        mv = c.get_model_version(name, version)
-    except MlflowException:
-        mv = None
+    mv, _ = _get_version(name, version)
     if mv is not None:
-        linked = (mv.tags or {}).get(VALIDATION_RUN_TAG, "").strip()
+        linked = mv.tags.get(VALIDATION_RUN_TAG, "").strip()
         if linked:
             return linked
     return _search_validation_run(name, version)
 
 
 def _search_validation_run(name: str, version: str) -> str | None:
-    c = client()
-    experiment_ids: list[str] = []
-    page_token = None
-    while True:
-        page = c.search_experiments(max_results=1000, page_token=page_token)
-        experiment_ids.extend(e.experiment_id for e in page)
-        page_token = page.token
-        if not page_token:
-            break
-    if not experiment_ids:
-        return None
     filter_string = "attributes.status = 'FINISHED'"
     if "'" not in version:
         filter_string += f" and tags.`{REVIEW_MODEL_VERSION_TAG}` = '{version}'"
     if "'" not in name:
         filter_string += f" and tags.`{REVIEW_MODEL_NAME_TAG}` = '{name}'"
-    best = None
-    # search_runs takes a bounded number of experiments per call in some stores.
-    for start in range(0, len(experiment_ids), 100):
-        run = _latest_matching_run(experiment_ids[start : start + 100], filter_string, name, version)
-        if run is not None and (best is None or (run.info.start_time or 0) > (best.info.start_time or 0)):
-            best = run
-    return best.info.run_id if best is not None else None
 
+    def reviews_this_version(run) -> bool:  # the exact tag values, which the filter cannot always say
+        tags = run.data.tags
+        return tags.get(REVIEW_MODEL_NAME_TAG) == name and tags.get(REVIEW_MODEL_VERSION_TAG) == version
 
-def _latest_matching_run(experiment_ids: list[str], filter_string: str, name: str, version: str):
-    c = client()
-    page_token = None
-    while True:
-        runs = c.search_runs(experiment_ids, filter_string=filter_string,
-                             order_by=["attributes.start_time DESC"], max_results=500, page_token=page_token)
-        for run in runs:  # newest first; the exact tag values are checked here
-            tags = run.data.tags
-            if tags.get(REVIEW_MODEL_NAME_TAG) == name and tags.get(REVIEW_MODEL_VERSION_TAG) == version:
-                return run
-        page_token = runs.token
-        if not page_token:
-            return None
+    return search_latest_run(filter_string, reviews_this_version)
 
 
 def link_validation_run(name: str, version: str | int, run_id: str) -> None:
@@ -267,23 +226,18 @@ def link_validation_run(name: str, version: str | int, run_id: str) -> None:
     ``validation_run_id``). The run gets the two review tags if it lacks them; a run that already
     reviews another model version is refused with ValueError."""
     version = _version_str(version)
-    c = client()
     mv, problem = _get_version(name, version)
     if mv is None:
         raise LookupError(problem)
-    try:
-        run = c.get_run(run_id)
-    except MlflowException as exc:
-        raise LookupError(f"no MLflow run {run_id!r} at {tracking_uri()}: {exc.message}") from None
-    tags = run.data.tags
+    tags = get_run(run_id).data.tags
     for key, wanted in ((REVIEW_MODEL_NAME_TAG, name), (REVIEW_MODEL_VERSION_TAG, version)):
         have = tags.get(key)
         if have is None:
-            c.set_tag(run_id, key, wanted)
+            set_run_tag(run_id, key, wanted)
         elif have != wanted:
             raise ValueError(f"run {run_id} has tag {key}={have!r}: it reviews another model version, "
                              f"not {name} version {version}")
-    c.set_model_version_tag(name, version, VALIDATION_RUN_TAG, run_id)
+    set_version_tags(name, version, {VALIDATION_RUN_TAG: run_id})
 
 
 def _validation_problems(name: str, version: str, run_id: str | None) -> list[_Problem]:
@@ -293,12 +247,11 @@ def _validation_problems(name: str, version: str, run_id: str | None) -> list[_P
             f"(`workbench review run {name} {version}`) so that it records "
             f"{', '.join(REQUIRED_VALIDATION_METRICS)}"
         )]
-    c = client()
     try:
-        run = c.get_run(run_id)
-    except MlflowException:
-        return [_Problem(f"validation run {run_id} (model-version tag {VALIDATION_RUN_TAG}) does not exist at "
-                         f"{tracking_uri()}: rerun the review notebook {REVIEW_NOTEBOOK}")]
+        run = get_run(run_id)
+    except LookupError as exc:
+        return [_Problem(f"validation run {run_id} (model-version tag {VALIDATION_RUN_TAG}) does not exist "
+                         f"({exc}): rerun the review notebook {REVIEW_NOTEBOOK}")]
     problems: list[_Problem] = []
     if run.info.lifecycle_stage == "deleted":
         problems.append(_Problem(f"validation run {run_id} is deleted: restore it or rerun {REVIEW_NOTEBOOK}"))
@@ -310,22 +263,22 @@ def _validation_problems(name: str, version: str, run_id: str | None) -> list[_P
     if run.info.status != "FINISHED":
         problems.append(_Problem(f"validation run {run_id} is {run.info.status}, not FINISHED: "
                                  f"rerun the review notebook {REVIEW_NOTEBOOK}"))
-    metrics = run.data.metrics
-    missing = [m for m in REQUIRED_VALIDATION_METRICS if m not in metrics]
+    logged = run.data.metrics
+    missing = [m for m in REQUIRED_VALIDATION_METRICS if m not in logged]
     if missing:
         problems.append(_Problem(f"validation run {run_id} is missing required metrics: {', '.join(missing)}"))
     not_finite = [m for m in REQUIRED_VALIDATION_METRICS
-                  if m in metrics and not math.isfinite(float(metrics[m]))]
+                  if m in logged and not math.isfinite(float(logged[m]))]
     if not_finite:
         problems.append(_Problem(f"validation run {run_id} recorded non-finite values for: "
-                                 f"{', '.join(f'{m}={metrics[m]}' for m in not_finite)}"))
-    if REPRODUCIBILITY_METRIC in metrics and REPRODUCIBILITY_METRIC not in not_finite:
-        if float(metrics[REPRODUCIBILITY_METRIC]) != 1.0:
+                                 f"{', '.join(f'{m}={logged[m]}' for m in not_finite)}"))
+    if REPRODUCIBILITY_METRIC in logged and REPRODUCIBILITY_METRIC not in not_finite:
+        if float(logged[REPRODUCIBILITY_METRIC]) != 1.0:
             problems.append(_Problem(
-                f"reproducibility check failed ({REPRODUCIBILITY_METRIC}={metrics[REPRODUCIBILITY_METRIC]:g}): "
+                f"reproducibility check failed ({REPRODUCIBILITY_METRIC}={logged[REPRODUCIBILITY_METRIC]:g}): "
                 f"the review did not reproduce the training run's headline metrics", overridable=True))
-    if RED_GRADES_METRIC in metrics and RED_GRADES_METRIC not in not_finite:
-        red = float(metrics[RED_GRADES_METRIC])
+    if RED_GRADES_METRIC in logged and RED_GRADES_METRIC not in not_finite:
+        red = float(logged[RED_GRADES_METRIC])
         if red > 0:
             problems.append(_Problem(
                 f"{red:g} master-scale grade{'s' if red != 1 else ''} red in the out-of-time Jeffreys "
@@ -352,17 +305,11 @@ def check_version(name: str, version: str | int) -> list[str]:
 
 def _record(name: str, version: str, fields: dict[str, str | None]) -> int:
     """Write the next numbered entry and the latest-decision summary; returns the entry number."""
-    c = client()
-    tags = dict(c.get_model_version(name, version).tags or {})
-    numbers = _entry_numbers(tags)
+    numbers = _entry_numbers(get_model_version(name, version).tags)
     number = (numbers[-1] + 1) if numbers else 1
-    for key in ENTRY_FIELDS:
-        value = fields.get(key)
-        if value is None:
-            continue
-        c.set_model_version_tag(name, version, f"{SIGNOFF_PREFIX}{number:03d}.{key}", value)
-    for key in SUMMARY_FIELDS:
-        c.set_model_version_tag(name, version, f"{SIGNOFF_PREFIX}{key}", fields[key] or "")
+    set_version_tags(name, version, {f"{SIGNOFF_PREFIX}{number:03d}.{key}": fields[key] for key in ENTRY_FIELDS
+                                     if fields.get(key) is not None})
+    set_version_tags(name, version, {f"{SIGNOFF_PREFIX}{key}": fields[key] or "" for key in SUMMARY_FIELDS})
     return number
 
 
@@ -399,7 +346,6 @@ def approve(name: str, version: str | int, by: str, comment: str, override_reaso
                         comment=comment.strip(), validation_run_id=run_id,
                         override_reason=override_reason.strip() if override_reason else None,
                         problems=[p.text for p in overridable])
-    c = client()
     previous = _current_champion(name)
     decision.previous_champion = previous
     decision.number = _record(name, version, {
@@ -411,13 +357,12 @@ def approve(name: str, version: str | int, by: str, comment: str, override_reaso
                               f"the alias is unchanged")
     else:
         if previous is not None:
-            c.set_model_version_tag(name, previous, SUPERSEDED_AT_TAG, at)
-            c.set_model_version_tag(name, previous, SUPERSEDED_BY_TAG, version)
+            set_version_tags(name, previous, {SUPERSEDED_AT_TAG: at, SUPERSEDED_BY_TAG: version})
         else:
             decision.notes.append(f"no version of {name} was {CHAMPION_ALIAS}: version {version} becomes "
                                   f"{CHAMPION_ALIAS} without a comparison")
-        c.set_registered_model_alias(name, CHAMPION_ALIAS, version)
-        c.set_model_version_tag(name, version, CHAMPION_SINCE_TAG, at)
+        set_alias(name, CHAMPION_ALIAS, version)
+        set_version_tags(name, version, {CHAMPION_SINCE_TAG: at})
     decision.champion = version
     return decision
 
@@ -463,7 +408,7 @@ def decision_history(name: str, version: str | int) -> pd.DataFrame:
     mv, problem = _get_version(name, version)
     if mv is None:
         raise LookupError(problem)
-    tags = dict(mv.tags or {})
+    tags = mv.tags
     rows = []
     for number in _entry_numbers(tags):
         row: dict[str, Any] = {"number": number}
@@ -480,17 +425,12 @@ STATUS_COLUMNS = ["version", "aliases", "decision", "by", "at", "validation_run_
 def status(name: str = DEFAULT_MODEL_NAME) -> pd.DataFrame:
     """One row per version of ``name`` (newest first): aliases, latest decision, by, at, validation
     run (the linked or found one), number of decisions, champion since / superseded."""
-    c = client()
-    try:
-        model = c.get_registered_model(name)
-    except MlflowException:
-        raise LookupError(f"no registered model {name!r} at {tracking_uri()}") from None
     aliases_of: dict[str, list[str]] = {}
-    for alias, v in (model.aliases or {}).items():
-        aliases_of.setdefault(str(v), []).append(alias)
+    for alias, v in model_aliases(name).items():
+        aliases_of.setdefault(v, []).append(alias)
     rows = []
-    for v in _known_versions(name):
-        tags = dict(c.get_model_version(name, v).tags or {})
+    for v in version_numbers(name):
+        tags = get_model_version(name, v).tags
         run_id = tags.get(f"{SIGNOFF_PREFIX}validation_run_id")
         if not run_id or run_id == NO_RUN:
             run_id = find_validation_run(name, v)
@@ -506,5 +446,5 @@ def status(name: str = DEFAULT_MODEL_NAME) -> pd.DataFrame:
             "superseded_at": tags.get(SUPERSEDED_AT_TAG, ""),
             "superseded_by": tags.get(SUPERSEDED_BY_TAG, ""),
         })
-    rows.sort(key=lambda r: _version_key(r["version"]), reverse=True)
+    rows.sort(key=lambda r: version_key(r["version"]), reverse=True)
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from workbench.config import TrainPDParams, load_params
+from workbench.models import PDModelParams
+from workbench.params import load_params
 from workbench.data import FlatTableError, load_flat_table
 from workbench.models import fit_pd_model
 from workbench.validation import auc
@@ -38,7 +39,7 @@ def test_polish_arff_loads_with_question_marks_as_missing():
 def test_pd_model_learns_the_real_polish_data():
     table = load_flat_table(POLISH, target="class")
     X_tr, X_te, y_tr, y_te = train_test_split(table.X, table.y, test_size=0.3, stratify=table.y, random_state=0)
-    params = load_params(TrainPDParams, None, {"tuning.enabled": False, "xgb.max_depth": 5, "xgb.min_child_weight": 2})
+    params = load_params(PDModelParams, None, {"tuning.enabled": False, "xgb.max_depth": 5, "xgb.min_child_weight": 2})
     model = fit_pd_model(X_tr, y_tr, params)
     held_out_auc = auc(y_te, model.predict_pd(X_te))
     # Zieba et al. (2016) report AUCs around 0.9 for boosted trees on year 1; a default xgboost gets close.

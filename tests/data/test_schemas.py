@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data import DataValidationError, GeneratorSettings, generate_portfolio, read_tables, validate, write_tables
+from workbench.data import DataValidationError, read_tables, validate, write_tables
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from workbench.config import TrainPDParams, load_params
+from workbench.models import PDModelParams
+from workbench.params import load_params
 from workbench.explain import (
     ShapResult,
     plot_beeswarm,
@@ -21,7 +22,7 @@ from workbench.explain import (
 )
 from workbench.models import fit_pd_model
 
-SMALL = load_params(TrainPDParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 60,
+SMALL = load_params(PDModelParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 60,
                                           "xgb.early_stopping_rounds": 15, "xgb.learning_rate": 0.15})
 
 

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.config import TrainPDParams, load_params
+from workbench.models import PDModelParams
+from workbench.params import load_params
 from workbench.explain import ShapResult, direction_allows, favourable_label, reason_codes, shap_values
 from workbench.models import ScorecardModel, fit_pd_model
 
-SMALL = load_params(TrainPDParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 80,
+SMALL = load_params(PDModelParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 80,
                                           "xgb.early_stopping_rounds": 15, "xgb.learning_rate": 0.1})
 LONG_COLUMNS = ["row", "kind", "rank", "feature", "label", "value", "peer_percentile", "percentile_basis",
                 "contribution", "text"]

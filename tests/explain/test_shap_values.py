@@ -12,7 +12,8 @@ import pytest
 import xgboost as xgb
 from scipy.special import logit
 
-from workbench.config import TrainPDParams, load_params
+from workbench.models import PDModelParams
+from workbench.params import load_params
 from workbench.explain import (
     AdditivityError,
     ShapResult,
@@ -24,7 +25,7 @@ from workbench.explain import (
 from workbench.explain import _treeshap
 from workbench.models import ScorecardModel, fit_pd_model
 
-SMALL = load_params(TrainPDParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 80,
+SMALL = load_params(PDModelParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 80,
                                           "xgb.early_stopping_rounds": 15, "xgb.learning_rate": 0.1})
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from workbench.config import BuildFeaturesParams
-from workbench.data import GeneratorSettings, generate_portfolio
+from workbench.features import PanelParams
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 from workbench.features import build_panel, feature_columns
 from workbench.features.report import (
     data_profile,
@@ -23,7 +23,7 @@ from workbench.features.report import (
 )
 
 SETTINGS = GeneratorSettings(n_obligors=600, years=6, seed=1)
-PARAMS = BuildFeaturesParams(split={"train_end": "2017-12-31", "valid_end": "2018-12-31"})
+PARAMS = PanelParams(split={"train_end": "2017-12-31", "valid_end": "2018-12-31"})
 RATIOS = ["leverage", "ebitda_margin", "interest_cover", "current_ratio"]
 
 

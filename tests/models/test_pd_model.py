@@ -8,12 +8,13 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
-from workbench.config import TrainPDParams, load_params
+from workbench.models import PDModelParams
+from workbench.params import load_params
 from workbench.models import PDModel, fit_pd_model
 
-FAST = load_params(TrainPDParams, None, {"tuning.n_trials": 3, "tuning.n_folds": 2, "xgb.n_estimators": 200,
+FAST = load_params(PDModelParams, None, {"tuning.n_trials": 3, "tuning.n_folds": 2, "xgb.n_estimators": 200,
                                          "xgb.early_stopping_rounds": 20})
-NO_TUNING = load_params(TrainPDParams, None, {"tuning.enabled": False, "xgb.n_estimators": 200,
+NO_TUNING = load_params(PDModelParams, None, {"tuning.enabled": False, "xgb.n_estimators": 200,
                                               "xgb.early_stopping_rounds": 20})
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.config import TrainPDParams, load_params
+from workbench.models import PDModelParams
+from workbench.params import load_params
 from workbench.models import tune_xgboost, validation_folds
 
 
@@ -15,11 +16,15 @@ def _toy(n=1500, seed=1):
     return X, y
 
 
-def _params(tmp_path, **extra) -> TrainPDParams:
+def _params(tmp_path, **extra) -> PDModelParams:
     over = {"tuning.n_trials": 3, "tuning.n_folds": 2, "xgb.n_estimators": 60, "xgb.early_stopping_rounds": 10,
             "tuning.storage": f"sqlite:///{tmp_path / 'studies.db'}"}
     over.update(extra)
-    return load_params(TrainPDParams, None, over)
+    return load_params(PDModelParams, None, over)
+
+
+def _tune(X, y, p: PDModelParams):
+    return tune_xgboost(X, y, p.tuning, p.xgb, seed=p.seed, n_jobs=p.n_jobs)
 
 
 def test_time_folds_train_only_on_the_past():
@@ -38,15 +43,15 @@ def test_group_folds_keep_an_obligor_in_one_fold():
 
 def test_tuning_is_reproducible_with_a_seed(tmp_path):
     X, y = _toy()
-    a = tune_xgboost(X, y, _params(tmp_path))
-    b = tune_xgboost(X, y, _params(tmp_path))
+    a = _tune(X, y, _params(tmp_path))
+    b = _tune(X, y, _params(tmp_path))
     assert a.study_name != b.study_name
     assert a.best_values == b.best_values and a.best_auc == pytest.approx(b.best_auc)
 
 
 def test_workers_sharing_a_study_name_add_to_one_study(tmp_path):
     X, y = _toy()
-    first = tune_xgboost(X, y, _params(tmp_path, **{"tuning.study_name": "shared"}))
-    second = tune_xgboost(X, y, _params(tmp_path, **{"tuning.study_name": "shared"}))
+    first = _tune(X, y, _params(tmp_path, **{"tuning.study_name": "shared"}))
+    second = _tune(X, y, _params(tmp_path, **{"tuning.study_name": "shared"}))
     assert (first.n_trials, second.n_trials) == (3, 6)
     assert second.best_auc >= first.best_auc

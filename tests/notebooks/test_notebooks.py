@@ -1,14 +1,19 @@
-"""Every project notebook, executed through the runner on a small portfolio with params/test/.
+"""Every registered job, executed through the runner on a small portfolio with its test params.
 
-The pipeline runs once per module (kernels take seconds to start); each test then
-checks one promise: nested FINISHED runs with their executed notebook and HTML,
-outputs passed on through MLflow, a standalone run finding its upstream, and a
-failing notebook that is marked FAILED without touching earlier results.
+The credit pipeline runs once per module (kernels take seconds to start); jobs outside it run
+once each, reading the pipeline's runs. Each test then checks one promise: nested FINISHED runs
+with their executed notebook and HTML, outputs passed on through MLflow, a standalone run finding
+its upstream, a failing notebook marked FAILED without touching earlier results. Tests do not
+depend on each other's order: a test that needs "the latest run" asks the store for it.
+
+The job list comes from the registry, so a job registered from outside (``conftest.py``'s dummy
+job) is checked like the workbench's own.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -16,19 +21,27 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from workbench import config, tracking
+from workbench import jobs, tracking
 from workbench.cli import app
-from workbench.data import GeneratorSettings, generate_portfolio, write_tables
-from workbench.runner import CREDIT_PIPELINE, NotebookFailed, run_credit_pipeline
+from workbench.data import write_tables
+from workbench.jobs import CREDIT_PIPELINE
+from workbench.params import load_params
+from workbench.paths import project_root, resolve_path, state_dir
+from workbench.reference import metrics
+from workbench.runner import NotebookFailed, run_notebook, run_registered_pipeline
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 pytestmark = pytest.mark.notebooks
 TEST_PARAMS = "params/test"
+PIPELINE_JOBS = jobs.pipeline(CREDIT_PIPELINE).jobs
+OTHER_JOBS = [name for name in jobs.JOBS if name not in PIPELINE_JOBS]
 
 
 @pytest.fixture(scope="module")
 def portfolio_dir(isolated_state_module: Path) -> Path:
     # params/test/build_features.yaml reads data/test-portfolio under the state dir.
-    data_dir = config.resolve_path(config.load_params(config.BuildFeaturesParams, f"{TEST_PARAMS}/build_features.yaml").data_dir)
+    features = jobs.job("10_build_features")
+    data_dir = resolve_path(load_params(features.params_model, features.test_params_file).data_dir)
     write_tables(generate_portfolio(GeneratorSettings(n_obligors=700, years=6, seed=3)), data_dir)
     return data_dir
 
@@ -47,7 +60,28 @@ def isolated_state_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline(portfolio_dir: Path):
-    return run_credit_pipeline(portfolio_dir, TEST_PARAMS)
+    return run_registered_pipeline(CREDIT_PIPELINE, portfolio_dir, TEST_PARAMS)
+
+
+@pytest.fixture(scope="module")
+def standalone(pipeline):
+    """Each job outside the pipeline, run once on its test params with the pipeline's runs upstream."""
+    by_name = {s.name: s for s in pipeline.steps}
+    results = {}
+    for name in OTHER_JOBS:
+        job = jobs.job(name)
+        upstream = {u.param: by_name[u.job].run_id for u in job.upstream if u.job in by_name}
+        results[name] = run_notebook(name, job.test_params_file, upstream)
+    return results
+
+
+def _step(pipeline, name: str):
+    return next(s for s in pipeline.steps if s.name == name)
+
+
+def _registered_version(training_run_id: str) -> str:
+    """The model version a training run registered (tag ``workbench.registered_model`` = name/version@alias)."""
+    return _run(training_run_id).data.tags["workbench.registered_model"].split("/")[1].split("@")[0]
 
 
 def _run(run_id: str):
@@ -57,8 +91,7 @@ def _run(run_id: str):
 def test_pipeline_is_a_finished_parent_with_a_finished_child_per_notebook(pipeline):
     parent = _run(pipeline.parent_run_id)
     assert parent.info.status == "FINISHED"
-    assert [s.name for s in pipeline.steps] == ["10_build_features", "20_train_pd_model", "30_calibrate_pricing",
-                                                "40_review_model"]
+    assert tuple(s.name for s in pipeline.steps) == PIPELINE_JOBS
     for step in pipeline.steps:
         child = _run(step.run_id)
         assert child.info.status == "FINISHED"
@@ -69,7 +102,7 @@ def test_pipeline_is_a_finished_parent_with_a_finished_child_per_notebook(pipeli
         artifacts = tracking.list_artifacts(step.run_id)
         assert f"{step.name}.ipynb" in artifacts and f"{step.name}.html" in artifacts
         assert step.output_notebook.is_file() and step.html.is_file()
-        assert step.output_notebook.parent.parent == config.state_dir() / "experiments" / CREDIT_PIPELINE
+        assert step.output_notebook.parent.parent == state_dir() / "experiments" / CREDIT_PIPELINE
 
 
 def test_executed_notebooks_have_no_errors_and_show_their_results(pipeline):
@@ -82,8 +115,39 @@ def test_executed_notebooks_have_no_errors_and_show_their_results(pipeline):
         assert len(injected) == 1 and step.run_id in injected[0].source
 
 
+@pytest.mark.parametrize("name", OTHER_JOBS)
+def test_every_job_outside_the_pipeline_finishes_on_its_test_params(standalone, name):
+    result = standalone[name]
+    run = _run(result.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.info.experiment_id == tracking.client().get_experiment_by_name(jobs.job(name).experiment).experiment_id
+    assert {f"{name}.ipynb", f"{name}.html"} <= set(tracking.list_artifacts(result.run_id))
+    assert set(jobs.job(name).key_figures) & set(run.data.metrics), "no key figure logged"
+
+
+def test_a_plug_in_job_runs_from_the_cli_with_no_change_to_the_workbench():
+    result = CliRunner().invoke(app, ["run", "99_dummy_report", "-p", "rows=7"])
+    assert result.exit_code == 0, result.output
+    run = _run(tracking.find_latest_run("dummy", "99_dummy_report"))
+    assert run.data.metrics["dummy/rows"] == 7 and run.data.params["greeting"] == "hello"
+
+
+@pytest.mark.parametrize("name", [n for n in jobs.JOBS if jobs.JOBS[n].hide_code])
+def test_reports_for_readers_hide_their_code(pipeline, standalone, name):
+    result = _step(pipeline, name) if name in PIPELINE_JOBS else standalone[name]
+    html = result.html.read_text(encoding="utf-8")
+    assert "load_params(" not in html  # every notebook's code calls it: input cells are left out
+    heading = next(c.source for c in nbformat.read(jobs.job(name).path, as_version=4).cells if c.cell_type == "markdown")
+    assert heading.splitlines()[0].lstrip("# ").strip() in html  # the text a reader needs is there
+
+
+def test_other_reports_keep_their_code(pipeline):
+    shown = [s for s in pipeline.steps if not jobs.job(s.name).hide_code]
+    assert shown and all("load_params(" in s.html.read_text(encoding="utf-8") for s in shown)
+
+
 def test_training_run_logs_split_metrics_and_learns(pipeline):
-    train_run = _run(pipeline.steps[1].run_id)
+    train_run = _run(_step(pipeline, "20_train_pd_model").run_id)
     metrics = train_run.data.metrics
     for split in ("train", "valid", "oot"):
         for name in ("auc", "gini", "brier", "ks", "rows"):
@@ -94,7 +158,8 @@ def test_training_run_logs_split_metrics_and_learns(pipeline):
 
 
 def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
-    features, training, pricing, review = pipeline.steps
+    features, training, pricing = (_step(pipeline, n) for n in ("10_build_features", "20_train_pd_model",
+                                                                 "30_calibrate_pricing"))
     assert _run(training.run_id).data.tags["workbench.upstream.10_build_features"] == features.run_id
     assert _run(pricing.run_id).data.tags["workbench.upstream.20_train_pd_model"] == training.run_id
     panel = pd.read_parquet(tracking.resolve_output(features.run_id, "panel"))
@@ -107,30 +172,32 @@ def test_outputs_flow_downstream_through_recorded_run_ids(pipeline):
 
 
 def test_pricing_run_logs_the_grid_response_model_and_portfolio_raroc(pipeline):
-    pricing = pipeline.steps[2]
-    metrics = _run(pricing.run_id).data.metrics
-    assert metrics["grid/monotone_in_grade"] == 1.0 and metrics["grid/floor_respected"] == 1.0
-    assert {"portfolio/raroc_today", "portfolio/raroc_grid"} <= set(metrics)
+    pricing = _step(pipeline, "30_calibrate_pricing")
+    logged = _run(pricing.run_id).data.metrics
+    assert logged[metrics.GRID_MONOTONE_IN_GRADE] == 1.0 and logged[metrics.GRID_FLOOR_RESPECTED] == 1.0
+    assert {metrics.PORTFOLIO_RAROC_TODAY, metrics.PORTFOLIO_RAROC_GRID} <= set(logged)
     assert {"price_grid", "price_grid_csv", "price_response"} <= set(tracking.run_outputs(pricing.run_id))
     assert {"figures/capital_curve.png", "figures/acceptance_curves.png",
             "figures/grid_heatmap_tier_b_unsecured.png"} <= set(tracking.list_artifacts(pricing.run_id))
 
 
 def test_cli_price_quotes_from_the_latest_calibrated_grid(pipeline):
+    latest = tracking.find_latest_run_anywhere("30_calibrate_pricing")
     result = CliRunner().invoke(app, ["price", "--grade", "5", "--tenor", "4", "--collateral", "real_estate",
                                       "--amount", "20", "--sales", "30"])
     assert result.exit_code == 0, result.output
     assert "RAROC at the recommended spread" in result.output
-    assert pipeline.steps[2].run_id in result.output
+    assert latest in result.output
     bad = CliRunner().invoke(app, ["price", "--grade", "5", "--tenor", "4", "--collateral", "gold", "--amount", "20"])
     assert bad.exit_code == 2 and "gold" in bad.output
 
 
 def test_training_run_registers_a_challenger_that_reproduces_its_predictions(pipeline):
-    training = pipeline.steps[1]
-    model = tracking.load_registered_model("key-account-pd", "challenger")
+    training = _step(pipeline, "20_train_pd_model")
     assert _run(training.run_id).data.tags["workbench.registered_model"].endswith("@challenger")
-    panel = pd.read_parquet(tracking.resolve_output(pipeline.steps[0].run_id, "panel"))
+    # The version this run registered (the alias may have moved on since, to a later run's version).
+    model = tracking.load_registered_model("key-account-pd", _registered_version(training.run_id))
+    panel = pd.read_parquet(tracking.resolve_output(_step(pipeline, "10_build_features").run_id, "panel"))
     predictions = pd.read_parquet(tracking.resolve_output(training.run_id, "predictions"))
     features = model.metadata.get_input_schema().input_names()
     served = model.predict(panel[features].head(50))
@@ -139,56 +206,56 @@ def test_training_run_registers_a_challenger_that_reproduces_its_predictions(pip
 
 
 def test_training_run_logs_back_tests_challengers_and_trials(pipeline):
-    training = pipeline.steps[1]
-    metrics = _run(training.run_id).data.metrics
-    for name in ("oot/auc_xgboost", "oot/auc_scorecard", "oot/auc_altman_z2", "oot/hosmer_lemeshow_p",
-                 "oot/jeffreys_red_grades", "oot/psi_pd_vs_train"):
-        assert name in metrics, name
+    training = _step(pipeline, "20_train_pd_model")
+    logged = _run(training.run_id).data.metrics
+    for name in (metrics.oot_auc_of("xgboost"), metrics.oot_auc_of("scorecard"), metrics.oot_auc_of("altman_z2"),
+                 *metrics.OOT_BACKTEST_METRICS):
+        assert name in logged, name
     artifacts = set(tracking.list_artifacts(training.run_id))
     assert {"tables/grade_backtest_oot.csv", "figures/cap_oot.png", "figures/calibration_oot.png",
             "pd_model/MLmodel"} <= artifacts
     c = tracking.client()
     exp = _run(training.run_id).info.experiment_id
     trials = c.search_runs([exp], filter_string=f"tags.`mlflow.parentRunId` = '{training.run_id}'")
-    assert len(trials) == 3 and all("valid/auc" in t.data.metrics or t.info.status == "KILLED" for t in trials)
+    assert len(trials) == 3
+    for t in trials:  # a completed trial logs its CV AUC and finishes; a pruned one is KILLED without it
+        complete = t.data.tags["workbench.optuna_state"] == "COMPLETE"
+        assert t.info.status == ("FINISHED" if complete else "KILLED")
+        assert (metrics.CV_AUC in t.data.metrics) == complete
+    # The first trial is the configured defaults, which the pruner never stops (it has no history yet).
+    assert any(t.data.tags["workbench.optuna_state"] == "COMPLETE" for t in trials)
 
 
 def test_review_run_reproduces_the_training_metrics_and_links_the_model_version(pipeline):
     from workbench.signoff import REQUIRED_VALIDATION_METRICS
 
-    training, review = pipeline.steps[1], pipeline.steps[3]
+    training, review = _step(pipeline, "20_train_pd_model"), _step(pipeline, "40_review_model")
     run = _run(review.run_id)
-    version = _run(training.run_id).data.tags["workbench.registered_model"].split("/")[1].split("@")[0]
+    version = _registered_version(training.run_id)
     assert run.data.tags["workbench.review.model_name"] == "key-account-pd"
     assert run.data.tags["workbench.review.model_version"] == version
     assert set(REQUIRED_VALIDATION_METRICS) <= set(run.data.metrics)
-    assert run.data.metrics["reproducibility/passed"] == 1.0
-    assert run.data.metrics["oot/auc"] == pytest.approx(_run(training.run_id).data.metrics["oot/auc"], abs=1e-12)
+    assert run.data.metrics[metrics.REPRODUCIBILITY_PASSED] == 1.0
+    trained = _run(training.run_id).data.metrics
+    # Training and review log the same figure under the same name, and agree on it.
+    for name in (metrics.OOT_AUC, *metrics.OOT_BACKTEST_METRICS):
+        assert run.data.metrics[name] == pytest.approx(trained[name], abs=1e-12, nan_ok=True), name
     mv = tracking.client().get_model_version("key-account-pd", version)
     assert mv.tags["validation_run_id"] == review.run_id
     assert {"tables/reproducibility.csv", "tables/champion_vs_challenger_oot.csv",
             "figures/grade_migration_oot.png"} <= set(tracking.list_artifacts(review.run_id))
 
 
-def test_review_report_hides_code_cells(pipeline):
-    review = pipeline.steps[3]
-    html = review.html.read_text(encoding="utf-8")
-    assert "Reproducibility" in html
-    assert "tracking.resolve_model_version" not in html  # input cells are left out of the report
-    training_html = pipeline.steps[1].html.read_text(encoding="utf-8")
-    assert "fit_on_panel" in training_html  # other notebooks keep their code
-
-
 def test_approving_the_reviewed_version_makes_it_champion(pipeline):
-    training = pipeline.steps[1]
-    version = _run(training.run_id).data.tags["workbench.registered_model"].split("/")[1].split("@")[0]
+    training = _step(pipeline, "20_train_pd_model")
+    version = _registered_version(training.run_id)
     result = CliRunner().invoke(app, ["review", "approve", "key-account-pd", version, "--by", "tester",
                                       "--comment", "ok"])
     assert result.exit_code == 0, result.output
     assert tracking.alias_version("key-account-pd", "champion") == version
     tags = tracking.client().get_model_version("key-account-pd", version).tags
     assert tags["signoff.decision"] == "approved" and tags["signoff.by"] == "tester"
-    assert tags["signoff.validation_run_id"] == pipeline.steps[3].run_id
+    assert tags["signoff.validation_run_id"] == _step(pipeline, "40_review_model").run_id
 
 
 def test_cli_structure_renders_a_proposal_for_a_project_finance_obligor(pipeline, portfolio_dir):
@@ -201,7 +268,7 @@ def test_cli_structure_renders_a_proposal_for_a_project_finance_obligor(pipeline
     assert result.exit_code == 0, result.output
     html = Path(result.output.strip().splitlines()[-1])
     assert html.is_file() and html.suffix == ".html"
-    run = _run(tracking.find_latest_run("structuring", "60_structure_financing"))
+    run = _run(re.search(r"run ([0-9a-f]{32})", result.output).group(1))
     assert run.data.tags["workbench.obligor_id"] == obligor
     assert run.data.params["amount_eur_m"] == "30.0" and run.data.params["tenor_years"] == "6.0"
     m = run.data.metrics
@@ -217,7 +284,6 @@ def test_cli_structure_renders_a_proposal_for_a_project_finance_obligor(pipeline
 
 def test_structure_notebook_takes_a_project_id(pipeline, portfolio_dir):
     from workbench.data import read_tables
-    from workbench.runner import run_notebook
 
     projects = read_tables(portfolio_dir, ["projects"], check=False)["projects"].sort_values("project_id")
     project = projects.iloc[-1]
@@ -229,7 +295,7 @@ def test_structure_notebook_takes_a_project_id(pipeline, portfolio_dir):
 def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):
     from workbench.features import feature_dictionary, panel_fingerprint
 
-    features = pipeline.steps[0]
+    features = _step(pipeline, "10_build_features")
     artifacts = tracking.list_artifacts(features.run_id)
     assert {"tables/data_profile.csv", "tables/feature_dictionary.csv", "outputs/panel.parquet"} <= set(artifacts)
     panel = pd.read_parquet(tracking.resolve_output(features.run_id, "panel"))
@@ -238,12 +304,13 @@ def test_features_run_logs_profile_dictionary_and_panel_fingerprint(pipeline):
 
 
 def test_cli_run_of_one_notebook_finds_the_latest_upstream_run(pipeline):
+    upstream = tracking.find_latest_run_anywhere("10_build_features")
     result = CliRunner().invoke(app, ["run", "20_train_pd_model", "--params", f"{TEST_PARAMS}/train_pd_model.yaml",
-                                      "-p", "xgb.n_estimators=20"])
+                                      "-p", "xgb.n_estimators=20", "-p", "register_model=false"])
     assert result.exit_code == 0, result.output
     latest = tracking.find_latest_run("credit-pd", "20_train_pd_model")
     run = _run(latest)
-    assert run.data.tags["workbench.upstream.10_build_features"] == pipeline.steps[0].run_id
+    assert run.data.tags["workbench.upstream.10_build_features"] == upstream
     assert run.data.params["xgb.n_estimators"] == "20"
     assert "mlflow.parentRunId" not in run.data.tags
 
@@ -251,7 +318,8 @@ def test_cli_run_of_one_notebook_finds_the_latest_upstream_run(pipeline):
 def test_failing_notebook_is_marked_failed_and_earlier_results_survive(pipeline, portfolio_dir):
     before = {p: p.stat().st_mtime_ns for s in pipeline.steps for p in s.output_notebook.parent.iterdir()}
     with pytest.raises(NotebookFailed) as err:
-        run_credit_pipeline(portfolio_dir, TEST_PARAMS, {"20_train_pd_model": {"target": "no_such_column"}})
+        run_registered_pipeline(CREDIT_PIPELINE, portfolio_dir, TEST_PARAMS,
+                                {"20_train_pd_model": {"target": "no_such_column"}})
     failed = err.value.result
     assert failed.name == "20_train_pd_model" and failed.status == "FAILED"
     assert "no_such_column" in str(err.value)
@@ -284,13 +352,13 @@ def _parameters_cell(nb) -> nbformat.NotebookNode:
     return cells[0]
 
 
-@pytest.mark.parametrize("name", list(config.NOTEBOOKS))
+@pytest.mark.parametrize("name", list(jobs.JOBS))
 def test_parameters_cell_matches_the_params_model(name):
     import ast
 
     from workbench.runner import PARAMETER_NAMES
 
-    spec = config.NOTEBOOKS[name]
+    spec = jobs.JOBS[name]
     nb = nbformat.read(spec.path, as_version=4)
     assert nb.metadata.kernelspec.name == "python3"
     tree = ast.parse(_parameters_cell(nb).source)
@@ -298,16 +366,16 @@ def test_parameters_cell_matches_the_params_model(name):
     assert tuple(assigned) == PARAMETER_NAMES
     assert assigned["params_file"] == spec.params_file
     # The default params file validates against the model the notebook loads it with.
-    config.load_params(spec.params_model, assigned["params_file"], assigned["overrides"])
+    load_params(spec.params_model, assigned["params_file"], assigned["overrides"])
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert f"load_params({spec.params_model.__name__}, params_file, overrides)" in code
 
 
 def test_every_notebook_is_registered_and_committed_clean():
-    on_disk = {p.stem for p in (config.project_root() / "notebooks").glob("*.ipynb")}
-    assert on_disk == set(config.NOTEBOOKS)
-    for name in on_disk:
-        nb = json.loads((config.project_root() / "notebooks" / f"{name}.ipynb").read_text())
+    on_disk = {p.stem for p in (project_root() / "notebooks").glob("*.ipynb")}
+    assert on_disk == {name for name, job in jobs.JOBS.items() if job.notebook_path is None}
+    for name in jobs.JOBS:
+        nb = json.loads(jobs.JOBS[name].path.read_text())
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, name

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.config import CalibratePricingParams
 from workbench.pricing.capital import irb_capital
 from workbench.pricing.economics import (bps_to_rate, cost_of_funds, economics_kwargs, price_breakdown, raroc,
                                          rate_to_bps, required_rate, required_rate_from_params, required_spread_bps)
+from workbench.pricing.params import CapitalParams, EconomicsParams, PricingParams
 
 CURVE = {1: 60.0, 2: 75.0, 3: 90.0, 5: 115.0, 7: 135.0, 10: 160.0, 15: 185.0, 20: 200.0}
 TERMS = dict(hurdle=0.12, cost_of_funds=0.0115, opex=0.0040, tax=0.25, capital_return=0.03)
@@ -130,14 +130,17 @@ def test_price_breakdown_adds_up_per_facility():
     np.testing.assert_allclose(out["tax"], 0.25 * pre_tax, rtol=1e-14)
     np.testing.assert_allclose(out["net_profit"], 0.75 * pre_tax + 0.03 * out["capital"], rtol=1e-14)
     np.testing.assert_allclose(out["raroc"], out["net_profit"] / out["capital"], rtol=1e-14)
-    np.testing.assert_allclose(out["raroc"], raroc(0.03, pds, 0.45, 3.0, None, 0.009, 0.004, 0.25, 0.03,
-                                                   np.array([np.nan, 10.0, np.nan])), rtol=1e-12)
+    np.testing.assert_allclose(out["raroc"], raroc(0.03, pds, 0.45, 3.0, cost_of_funds=0.009, opex=0.004, tax=0.25,
+                                                   capital_return=0.03, sales=np.array([np.nan, 10.0, np.nan])),
+                               rtol=1e-12)
     np.testing.assert_allclose(out["risk_weight"], 12.5 * k, rtol=1e-14)
     # Economic profit has the sign of RAROC - hurdle; the 5 % PD loan at 3 % misses the hurdle.
     assert list(out["meets_hurdle"]) == list(out["raroc"] >= 0.12)
     assert not out["meets_hurdle"].iloc[2]
-    np.testing.assert_allclose(out["required_rate"], required_rate(pds, 0.45, 3.0, 0.12, 0.009, 0.004, 0.25, 0.03,
-                                                                   np.array([np.nan, 10.0, np.nan])), rtol=1e-14)
+    np.testing.assert_allclose(out["required_rate"],
+                               required_rate(pds, 0.45, 3.0, hurdle=0.12, cost_of_funds=0.009, opex=0.004, tax=0.25,
+                                             capital_return=0.03, sales=np.array([np.nan, 10.0, np.nan])),
+                               rtol=1e-14)
 
 
 def test_price_breakdown_at_the_required_rate_has_zero_economic_profit():
@@ -154,12 +157,45 @@ def test_price_breakdown_without_hurdle_has_no_hurdle_columns():
 
 
 def test_params_helpers_use_decimals_and_the_funding_curve():
-    params = CalibratePricingParams()
-    kw = economics_kwargs(params)
-    assert kw["opex"] == pytest.approx(params.opex_bps / 1e4)
+    params = PricingParams()
+    econ, capital = params.economics, params.capital
+    kw = economics_kwargs(econ, capital)
+    assert kw["opex"] == pytest.approx(econ.opex_bps / 1e4)
     mats = np.array([1.0, 4.0, 12.0])
-    cof = bps_to_rate(cost_of_funds(mats, params.funding_curve_bps))
-    expected = required_rate(0.01, 0.45, mats, params.hurdle_rate, cof, params.opex_bps / 1e4, params.tax_rate,
-                             params.capital_return_rate, pd_floor=params.pd_floor)
-    np.testing.assert_allclose(required_rate_from_params(0.01, 0.45, mats, params), expected, rtol=1e-15)
+    cof = bps_to_rate(cost_of_funds(mats, econ.funding_curve_bps))
+    expected = required_rate(0.01, 0.45, mats, hurdle=econ.hurdle_rate, cost_of_funds=cof, opex=econ.opex_bps / 1e4,
+                             tax=econ.tax_rate, capital_return=econ.capital_return_rate, pd_floor=capital.pd_floor)
+    np.testing.assert_allclose(required_rate_from_params(0.01, 0.45, mats, econ, capital), expected, rtol=1e-15)
     np.testing.assert_allclose(required_rate(0.01, 0.45, mats, cost_of_funds=cof, **kw), expected, rtol=1e-15)
+
+
+def test_params_helpers_read_each_term_from_its_own_params():
+    econ = EconomicsParams(opex_bps=55.0, hurdle_rate=0.15, capital_return_rate=0.02, tax_rate=0.30)
+    capital = CapitalParams(pd_floor=0.0005, default_el_best_estimate=0.40)
+    assert economics_kwargs(econ, capital) == {"hurdle": 0.15, "opex": 0.0055, "tax": 0.30, "capital_return": 0.02,
+                                               "pd_floor": 0.0005, "el_best_estimate": 0.40}
+    # The defaulted-EL estimate and the PD floor come from the capital params.
+    got = required_rate_from_params(np.array([1.0, 0.0001]), 0.45, 2.5, econ, capital)
+    cof = float(bps_to_rate(cost_of_funds(2.5, econ.funding_curve_bps)))
+    assert got[0] == pytest.approx(cof + 0.45 + 0.0055 + 0.13 * (0.45 - 0.40) / 0.70)
+    assert got[1] == pytest.approx(float(required_rate(0.0005, 0.45, 2.5, cost_of_funds=cof, **economics_kwargs(
+        econ, capital))))
+
+
+def test_raroc_can_take_the_same_terms_as_required_rate():
+    kw = economics_kwargs(EconomicsParams(), CapitalParams())
+    rate = required_rate(0.01, 0.45, 2.5, cost_of_funds=0.0115, **kw)
+    assert float(raroc(rate, 0.01, 0.45, 2.5, cost_of_funds=0.0115, **kw)) == pytest.approx(kw["hurdle"], abs=1e-12)
+
+
+def test_the_terms_are_keyword_only_and_required_rate_needs_the_hurdle():
+    with pytest.raises(TypeError):
+        raroc(0.03, 0.01, 0.45, 2.5, 0.12, 0.0115, 0.004, 0.25, 0.03)  # the former positional tail
+    with pytest.raises(TypeError):
+        required_rate(0.01, 0.45, 2.5, 0.12, 0.0115, 0.004, 0.25, 0.03)
+    with pytest.raises(TypeError, match="hurdle"):
+        required_rate(0.01, 0.45, 2.5, cost_of_funds=0.0115, opex=0.004, tax=0.25, capital_return=0.03)
+    with pytest.raises(TypeError, match="hurdle"):
+        required_spread_bps(0.01, 0.45, 2.5, cost_of_funds=0.0115, opex=0.004, tax=0.25, capital_return=0.03)
+    # raroc does not need it.
+    assert np.isfinite(raroc(0.03, 0.01, 0.45, 2.5, cost_of_funds=0.0115, opex=0.004, tax=0.25, capital_return=0.03))

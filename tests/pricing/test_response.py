@@ -11,12 +11,13 @@ from scipy.optimize import brentq
 from scipy.special import expit
 from sklearn.exceptions import NotFittedError
 
-from workbench.config import CalibratePricingParams
-from workbench.data import GeneratorSettings, generate_portfolio
+from workbench.pricing.params import PricingParams
 from workbench.pricing.response import (CELL_COLUMNS, PriceResponseModel, optimal_spread, plot_acceptance_curves,
                                         quote_features)
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 
-PARAMS = CalibratePricingParams()
+PARAMS = PricingParams()
+TIER_BY_SIZE_BAND = PARAMS.tier_by_size_band
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def features(tables) -> pd.DataFrame:
-    return quote_features(tables["quotes"], tables["obligors"], PARAMS)
+    return quote_features(tables["quotes"], tables["obligors"], TIER_BY_SIZE_BAND)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_quote_features_map_size_band_to_tier_and_floor_relationship_at_zero():
         "obligor_id": ["O2", "O1"], "size_band": ["mid_corporate", "very_large_corporate"],
         "relationship_start": pd.to_datetime(["2021-06-01", "2010-01-01"]),
     })
-    out = quote_features(quotes, obligors, PARAMS)
+    out = quote_features(quotes, obligors, TIER_BY_SIZE_BAND)
     assert out["quote_id"].tolist() == ["Q1", "Q2"]
     assert out["tier"].tolist() == ["A", "C"]
     assert out["spread_bps"].tolist() == [120.0, 300.0]
@@ -75,7 +76,7 @@ def test_missing_column_error_names_table_and_column(tables, table, column):
     frames = {"quotes": tables["quotes"], "obligors": tables["obligors"]}
     frames[table] = frames[table].drop(columns=column)
     with pytest.raises(ValueError, match=f"{table} table is missing column.*'{column}'"):
-        quote_features(frames["quotes"], frames["obligors"], PARAMS)
+        quote_features(frames["quotes"], frames["obligors"], TIER_BY_SIZE_BAND)
 
 
 def test_quotes_of_unknown_obligors_are_listed_by_quote_id(tables):
@@ -84,7 +85,7 @@ def test_quotes_of_unknown_obligors_are_listed_by_quote_id(tables):
     orphaned = quotes.loc[quotes["obligor_id"] == first_obligor, "quote_id"]
     obligors = tables["obligors"][tables["obligors"]["obligor_id"] != first_obligor]
     with pytest.raises(ValueError, match=rf"{len(orphaned)} quote\(s\) refer to obligors missing.*{orphaned.iloc[0]}"):
-        quote_features(quotes, obligors, PARAMS)
+        quote_features(quotes, obligors, TIER_BY_SIZE_BAND)
 
 
 def test_model_input_missing_column_is_named(features, fitted):
@@ -146,6 +147,15 @@ def test_logistic_refuses_quotes_where_dearer_offers_win_more(features):
     flipped["accepted"] = flipped["spread_bps"] > median
     with pytest.raises(ValueError, match=r"relative-spread coefficient is \+"):
         PriceResponseModel("logistic").fit(flipped)
+
+
+def test_from_params_takes_the_kind_and_quote_minimum_of_the_response_params():
+    from workbench.pricing.params import PriceResponseParams
+
+    model = PriceResponseModel.from_params(PriceResponseParams(model="xgboost", min_quotes=500), random_state=3)
+    assert (model.kind, model.min_quotes, model.random_state) == ("xgboost", 500, 3)
+    default = PriceResponseModel.from_params(PARAMS.response)
+    assert (default.kind, default.min_quotes) == (PARAMS.response.model, PARAMS.response.min_quotes)
 
 
 def test_fit_needs_min_quotes(features):

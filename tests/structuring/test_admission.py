@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from workbench.data.generator import INDUSTRIES
+from workbench.synthetic import INDUSTRY_NORMS
 from workbench.features.dictionary import FEATURES
 from workbench.structuring.admission import (PANEL_COLUMNS, AdmissionParams, CoverageBand, FacilityRequest,
                                              GradeBandLimits, Limit, ProjectFinanceAllowance, assess_admission,
@@ -193,7 +193,7 @@ def test_industry_score_combines_outlook_cyclicality_and_the_macro_trend():
 
 def test_default_params_cover_the_generator_industries_and_the_panel_columns_exist():
     p = AdmissionParams()
-    codes = {ind.code for ind in INDUSTRIES}
+    codes = {ind.code for ind in INDUSTRY_NORMS}
     assert set(p.industry_outlook) == codes and set(p.industry_cyclicality) == codes
     assert [c for c in PANEL_COLUMNS if c not in FEATURES] == []
     assert set(p.macro_anchors) <= set(FEATURES)

@@ -1,8 +1,17 @@
-"""Portfolio data: the contract (pandera schemas), the synthetic generator, readers and adapters."""
+"""Portfolio data: the contract (pandera schemas), readers and adapters, atomic writes.
+
+The synthetic portfolio lives in ``workbench.synthetic``, which no production module imports.
+"""
 
 from .adapters import FlatTable, FlatTableError, load_flat_table, read_flat_file
-from .generator import INDUSTRIES, QUESTIONS, GeneratorSettings, generate_portfolio
-from .io import read_tables, write_parquet_atomic, write_tables
+from .io import (
+    read_tables,
+    write_csv_atomic,
+    write_parquet_atomic,
+    write_pickle_atomic,
+    write_tables,
+    write_text_atomic,
+)
 from .schemas import SCHEMAS, TABLES, DataValidationError, Problem, validate
 
 __all__ = [
@@ -10,13 +19,12 @@ __all__ = [
     "FlatTableError",
     "load_flat_table",
     "read_flat_file",
-    "INDUSTRIES",
-    "QUESTIONS",
-    "GeneratorSettings",
-    "generate_portfolio",
     "read_tables",
     "write_tables",
     "write_parquet_atomic",
+    "write_csv_atomic",
+    "write_pickle_atomic",
+    "write_text_atomic",
     "SCHEMAS",
     "TABLES",
     "DataValidationError",

@@ -1,17 +1,20 @@
-"""Reading and writing portfolio tables as a directory of Parquet files.
+"""Reading and writing portfolio tables as a directory of Parquet files, and atomic file writes.
 
 ``write_tables`` validates first and writes into a temporary sibling directory
 that replaces the target in one rename, so a failed or interrupted write never
-leaves a half-updated portfolio behind.
+leaves a half-updated portfolio behind. ``write_parquet_atomic``, ``write_csv_atomic``,
+``write_pickle_atomic`` and ``write_text_atomic`` do the same for one file: every output
+the workbench writes goes through them.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -19,7 +22,8 @@ import pyarrow.parquet as pq
 
 from .schemas import TABLES, DataValidationError, link_problems, validate
 
-__all__ = ["read_tables", "write_tables", "write_parquet_atomic", "compact_table"]
+__all__ = ["read_tables", "write_tables", "write_parquet_atomic", "write_csv_atomic", "write_pickle_atomic",
+           "write_text_atomic", "compact_table"]
 
 
 # Compact in-memory types for the long tables: what features need, at a fraction of the memory.
@@ -84,19 +88,45 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
     return tables
 
 
-def write_parquet_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write one Parquet file through a temporary name in the same directory."""
+def _write_atomic(path: str | os.PathLike[str], write, suffix: str) -> Path:
+    """Call ``write(tmp)`` on a temporary name in ``path``'s directory, then rename it to ``path``:
+    readers see the old file or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".parquet.tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=f"{suffix}.tmp", dir=path.parent)
     os.close(fd)
     try:
-        df.to_parquet(tmp, index=False)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write one Parquet file through a temporary name in the same directory."""
+    return _write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False), ".parquet")
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write one CSV file (no index) through a temporary name in the same directory."""
+    return _write_atomic(path, lambda tmp: df.to_csv(tmp, index=False), ".csv")
+
+
+def write_pickle_atomic(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Pickle ``obj`` to ``path`` through a temporary name in the same directory."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh)
+
+    return _write_atomic(path, write, ".pkl")
+
+
+def write_text_atomic(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write UTF-8 text to ``path`` through a temporary name in the same directory."""
+    return _write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), Path(path).suffix)
 
 
 def _check_replaceable(directory: Path) -> None:

@@ -24,11 +24,12 @@ from .shap_values import (
     feature_label,
     importance_stability,
     scorecard_contributions,
+    shap_importance_side_by_side,
     shap_values,
 )
 
 __all__ = [
-    "ADDITIVITY_TOL", "AdditivityError", "ShapResult", "ImportanceStability", "shap_values",
+    "ADDITIVITY_TOL", "AdditivityError", "ShapResult", "ImportanceStability", "shap_values", "shap_importance_side_by_side",
     "scorecard_contributions", "importance_stability", "bag_importance_stability", "feature_label",
     "feature_direction", "reason_codes", "favourable_label", "direction_allows", "plot_importance",
     "plot_beeswarm", "plot_dependence", "plot_top_dependence", "plot_waterfall", "strongest_interaction",

@@ -34,13 +34,16 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numba
 import numpy as np
 import xgboost as xgb
 
-__all__ = ["UnsupportedModel", "CompiledEnsemble", "compile_ensemble", "ensemble_contribs"]
+__all__ = ["UnsupportedModel", "CompiledEnsemble", "compile_ensemble", "ensemble_contribs", "ParsedBooster",
+           "parse_booster", "parse_boosters", "walk_tree", "path_features", "FlatTrees", "flatten_ensemble",
+           "leaf_slot_arrays", "plan_tree_tables", "plan_leaf_tables", "shapley_weights"]
 
 # Leaves with at most this many distinct path features get a pattern table (2^d x d entries);
 # deeper ones are computed per row in O(d^2). Depth-6 tables are 384 numbers per leaf.
@@ -108,7 +111,17 @@ def _base_margin(learner: dict) -> float:
     raise UnsupportedModel(f"objective {objective!r} is not supported by the fast engine")
 
 
-def _booster_trees(booster: xgb.Booster) -> tuple[list[dict], float, int]:
+class ParsedBooster(NamedTuple):
+    """One booster's JSON dump, checked: its trees (xgboost's JSON tree dicts), base margin and width."""
+
+    trees: list[dict]
+    base_margin: float
+    n_features: int
+
+
+def parse_booster(booster: xgb.Booster) -> ParsedBooster:
+    """Read the booster's JSON dump; ``UnsupportedModel`` for anything but a single-output gbtree with
+    numerical splits and scalar leaves."""
     model = json.loads(booster.save_raw("json"))
     learner = model["learner"]
     gb = learner["gradient_booster"]
@@ -122,133 +135,215 @@ def _booster_trees(booster: xgb.Booster) -> tuple[list[dict], float, int]:
             raise UnsupportedModel("categorical splits are not supported by the fast engine")
         if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
             raise UnsupportedModel("vector-leaf trees are not supported by the fast engine")
-    return trees, _base_margin(learner), int(learner["learner_model_param"]["num_feature"])
+    return ParsedBooster(trees, _base_margin(learner), int(learner["learner_model_param"]["num_feature"]))
 
 
-def compile_ensemble(boosters: list[xgb.Booster], weights: list[float] | None = None) -> CompiledEnsemble:
-    """Flatten ``boosters`` (margin = sum of weight x booster margin; the PD bag uses 1/n each)."""
+def parse_boosters(boosters: list[xgb.Booster]) -> list[ParsedBooster]:
+    """``parse_booster`` of each; the boosters must agree on the number of features."""
     if not boosters:
         raise ValueError("no boosters to explain")
-    weights = [1.0 / len(boosters)] * len(boosters) if weights is None else list(weights)
-    node_feature, node_threshold, node_default_left = [], [], []
-    split_start, split_node, tree_feature_start, tree_feature = [0], [], [0], []
-    leaf_start, leaf_d, leaf_feats, leaf_tslots, leaf_z, leaf_value = [0], [], [], [], [], []
-    edge_start, edge_bit, edge_left, edge_slot = [0], [], [], []
-    bias, n_features, n_nodes_total = 0.0, None, 0
-    for booster, weight in zip(boosters, weights):
-        trees, base, n_feat = _booster_trees(booster)
-        if n_features is None:
-            n_features = n_feat
-        elif n_feat != n_features:
-            raise ValueError(f"boosters disagree on the number of features ({n_features} vs {n_feat})")
-        bias += weight * base
-        for tree in trees:
-            left = tree["left_children"]
-            right = tree["right_children"]
-            split = tree["split_indices"]
-            cond = np.asarray(tree["split_conditions"], dtype=np.float32)
-            cover = np.asarray(tree["sum_hessian"], dtype=np.float64)
-            n = len(left)
-            node_feature.extend(int(split[i]) if left[i] != -1 else -1 for i in range(n))
-            node_threshold.append(cond)
-            node_default_left.extend(int(v) for v in tree["default_left"])
-            bit_of: dict[int, int] = {}
-            t_feats: list[int] = []
-            # Depth-first walk from the root carrying the path as (node, went_left, feature, ratio).
-            stack: list[tuple[int, list[tuple[int, int, int, float]]]] = [(0, [])]
-            while stack:
-                node, path = stack.pop()
-                if left[node] == -1:
-                    features: list[int] = []
-                    z: list[float] = []
-                    slots = []
-                    for _, _, f, ratio in path:
-                        if f not in features:
-                            features.append(f)
-                            z.append(1.0)
-                        k = features.index(f)
-                        z[k] *= ratio
-                        slots.append(k)
-                    for f in features:
-                        if f not in t_feats:
-                            t_feats.append(f)
-                    value = weight * float(cond[node])
-                    leaf_d.append(len(features))
-                    leaf_feats.append(features)
-                    leaf_tslots.append([t_feats.index(f) for f in features])
-                    leaf_z.append(z)
-                    leaf_value.append(value)
-                    for (pn, went_left, _, _), k in zip(path, slots):
-                        edge_bit.append(bit_of[pn])
-                        edge_left.append(went_left)
-                        edge_slot.append(k)
-                    edge_start.append(len(edge_bit))
-                    bias += value * math.prod(z)
-                    continue
-                bit_of[node] = len(bit_of)
-                split_node.append(n_nodes_total + node)
-                f = int(split[node])
-                for child, went_left in ((left[node], 1), (right[node], 0)):
-                    # A zero-cover parent cannot occur with hessian-weighted covers > 0; guard anyway.
-                    ratio = cover[child] / cover[node] if cover[node] > 0 else 0.0
-                    stack.append((child, path + [(node, went_left, f, ratio)]))
-            split_start.append(len(split_node))
-            tree_feature.extend(t_feats)
-            tree_feature_start.append(len(tree_feature))
-            leaf_start.append(len(leaf_d))
-            n_nodes_total += n
-    max_d = max(max(leaf_d), 1)
+    parsed = [parse_booster(b) for b in boosters]
+    widths = [p.n_features for p in parsed]
+    for n_feat in widths[1:]:
+        if n_feat != widths[0]:
+            raise ValueError(f"boosters disagree on the number of features ({widths[0]} vs {n_feat})")
+    return parsed
+
+
+#: One split on a leaf's path: (node, 1 if the path goes left there, split feature, cover(child) / cover(node)).
+PathStep = tuple[int, int, int, float]
+
+
+def walk_tree(tree: dict) -> tuple[list[int], list[tuple[int, list[PathStep]]]]:
+    """Depth-first walk from the root: the split nodes in the order visited (their bit order) and each
+    leaf with its path from the root, in the order visited."""
+    left, right, split = tree["left_children"], tree["right_children"], tree["split_indices"]
+    cover = np.asarray(tree["sum_hessian"], dtype=np.float64)
+    splits: list[int] = []
+    leaves: list[tuple[int, list[PathStep]]] = []
+    stack: list[tuple[int, list[PathStep]]] = [(0, [])]
+    while stack:
+        node, path = stack.pop()
+        if left[node] == -1:
+            leaves.append((node, path))
+            continue
+        splits.append(node)
+        f = int(split[node])
+        for child, went_left in ((left[node], 1), (right[node], 0)):
+            # A zero-cover parent cannot occur with hessian-weighted covers > 0; guard anyway.
+            ratio = cover[child] / cover[node] if cover[node] > 0 else 0.0
+            stack.append((child, path + [(node, went_left, f, ratio)]))
+    return splits, leaves
+
+
+def path_features(path: list[PathStep]) -> tuple[list[int], list[float], list[int]]:
+    """The distinct features of a leaf's path (first appearance order), their zero fractions z (product
+    of the cover ratios of the path's splits on the feature) and the slot of each step's feature."""
+    features: list[int] = []
+    z: list[float] = []
+    slots = []
+    for _, _, f, ratio in path:
+        if f not in features:
+            features.append(f)
+            z.append(1.0)
+        k = features.index(f)
+        z[k] *= ratio
+        slots.append(k)
+    return features, z, slots
+
+
+@dataclass
+class FlatTrees:
+    """Every tree of the ensemble as flat lists (``add_tree``), before they become arrays; ``bias``
+    accumulates the weighted base margins and cover-weighted leaf values in the order added."""
+
+    node_feature: list[int] = field(default_factory=list)
+    node_threshold: list[np.ndarray] = field(default_factory=list)
+    node_default_left: list[int] = field(default_factory=list)
+    split_start: list[int] = field(default_factory=lambda: [0])
+    split_node: list[int] = field(default_factory=list)
+    tree_feature_start: list[int] = field(default_factory=lambda: [0])
+    tree_feature: list[int] = field(default_factory=list)
+    leaf_start: list[int] = field(default_factory=lambda: [0])
+    leaf_d: list[int] = field(default_factory=list)
+    leaf_features: list[list[int]] = field(default_factory=list)
+    leaf_tree_slot: list[list[int]] = field(default_factory=list)
+    leaf_z: list[list[float]] = field(default_factory=list)
+    leaf_value: list[float] = field(default_factory=list)
+    edge_start: list[int] = field(default_factory=lambda: [0])
+    edge_bit: list[int] = field(default_factory=list)
+    edge_left: list[int] = field(default_factory=list)
+    edge_slot: list[int] = field(default_factory=list)
+    bias: float = 0.0
+    n_nodes: int = 0
+
+    def add_tree(self, tree: dict, weight: float) -> None:
+        """Append one tree: its nodes, its splits in bit order, its leaves (value x ``weight``) with
+        their path features and edges, and its leaves' share of the bias."""
+        left, split = tree["left_children"], tree["split_indices"]
+        cond = np.asarray(tree["split_conditions"], dtype=np.float32)
+        n = len(left)
+        self.node_feature.extend(int(split[i]) if left[i] != -1 else -1 for i in range(n))
+        self.node_threshold.append(cond)
+        self.node_default_left.extend(int(v) for v in tree["default_left"])
+        splits, leaves = walk_tree(tree)
+        bit_of = {node: bit for bit, node in enumerate(splits)}
+        self.split_node.extend(self.n_nodes + node for node in splits)
+        t_feats: list[int] = []
+        for node, path in leaves:
+            features, z, slots = path_features(path)
+            for f in features:
+                if f not in t_feats:
+                    t_feats.append(f)
+            value = weight * float(cond[node])
+            self.leaf_d.append(len(features))
+            self.leaf_features.append(features)
+            self.leaf_tree_slot.append([t_feats.index(f) for f in features])
+            self.leaf_z.append(z)
+            self.leaf_value.append(value)
+            for (pn, went_left, _, _), k in zip(path, slots):
+                self.edge_bit.append(bit_of[pn])
+                self.edge_left.append(went_left)
+                self.edge_slot.append(k)
+            self.edge_start.append(len(self.edge_bit))
+            self.bias += value * math.prod(z)
+        self.split_start.append(len(self.split_node))
+        self.tree_feature.extend(t_feats)
+        self.tree_feature_start.append(len(self.tree_feature))
+        self.leaf_start.append(len(self.leaf_d))
+        self.n_nodes += n
+
+
+def flatten_ensemble(parsed: list[ParsedBooster], weights: list[float]) -> FlatTrees:
+    """All trees of all boosters, each booster's leaves and base margin scaled by its weight."""
+    flat = FlatTrees()
+    for booster, weight in zip(parsed, weights):
+        flat.bias += weight * booster.base_margin
+        for tree in booster.trees:
+            flat.add_tree(tree, weight)
+    return flat
+
+
+def leaf_slot_arrays(flat: FlatTrees) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per leaf: path depth d (distinct features) and (n_leaves, max_d) arrays of its features, their
+    slots in the tree's feature list and their zero fractions, padded with 0, 0 and 1."""
+    max_d = max(max(flat.leaf_d), 1)
     if max_d > 62:
         raise UnsupportedModel(f"a leaf path with {max_d} distinct features is deeper than the fast engine handles")
-    n_leaves = len(leaf_d)
+    n_leaves = len(flat.leaf_d)
     feats_arr = np.zeros((n_leaves, max_d), dtype=np.int64)
     tslot_arr = np.zeros((n_leaves, max_d), dtype=np.int64)
     z_arr = np.ones((n_leaves, max_d), dtype=np.float64)
-    for i, (fs, ts, zs) in enumerate(zip(leaf_feats, leaf_tslots, leaf_z)):
+    for i, (fs, ts, zs) in enumerate(zip(flat.leaf_features, flat.leaf_tree_slot, flat.leaf_z)):
         feats_arr[i, :len(fs)] = fs
         tslot_arr[i, :len(ts)] = ts
         z_arr[i, :len(zs)] = zs
-    d_arr = np.asarray(leaf_d, dtype=np.int64)
-    n_splits = np.diff(np.asarray(split_start, dtype=np.int64))
-    n_tfeat = np.diff(np.asarray(tree_feature_start, dtype=np.int64))
+    return np.asarray(flat.leaf_d, dtype=np.int64), feats_arr, tslot_arr, z_arr
 
-    # Whole-tree tables (one row per combination of the tree's split outcomes) for trees with few
-    # splits, within the budget; the other trees use per-leaf tables or per-row computation.
-    tree_sizes = np.where(n_splits <= _TREE_TABLE_MAX_SPLITS,
-                          (1 << np.minimum(n_splits, _TREE_TABLE_MAX_SPLITS)) * n_tfeat, 0)
-    cap = _TREE_TABLE_MAX_SPLITS
-    while cap > 0 and int(tree_sizes[n_splits <= cap].sum()) > _TABLE_BUDGET // 2:
-        cap -= 1
-    tree_tabled = (n_splits <= cap) & (n_splits > 0)
-    tree_offsets = _offsets(tree_sizes, tree_tabled)
-    # Per-leaf tables for the leaves of the other trees.
-    leaf_tree = np.repeat(np.arange(len(n_splits)), np.diff(np.asarray(leaf_start, dtype=np.int64)))
-    leaf_sizes = np.where(d_arr <= _TABLE_MAX_D, (1 << np.minimum(d_arr, _TABLE_MAX_D)) * np.maximum(d_arr, 1), 0)
-    leaf_sizes[tree_tabled[leaf_tree]] = 0
-    cap = _TABLE_MAX_D
-    while cap > 0 and int(leaf_sizes[d_arr <= cap].sum()) > _TABLE_BUDGET // 2:
-        cap -= 1
-    leaf_tabled = (d_arr <= cap) & (d_arr > 0) & ~tree_tabled[leaf_tree]
-    leaf_offsets = _offsets(leaf_sizes, leaf_tabled)
 
-    value_arr = np.asarray(leaf_value, dtype=np.float64)
-    shap_w = shapley_weights(max_d)
+def _largest_cap(sizes: np.ndarray, key: np.ndarray, cap: int) -> int:
+    """The largest cap <= ``cap`` whose items (``key <= cap``) fit half the table budget."""
+    while cap > 0 and int(sizes[key <= cap].sum()) > _TABLE_BUDGET // 2:
+        cap -= 1
+    return cap
+
+
+def plan_tree_tables(n_splits: np.ndarray, n_tfeat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which trees get a whole-tree table (one row per combination of split outcomes): those with at
+    most ``_TREE_TABLE_MAX_SPLITS`` splits, fewer if the tables would exceed half the budget.
+    Returns each tree's table size, whether it is tabled, and its offset (-1 if not)."""
+    sizes = np.where(n_splits <= _TREE_TABLE_MAX_SPLITS,
+                     (1 << np.minimum(n_splits, _TREE_TABLE_MAX_SPLITS)) * n_tfeat, 0)
+    cap = _largest_cap(sizes, n_splits, _TREE_TABLE_MAX_SPLITS)
+    tabled = (n_splits <= cap) & (n_splits > 0)
+    return sizes, tabled, _offsets(sizes, tabled)
+
+
+def plan_leaf_tables(leaf_d: np.ndarray, leaf_tree: np.ndarray,
+                     tree_tabled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which leaves of the trees without a whole-tree table get a pattern table (2^d x d numbers): depth
+    at most ``_TABLE_MAX_D``, less if the tables would exceed half the budget; the others are computed
+    per row. Returns each leaf's table size (0 in tabled trees), whether it is tabled, and its offset."""
+    sizes = np.where(leaf_d <= _TABLE_MAX_D, (1 << np.minimum(leaf_d, _TABLE_MAX_D)) * np.maximum(leaf_d, 1), 0)
+    sizes[tree_tabled[leaf_tree]] = 0
+    cap = _largest_cap(sizes, leaf_d, _TABLE_MAX_D)
+    tabled = (leaf_d <= cap) & (leaf_d > 0) & ~tree_tabled[leaf_tree]
+    return sizes, tabled, _offsets(sizes, tabled)
+
+
+def compile_ensemble(boosters: list[xgb.Booster], weights: list[float] | None = None) -> CompiledEnsemble:
+    """Flatten ``boosters`` (margin = sum of weight x booster margin; the PD bag uses 1/n each): parse
+    their JSON dumps, flatten the trees, pad the leaf paths, plan and fill the SHAP tables."""
+    parsed = parse_boosters(boosters)
+    weights = [1.0 / len(boosters)] * len(boosters) if weights is None else list(weights)
+    flat = flatten_ensemble(parsed, weights)
+    d_arr, feats_arr, tslot_arr, z_arr = leaf_slot_arrays(flat)
+    leaf_start = np.asarray(flat.leaf_start, dtype=np.int64)
+    n_splits = np.diff(np.asarray(flat.split_start, dtype=np.int64))
+    n_tfeat = np.diff(np.asarray(flat.tree_feature_start, dtype=np.int64))
+    tree_sizes, tree_tabled, tree_offsets = plan_tree_tables(n_splits, n_tfeat)
+    leaf_tree = np.repeat(np.arange(len(n_splits)), np.diff(leaf_start))
+    leaf_sizes, leaf_tabled, leaf_offsets = plan_leaf_tables(d_arr, leaf_tree, tree_tabled)
+
+    value_arr = np.asarray(flat.leaf_value, dtype=np.float64)
+    shap_w = shapley_weights(feats_arr.shape[1])
     table = np.zeros(int(leaf_sizes[leaf_tabled].sum()), dtype=np.float64)
     _fill_leaf_tables(d_arr, z_arr, value_arr, shap_w, leaf_offsets, table)
-    edges = (np.asarray(edge_start, dtype=np.int64), np.asarray(edge_bit, dtype=np.int64),
-             np.asarray(edge_left, dtype=np.uint8), np.asarray(edge_slot, dtype=np.int64))
+    edges = (np.asarray(flat.edge_start, dtype=np.int64), np.asarray(flat.edge_bit, dtype=np.int64),
+             np.asarray(flat.edge_left, dtype=np.uint8), np.asarray(flat.edge_slot, dtype=np.int64))
     tree_table = np.zeros(int(tree_sizes[tree_tabled].sum()), dtype=np.float64)
-    _fill_tree_tables(np.asarray(leaf_start, dtype=np.int64), n_splits, n_tfeat, tree_offsets, d_arr, z_arr,
-                      value_arr, shap_w, tslot_arr, *edges, tree_table)
+    _fill_tree_tables(leaf_start, n_splits, n_tfeat, tree_offsets, d_arr, z_arr, value_arr, shap_w, tslot_arr,
+                      *edges, tree_table)
     return CompiledEnsemble(
-        n_features=int(n_features), bias=float(bias),
-        node_feature=np.asarray(node_feature, dtype=np.int64),
-        node_threshold=np.concatenate(node_threshold).astype(np.float32),
-        node_default_left=np.asarray(node_default_left, dtype=np.uint8),
-        split_start=np.asarray(split_start, dtype=np.int64), split_node=np.asarray(split_node, dtype=np.int64),
-        tree_feature_start=np.asarray(tree_feature_start, dtype=np.int64),
-        tree_feature=np.asarray(tree_feature, dtype=np.int64), tree_table_offset=tree_offsets, tree_table=tree_table,
-        leaf_start=np.asarray(leaf_start, dtype=np.int64), leaf_d=d_arr, leaf_features=feats_arr,
+        n_features=int(parsed[0].n_features), bias=float(flat.bias),
+        node_feature=np.asarray(flat.node_feature, dtype=np.int64),
+        node_threshold=np.concatenate(flat.node_threshold).astype(np.float32),
+        node_default_left=np.asarray(flat.node_default_left, dtype=np.uint8),
+        split_start=np.asarray(flat.split_start, dtype=np.int64),
+        split_node=np.asarray(flat.split_node, dtype=np.int64),
+        tree_feature_start=np.asarray(flat.tree_feature_start, dtype=np.int64),
+        tree_feature=np.asarray(flat.tree_feature, dtype=np.int64), tree_table_offset=tree_offsets,
+        tree_table=tree_table, leaf_start=leaf_start, leaf_d=d_arr, leaf_features=feats_arr,
         leaf_tree_slot=tslot_arr, leaf_z=z_arr, leaf_value=value_arr, edge_start=edges[0], edge_bit=edges[1],
         edge_left=edges[2], edge_slot=edges[3], table_offset=leaf_offsets, table=table,
         max_splits=int(max(n_splits.max(initial=0), 1)), weights=shap_w,

@@ -404,3 +404,15 @@ def bag_importance_stability(model: PDModel, X: pd.DataFrame, batch_size: int = 
     runs = {f"bag_{k}": shap_values(b, Xc, batch_size=batch_size, progress=progress).importance()
             for k, b in enumerate(model.boosters_)}
     return importance_stability(runs)
+
+
+def shap_importance_side_by_side(models: Mapping[str, TreeModel | None], X: pd.DataFrame,
+                                 progress: bool = False) -> pd.DataFrame:
+    """Global SHAP importance of several models on the same rows, side by side
+    (``workbench.validation.importance_comparison``); models given as None (no champion yet)
+    are left out."""
+    from ..validation import importance_comparison
+
+    present = {label: model for label, model in models.items() if model is not None}
+    return importance_comparison({label: shap_values(model, X, progress=progress).table()
+                                  for label, model in present.items()})

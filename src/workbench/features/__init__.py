@@ -2,17 +2,9 @@
 and its dictionary."""
 
 from .dictionary import FEATURES, FeatureSpec, feature_dictionary, lookup, monotone_directions
-from .panel import (
-    ID_COLUMNS,
-    INPUT_TABLES,
-    add_peer_features,
-    build_panel,
-    feature_columns,
-    obligor_rows,
-    panel_metrics,
-    plot_default_rate_by_obs_date,
-    summarise_panel,
-)
+from .assembly import ID_COLUMNS, INPUT_TABLES, add_peer_features, feature_columns, obligor_rows
+from .panel import build_panel, panel_metrics, plot_default_rate_by_obs_date, summarise_panel
+from .params import PanelParams, TimeSplit
 from .ratios import RATIO_NAMES, RATIOS, altman_z2, compute_ratios, safe_divide
 from .report import (
     data_profile,
@@ -26,6 +18,7 @@ from .report import (
 )
 
 __all__ = [
+    "PanelParams", "TimeSplit",
     "FEATURES", "FeatureSpec", "feature_dictionary", "lookup", "monotone_directions",
     "ID_COLUMNS", "INPUT_TABLES", "add_peer_features", "build_panel", "feature_columns", "obligor_rows",
     "panel_metrics", "plot_default_rate_by_obs_date", "summarise_panel",

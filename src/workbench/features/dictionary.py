@@ -16,7 +16,7 @@ import pandas as pd
 from .behaviour import SPIKE
 from .peers import LEADER_QUANTILE, PEER_RATIOS
 from .ratios import RATIOS
-from .soft import QUESTION_THEMES
+from ..reference import QUESTION_THEMES
 from .statements import HISTORY, TREND_RATIOS
 
 __all__ = ["FeatureSpec", "FEATURES", "feature_dictionary", "lookup", "monotone_directions"]

@@ -11,7 +11,7 @@ statements that arrived later. For each key ratio the features are
   ratio's good direction (the 10th percentile of leverage, the 90th of margins).
 
 A peer group needs at least ``min_peer_group`` statements (the client's own
-included). A smaller industry group falls back to the broader sector (``SECTOR_OF``;
+included). A smaller industry group falls back to the broader sector (``workbench.reference.SECTOR_OF``;
 industries it does not know form one sector "all"); if that is still too small the
 features are NaN. ``peer_group_size`` and ``peer_fallback_sector`` say which applied.
 
@@ -25,31 +25,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..reference import SECTOR_OF, UNKNOWN_SECTOR
+from .quantiles import sorted_quantile
 from .ratios import RATIOS
 
-__all__ = ["PEER_RATIOS", "SECTOR_OF", "LEADER_QUANTILE", "peer_features"]
+__all__ = ["PEER_RATIOS", "LEADER_QUANTILE", "peer_features"]
 
 PEER_RATIOS = ("leverage", "debt_to_ebitda", "interest_cover", "ebitda_margin", "roa", "current_ratio")
 LEADER_QUANTILE = 0.10
 
-SECTOR_OF = {
-    "utilities": "energy", "oil_gas": "energy", "renewable_energy": "energy",
-    "metals_mining": "materials_industrials", "chemicals": "materials_industrials",
-    "machinery": "materials_industrials", "automotive": "materials_industrials",
-    "construction": "real_assets", "real_estate": "real_assets", "infrastructure": "real_assets",
-    "retail": "consumer", "food_beverage": "consumer",
-    "telecoms": "services_tmt", "technology": "services_tmt", "healthcare_pharma": "services_tmt",
-    "transport_logistics": "services_tmt",
-}
 _DIRECTION = {r.name: r.direction for r in RATIOS}
-
-
-def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:
-    """numpy's default (linear) quantile of an already sorted array, without re-sorting it."""
-    pos = q * (len(sorted_values) - 1)
-    lo = int(np.floor(pos))
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return float(sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo]))
 
 
 def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list[str]) -> pd.DataFrame:
@@ -87,8 +72,8 @@ def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list
                 pct = (less + 0.5 * (leq - less)) / len(prefix)
                 target = q_idx[sel]
                 res[f"{r}_pct"][target] = np.where(np.isnan(xj), np.nan, pct)
-                res[f"{r}_median"][target] = _sorted_quantile(prefix, 0.5)
-                res[f"{r}_leader"][target] = _sorted_quantile(prefix, lead_q)
+                res[f"{r}_median"][target] = sorted_quantile(prefix, 0.5)
+                res[f"{r}_leader"][target] = sorted_quantile(prefix, lead_q)
     return pd.DataFrame(res, index=queries.index)
 
 
@@ -102,9 +87,9 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
     # Groups are keyed by small integer codes (industry, sector, fiscal year): millions of rows of
     # strings would cost more memory than the ratios themselves.
     industries = pd.Index(pd.concat([universe["industry"], queries["industry"]]).astype(str).unique())
-    sectors = pd.Index([SECTOR_OF.get(i, "all") for i in industries]).unique()
-    sector_of_code = np.append(sectors.get_indexer([SECTOR_OF.get(i, "all") for i in industries]),
-                               sectors.get_indexer(["all"]).max())
+    sectors = pd.Index([SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]).unique()
+    sector_of_code = np.append(sectors.get_indexer([SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]),
+                               sectors.get_indexer([UNKNOWN_SECTOR]).max())
 
     def prepare(df: pd.DataFrame, date_col: str) -> pd.DataFrame:
         code = industries.get_indexer(df["industry"].astype(str))  # -1 (missing industry) -> sector "all"

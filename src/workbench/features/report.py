@@ -27,6 +27,9 @@ from matplotlib.figure import Figure
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
+from ..reference import SPLITS
+from .quantiles import sorted_quantile
+
 __all__ = [
     "validation_summary",
     "data_profile",
@@ -38,7 +41,6 @@ __all__ = [
     "high_correlation_pairs",
 ]
 
-SPLIT_ORDER = ("train", "valid", "oot")
 _CORR_METHODS = ("pearson", "spearman", "kendall")
 
 
@@ -48,8 +50,8 @@ _CORR_METHODS = ("pearson", "spearman", "kendall")
 def _split_order(values: Sequence[object]) -> list[object]:
     """train, valid, oot first (those present), then any other split labels sorted."""
     present = list(dict.fromkeys(v for v in values if not pd.isna(v)))
-    known = [s for s in SPLIT_ORDER if s in present]
-    return known + sorted((v for v in present if v not in SPLIT_ORDER), key=str)
+    known = [s for s in SPLITS if s in present]
+    return known + sorted((v for v in present if v not in SPLITS), key=str)
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -123,18 +125,6 @@ _PROFILE_NUMERIC = ["mean", "std", "min", "p01", "p50", "p99", "max"]
 _PROFILE_QUANTILES = (("p01", 0.01), ("p50", 0.5), ("p99", 0.99))
 
 
-def _sorted_quantile(f: np.ndarray, q: float) -> float:
-    """``numpy.quantile(f, q)`` (linear method, same arithmetic) of an already sorted array."""
-    k = len(f)
-    virtual = q * (k - 1)
-    lo = int(np.floor(virtual))
-    hi = min(lo + 1, k - 1)
-    t = virtual - lo
-    a, b = f[lo], f[hi]
-    diff = b - a
-    return float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t)
-
-
 def _numeric_profile(s: pd.Series) -> dict[str, float]:
     """Distinct values, infinities and finite-value statistics of one numeric column.
 
@@ -158,7 +148,7 @@ def _numeric_profile(s: pd.Series) -> dict[str, float]:
     if len(finite):
         out.update(mean=float(np.mean(finite)), min=float(finite[0]), max=float(finite[-1]),
                    std=float(np.std(finite, ddof=1)) if len(finite) > 1 else np.nan)
-        out.update({name: _sorted_quantile(finite, q) for name, q in _PROFILE_QUANTILES})
+        out.update({name: sorted_quantile(finite, q) for name, q in _PROFILE_QUANTILES})
     return out
 
 

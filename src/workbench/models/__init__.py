@@ -2,13 +2,23 @@
 master scale, and its evaluation by split."""
 
 from .calibration import Calibrator, anchor_shift
-from .master_scale import DEFAULT_GRADE, MasterScale
+from ..reference import DEFAULT_GRADE, MasterScale
 from .challengers import challenger_scores, compare_models
 from .scorecard import ScorecardModel
+from .params import (
+    CalibrationParams,
+    MasterScaleParams,
+    PDModelParams,
+    Range,
+    SearchSpace,
+    TuningParams,
+    XGBParams,
+)
 from .pd_model import PDModel, fit_pd_model, monotone_directions_or_zero
-from .training import TrainingResult, fit_on_panel, flat_table_panel, load_pd_model, score_panel
+from .training import TrainingResult, champion_comparison, fit_on_panel, flat_table_panel, load_pd_model, score_panel
 from .tuning import TuningResult, tune_xgboost, validation_folds
 
-__all__ = ["challenger_scores", "compare_models", "ScorecardModel", "Calibrator", "anchor_shift", "DEFAULT_GRADE", "MasterScale", "PDModel",
-           "fit_pd_model", "monotone_directions_or_zero", "TrainingResult", "fit_on_panel", "flat_table_panel", "load_pd_model", "score_panel",
+__all__ = ["CalibrationParams", "MasterScaleParams", "PDModelParams", "Range", "SearchSpace", "TuningParams",
+           "XGBParams", "challenger_scores", "compare_models", "ScorecardModel", "Calibrator", "anchor_shift", "DEFAULT_GRADE", "MasterScale", "PDModel",
+           "fit_pd_model", "monotone_directions_or_zero", "TrainingResult", "champion_comparison", "fit_on_panel", "flat_table_panel", "load_pd_model", "score_panel",
            "TuningResult", "tune_xgboost", "validation_folds"]

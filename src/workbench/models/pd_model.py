@@ -15,10 +15,10 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.exceptions import NotFittedError
 
-from ..config import TrainPDParams
 from ..features.dictionary import lookup
 from .calibration import Calibrator
-from .master_scale import MasterScale
+from ..reference import MasterScale
+from .params import PDModelParams
 from .tuning import tune_xgboost, xgb_settings
 
 __all__ = ["PDModel", "fit_pd_model", "monotone_directions_or_zero"]
@@ -32,7 +32,7 @@ class PDModel:
     ``grade`` master-scale grades. Build it with ``fit_pd_model`` or ``PDModel(params).fit``.
     """
 
-    def __init__(self, params: TrainPDParams | None = None):
+    def __init__(self, params: PDModelParams | None = None):
         self.params = params
 
     # -- fitting
@@ -59,7 +59,7 @@ class PDModel:
         ``holdout`` marks the held-out rows; without it the latest ``holdout_share`` by
         ``time`` (or a stratified random share) is held out. ``callbacks`` go to optuna.
         """
-        p = self.params or TrainPDParams()
+        p = self.params or PDModelParams()
         X = self._check_X(X, fitting=True)
         y = np.asarray(y).astype(int)
         if len(y) != len(X):
@@ -78,12 +78,13 @@ class PDModel:
         self.tuning_ = None
         if p.tuning.enabled:
             self.tuning_ = tune_xgboost(
-                X.iloc[train_idx], y[train_idx], p, monotone=directions,
+                X.iloc[train_idx], y[train_idx], p.tuning, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions,
                 time=None if time is None else np.asarray(time)[train_idx],
                 groups=None if groups is None else np.asarray(groups)[train_idx], callbacks=callbacks)
             values = self.tuning_.best_values
         self.booster_params_ = values
-        early = xgb.XGBClassifier(**xgb_settings(values, p, directions))
+        settings = xgb_settings(values, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions)
+        early = xgb.XGBClassifier(**settings)
         early.fit(X.iloc[train_idx], y[train_idx], eval_set=[(X.iloc[hold_idx], y[hold_idx])], verbose=False)
         self.best_iteration_ = int(early.best_iteration)
         raw = early.predict_proba(X)[:, 1]
@@ -94,7 +95,7 @@ class PDModel:
         # of trees scaled to the larger sample, several seeds averaged; the calibration map above is kept.
         rows = np.arange(len(y)) if p.refit_full else train_idx
         n_trees = int(np.ceil((self.best_iteration_ + 1) * len(rows) / len(train_idx)))
-        settings = {**xgb_settings(values, p, directions), "n_estimators": n_trees, "early_stopping_rounds": None}
+        settings = {**settings, "n_estimators": n_trees, "early_stopping_rounds": None}
         self.boosters_ = [xgb.XGBClassifier(**{**settings, "random_state": p.seed + k}).fit(
             X.iloc[rows], y[rows], verbose=False) for k in range(p.n_bags)]
         ms = p.master_scale
@@ -103,7 +104,7 @@ class PDModel:
         return self
 
     @staticmethod
-    def _holdout_mask(y: np.ndarray, time, holdout, p: TrainPDParams) -> np.ndarray:
+    def _holdout_mask(y: np.ndarray, time, holdout, p: PDModelParams) -> np.ndarray:
         if holdout is not None:
             hold = np.asarray(holdout, dtype=bool)
         elif time is not None:
@@ -183,7 +184,7 @@ def monotone_directions_or_zero(features: list[str]) -> list[int]:
     return out
 
 
-def fit_pd_model(X: pd.DataFrame, y, params: TrainPDParams | None = None, groups=None, time=None, *,
+def fit_pd_model(X: pd.DataFrame, y, params: PDModelParams | None = None, groups=None, time=None, *,
                  holdout=None, callbacks: Sequence[Callable] = ()) -> PDModel:
     """Fit the calibrated PD model with the repository defaults (tuning included) or ``params``.
 

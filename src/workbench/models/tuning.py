@@ -23,7 +23,8 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from ..config import SearchSpace, TrainPDParams, state_dir
+from ..paths import state_dir
+from .params import SearchSpace, TuningParams, XGBParams
 
 __all__ = ["TuningResult", "validation_folds", "tune_xgboost", "default_storage", "xgb_settings"]
 
@@ -59,11 +60,13 @@ def validation_folds(y: np.ndarray, n_folds: int, time=None, groups=None, seed: 
     return [(a, b) for a, b in splitter.split(idx, y)]
 
 
-def xgb_settings(values: dict, params: TrainPDParams, monotone: Sequence[int] | None) -> dict:
-    """Keyword arguments of ``xgboost.XGBClassifier`` for one configuration."""
+def xgb_settings(values: dict, xgb_params: XGBParams, *, seed: int, n_jobs: int,
+                 monotone: Sequence[int] | None) -> dict:
+    """Keyword arguments of ``xgboost.XGBClassifier`` for one configuration ``values`` of the
+    searched settings; the number of trees and early stopping come from ``xgb_params``."""
     return dict(
-        n_estimators=params.xgb.n_estimators, objective="binary:logistic", eval_metric="auc", tree_method="hist",
-        early_stopping_rounds=params.xgb.early_stopping_rounds, random_state=params.seed, n_jobs=params.n_jobs,
+        n_estimators=xgb_params.n_estimators, objective="binary:logistic", eval_metric="auc", tree_method="hist",
+        early_stopping_rounds=xgb_params.early_stopping_rounds, random_state=seed, n_jobs=n_jobs,
         monotone_constraints=tuple(monotone) if monotone is not None and any(monotone) else None,
         max_depth=int(values["max_depth"]), learning_rate=values["learning_rate"],
         min_child_weight=values["min_child_weight"], subsample=values["subsample"],
@@ -111,18 +114,21 @@ class TuningResult:
     trials: pd.DataFrame
 
 
-def tune_xgboost(X: pd.DataFrame, y: np.ndarray, params: TrainPDParams, *, monotone: Sequence[int] | None = None,
-                 time=None, groups=None, callbacks: Sequence[Callable] = (), progress: bool = False) -> TuningResult:
-    """Search the booster settings on validation folds; returns the best and the trial table."""
-    tuning = params.tuning
-    folds = validation_folds(y, tuning.n_folds, time=time, groups=groups, seed=params.seed)
+def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_params: XGBParams, *, seed: int,
+                 n_jobs: int, monotone: Sequence[int] | None = None, time=None, groups=None,
+                 callbacks: Sequence[Callable] = (), progress: bool = False) -> TuningResult:
+    """Search the booster settings on validation folds; returns the best and the trial table.
+
+    The first trial is ``xgb_params`` (clipped to the search space), so tuning can only improve on it.
+    """
+    folds = validation_folds(y, tuning.n_folds, time=time, groups=groups, seed=seed)
     y = np.asarray(y)
 
     def objective(trial: optuna.Trial) -> float:
         values = _suggest(trial, tuning.search_space)
         aucs, rounds = [], []
         for k, (tr, va) in enumerate(folds):
-            model = xgb.XGBClassifier(**xgb_settings(values, params, monotone),
+            model = xgb.XGBClassifier(**xgb_settings(values, xgb_params, seed=seed, n_jobs=n_jobs, monotone=monotone),
                                       callbacks=[_PruneOnAUC(trial, k)])
             model.fit(X.iloc[tr], y[tr], eval_set=[(X.iloc[va], y[va])], verbose=False)
             aucs.append(roc_auc_score(y[va], model.predict_proba(X.iloc[va])[:, 1]))
@@ -136,12 +142,12 @@ def tune_xgboost(X: pd.DataFrame, y: np.ndarray, params: TrainPDParams, *, monot
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=name, storage=storage, load_if_exists=True, direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=params.seed),
+        sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=50),
     )
     # Start from the configured defaults so tuning can only improve on them.
     if not study.trials:
-        study.enqueue_trial({k: min(max(getattr(params.xgb, k), r.low), r.high) for k, r in tuning.search_space})
+        study.enqueue_trial({k: min(max(getattr(xgb_params, k), r.low), r.high) for k, r in tuning.search_space})
     study.optimize(objective, n_trials=tuning.n_trials, timeout=tuning.timeout_s, callbacks=list(callbacks),
                    show_progress_bar=progress)
     trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration"))

@@ -22,7 +22,7 @@ Capital Standards - A Revised Framework, Comprehensive Version", June 2006, para
 * Defaulted exposures (PD = 1, para 272 and para 471):
   K = max(0, LGD - EL_best_estimate), the bank's best estimate of expected loss. That
   input has no safe universal default, so it must be passed (``el_best_estimate``,
-  e.g. ``CalibratePricingParams.default_el_best_estimate``) whenever a PD of 1 occurs;
+  e.g. ``CapitalParams.default_el_best_estimate``) whenever a PD of 1 occurs;
   otherwise a ValueError names the defaulted rows.
 
 NaN in PD, LGD or maturity gives NaN in K (so a portfolio with gaps still prices the
@@ -132,7 +132,7 @@ def irb_capital(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike = 2.5, sales:
         where = np.flatnonzero(np.broadcast_to(defaulted, k.shape).ravel())[:5].tolist()
         raise ValueError(f"pd contains defaulted exposures (PD = 1, flat positions {where}); their capital is "
                          "max(0, LGD - EL best estimate): pass el_best_estimate (e.g. "
-                         "CalibratePricingParams.default_el_best_estimate)")
+                         "CapitalParams.default_el_best_estimate)")
     el_be = np.asarray(el_best_estimate, dtype=float)
     _check_range("el_best_estimate", el_be, 0.0, 1.0)
     return np.where(defaulted, np.maximum(0.0, lgd_a - el_be), k)

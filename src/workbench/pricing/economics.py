@@ -26,6 +26,12 @@ Units: every rate is a decimal per year (0.0115 = 115 bps): ``rate``, ``cost_of_
 ``tax`` (share of pre-tax profit). ``cost_of_funds()`` reads the params' funding curve in bps
 and returns bps; convert with ``bps_to_rate``. Money amounts in ``price_breakdown`` are in the
 unit of ``ead`` (EUR million in this project) per year.
+
+Call form: the facility (``pd, lgd, maturity``, and ``rate`` first for ``raroc``) is positional,
+every term is keyword-only: ``required_rate(pd, lgd, m, hurdle=..., cost_of_funds=..., opex=...,
+tax=..., capital_return=...)``, ``raroc(rate, pd, lgd, m, cost_of_funds=..., ...)``. RAROC does
+not depend on the hurdle; ``raroc`` accepts ``hurdle=`` (and ignores it) only so that one dict of
+terms, e.g. ``economics_kwargs(params.economics, params.capital)``, serves both functions.
 """
 
 from __future__ import annotations
@@ -35,8 +41,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas
 
-from ..config import CalibratePricingParams
 from .capital import BASEL2_PD_FLOOR, irb_capital
+from .params import CapitalParams, EconomicsParams
 
 __all__ = ["cost_of_funds", "bps_to_rate", "rate_to_bps", "price_breakdown", "required_rate", "required_spread_bps",
            "raroc", "economics_kwargs", "required_rate_from_params"]
@@ -56,7 +62,7 @@ def rate_to_bps(rate: ArrayLike) -> np.ndarray:
 
 def cost_of_funds(tenor_years: ArrayLike, curve: Mapping[float, float]) -> np.ndarray:
     """Funding cost in bps per year for each tenor: linear interpolation on ``curve``
-    (tenor in years -> bps, e.g. ``CalibratePricingParams.funding_curve_bps``), flat beyond its
+    (tenor in years -> bps, e.g. ``EconomicsParams.funding_curve_bps``), flat beyond its
     first and last tenors."""
     if not curve:
         raise ValueError("curve must hold at least one tenor -> bps point")
@@ -90,37 +96,43 @@ def _spread(el, k, hurdle, opex, tax, capital_return) -> np.ndarray:
     return el + np.asarray(opex, float) + charge
 
 
-def required_rate(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, hurdle: ArrayLike, cost_of_funds: ArrayLike,
-                  opex: ArrayLike, tax: ArrayLike, capital_return: ArrayLike, sales: ArrayLike | None = None, *,
-                  pd_floor: float = BASEL2_PD_FLOOR, el_best_estimate: ArrayLike | None = None) -> np.ndarray:
+def required_rate(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, *, hurdle: ArrayLike,
+                  cost_of_funds: ArrayLike, opex: ArrayLike, tax: ArrayLike, capital_return: ArrayLike,
+                  sales: ArrayLike | None = None, pd_floor: float = BASEL2_PD_FLOOR,
+                  el_best_estimate: ArrayLike | None = None) -> np.ndarray:
     """All-in interest rate (decimal per year) at which the facility's RAROC equals ``hurdle``:
     cost_of_funds + EL% + opex + (hurdle - capital_return) K / (1 - tax). Vectorised; arguments as
-    in ``irb_capital`` (pd, lgd, maturity in years, sales in EUR m) and the module docstring (rates)."""
+    in ``irb_capital`` (pd, lgd, maturity in years, sales in EUR m) and the module docstring (rates);
+    every argument after ``maturity`` is keyword-only, ``hurdle`` is required."""
     tax = _check_terms(tax)
     el, k = _el_and_k(pd, lgd, maturity, sales, pd_floor, el_best_estimate)
     return np.asarray(cost_of_funds, float) + _spread(el, k, hurdle, opex, tax, capital_return)
 
 
-def required_spread_bps(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, hurdle: ArrayLike,
+def required_spread_bps(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, *, hurdle: ArrayLike,
                         cost_of_funds: ArrayLike, opex: ArrayLike, tax: ArrayLike, capital_return: ArrayLike,
-                        sales: ArrayLike | None = None, *, pd_floor: float = BASEL2_PD_FLOOR,
+                        sales: ArrayLike | None = None, pd_floor: float = BASEL2_PD_FLOOR,
                         el_best_estimate: ArrayLike | None = None) -> np.ndarray:
     """Required spread over the cost of funds in bps: 1e4 x (required_rate - cost_of_funds).
-    Same arguments (and units: decimals) as ``required_rate``."""
+    Same arguments (keyword-only after ``maturity``; units: decimals) as ``required_rate``."""
     tax = _check_terms(tax)
     el, k = _el_and_k(pd, lgd, maturity, sales, pd_floor, el_best_estimate)
     spread = _spread(el, k, hurdle, opex, tax, capital_return)
     return 1e4 * np.broadcast_to(spread, np.broadcast_shapes(spread.shape, np.shape(cost_of_funds))).copy()
 
 
-def raroc(rate: ArrayLike, pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, hurdle: ArrayLike,
-          cost_of_funds: ArrayLike, opex: ArrayLike, tax: ArrayLike, capital_return: ArrayLike,
-          sales: ArrayLike | None = None, *, pd_floor: float = BASEL2_PD_FLOOR,
+def raroc(rate: ArrayLike, pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, *, cost_of_funds: ArrayLike,
+          opex: ArrayLike, tax: ArrayLike, capital_return: ArrayLike, sales: ArrayLike | None = None,
+          hurdle: ArrayLike | None = None, pd_floor: float = BASEL2_PD_FLOOR,
           el_best_estimate: ArrayLike | None = None) -> np.ndarray:
     """Risk-adjusted return on capital of a facility priced at ``rate`` (decimal per year):
     ((rate - cost_of_funds - opex - EL%) (1 - tax) + capital_return K) / K; NaN where K = 0.
-    ``hurdle`` is accepted and ignored, so the argument list matches ``required_rate``."""
-    del hurdle
+
+    Every argument after ``maturity`` is keyword-only. RAROC does not depend on the hurdle:
+    ``hurdle`` is optional and ignored, accepted only so that the terms of ``required_rate``
+    (``economics_kwargs``) can be passed unchanged; compare the result with the hurdle yourself.
+    """
+    del hurdle  # RAROC is a return; the hurdle is what it is compared with, not an input
     tax = _check_terms(tax)
     el, k = _el_and_k(pd, lgd, maturity, sales, pd_floor, el_best_estimate)
     pre_tax = np.asarray(rate, float) - np.asarray(cost_of_funds, float) - np.asarray(opex, float) - el
@@ -178,20 +190,20 @@ def price_breakdown(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, rate: Ar
     return out
 
 
-def economics_kwargs(params: CalibratePricingParams) -> dict[str, float]:
+def economics_kwargs(economics: EconomicsParams, capital: CapitalParams) -> dict[str, float]:
     """The rate arguments of ``required_rate`` / ``raroc`` / ``price_breakdown`` from the params, as
-    decimals: hurdle, opex, tax, capital_return, pd_floor, el_best_estimate (cost of funds depends on
-    the tenor: ``bps_to_rate(cost_of_funds(tenor, params.funding_curve_bps))``)."""
-    return {"hurdle": params.hurdle_rate, "opex": params.opex_bps / 1e4, "tax": params.tax_rate,
-            "capital_return": params.capital_return_rate, "pd_floor": params.pd_floor,
-            "el_best_estimate": params.default_el_best_estimate}
+    decimals: hurdle, opex, tax, capital_return (from ``economics``), pd_floor and el_best_estimate
+    (from ``capital``). The cost of funds depends on the tenor:
+    ``bps_to_rate(cost_of_funds(tenor, economics.funding_curve_bps))``."""
+    return {"hurdle": economics.hurdle_rate, "opex": economics.opex_bps / 1e4, "tax": economics.tax_rate,
+            "capital_return": economics.capital_return_rate, "pd_floor": capital.pd_floor,
+            "el_best_estimate": capital.default_el_best_estimate}
 
 
-def required_rate_from_params(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, params: CalibratePricingParams,
-                              sales: ArrayLike | None = None) -> np.ndarray:
-    """``required_rate`` with the params' hurdle, opex, tax, capital return, PD floor and defaulted-EL
-    estimate, and the cost of funds read off ``params.funding_curve_bps`` at tenor = ``maturity``."""
-    kw = economics_kwargs(params)
-    cof = bps_to_rate(cost_of_funds(maturity, params.funding_curve_bps))
-    return required_rate(pd, lgd, maturity, kw["hurdle"], cof, kw["opex"], kw["tax"], kw["capital_return"], sales,
-                         pd_floor=kw["pd_floor"], el_best_estimate=kw["el_best_estimate"])
+def required_rate_from_params(pd: ArrayLike, lgd: ArrayLike, maturity: ArrayLike, economics: EconomicsParams,
+                              capital: CapitalParams, sales: ArrayLike | None = None) -> np.ndarray:
+    """``required_rate`` with the hurdle, opex, tax and capital return of ``economics``, the PD floor and
+    defaulted-EL estimate of ``capital``, and the cost of funds read off ``economics.funding_curve_bps``
+    at tenor = ``maturity``."""
+    cof = bps_to_rate(cost_of_funds(maturity, economics.funding_curve_bps))
+    return required_rate(pd, lgd, maturity, cost_of_funds=cof, sales=sales, **economics_kwargs(economics, capital))

@@ -17,8 +17,6 @@ The grid is monotone: within a tenor x collateral x tier, a better grade never p
 
 from __future__ import annotations
 
-import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -28,11 +26,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..config import CalibratePricingParams
-from ..models.master_scale import DEFAULT_GRADE, MasterScale
+from ..reference import DEFAULT_GRADE, NO_COLLATERAL, MasterScale
+from ..reference import metrics
 from .capital import irb_capital
 from .economics import cost_of_funds, raroc, required_rate
 from .lgd import foundation_lgd
+from .params import CapitalParams, GridParams, PricingParams
+from .response import optimal_spread
 
 __all__ = [
     "grade_pd_table",
@@ -64,14 +64,15 @@ def grade_pd_table(master_scale: MasterScale | Mapping[str, float]) -> pd.DataFr
     return pd.DataFrame(rows, columns=["grade", "pd"]).sort_values("grade").reset_index(drop=True)
 
 
-def _cells(grade_pd: pd.DataFrame, params: CalibratePricingParams) -> pd.DataFrame:
-    grid = pd.MultiIndex.from_product(
-        [grade_pd["grade"], [float(t) for t in params.tenor_buckets], list(params.collateral_types)],
+def _cells(grade_pd: pd.DataFrame, grid: GridParams) -> pd.DataFrame:
+    """Every grade x tenor bucket x collateral type of the grid, with the grade's PD."""
+    cells = pd.MultiIndex.from_product(
+        [grade_pd["grade"], [float(t) for t in grid.tenor_buckets], list(grid.collateral_types)],
         names=_CELL).to_frame(index=False)
-    return grid.merge(grade_pd, on="grade", how="left")
+    return cells.merge(grade_pd, on="grade", how="left")
 
 
-def hurdle_grid(grade_pd: pd.DataFrame, params: CalibratePricingParams, sales: float | None = None) -> pd.DataFrame:
+def hurdle_grid(grade_pd: pd.DataFrame, params: PricingParams, sales: float | None = None) -> pd.DataFrame:
     """Minimum spread that meets the hurdle, per grade x tenor bucket x collateral type.
 
     Columns: grade, tenor_years, collateral_type, pd, lgd, risk_weight, capital_k, el_bps,
@@ -79,25 +80,26 @@ def hurdle_grid(grade_pd: pd.DataFrame, params: CalibratePricingParams, sales: f
     funding) and required_rate_bps. ``floor_spread_bps`` is made non-decreasing in grade
     (``monotone_lift_bps`` shows any lift; zero when capital already rises with PD).
     """
-    cells = _cells(grade_pd, params)
+    cells = _cells(grade_pd, params.grid)
     n = len(cells)
-    secured = cells["collateral_type"] != "none"
+    econ, floor_pd = params.economics, params.capital.pd_floor
+    secured = cells["collateral_type"] != NO_COLLATERAL
     cells["lgd"] = foundation_lgd(np.ones(n), cells["collateral_type"].to_numpy(dtype=object),
-                                  np.where(secured, params.collateral_coverage, 0.0), np.full(n, "senior", dtype=object),
-                                  params=params.lgd)
-    pd_ = np.maximum(cells["pd"].to_numpy(), params.pd_floor)
-    m = cells["tenor_years"].to_numpy()
-    k = irb_capital(pd_, cells["lgd"].to_numpy(), m, sales, pd_floor=params.pd_floor)
-    cof = cost_of_funds(m, params.funding_curve_bps) / 1e4
-    opex = params.opex_bps / 1e4
-    rate = required_rate(pd_, cells["lgd"].to_numpy(), m, params.hurdle_rate, cof, opex, params.tax_rate,
-                         params.capital_return_rate, sales, pd_floor=params.pd_floor)
+                                  np.where(secured, params.grid.collateral_coverage, 0.0),
+                                  np.full(n, "senior", dtype=object), params=params.lgd)
+    pd_ = np.maximum(cells["pd"].to_numpy(), floor_pd)
+    tenor = cells["tenor_years"].to_numpy()
+    k = irb_capital(pd_, cells["lgd"].to_numpy(), tenor, sales, pd_floor=floor_pd)
+    cof = cost_of_funds(tenor, econ.funding_curve_bps) / 1e4
+    opex = econ.opex_bps / 1e4
+    rate = required_rate(pd_, cells["lgd"].to_numpy(), tenor, hurdle=econ.hurdle_rate, cost_of_funds=cof, opex=opex,
+                         tax=econ.tax_rate, capital_return=econ.capital_return_rate, sales=sales, pd_floor=floor_pd)
     cells["capital_k"] = k
     cells["risk_weight"] = 12.5 * k
     cells["el_bps"] = pd_ * cells["lgd"].to_numpy() * 1e4
     cells["cost_of_funds_bps"] = cof * 1e4
-    cells["opex_bps"] = params.opex_bps
-    cells["capital_charge_bps"] = (params.hurdle_rate - params.capital_return_rate) * k / (1 - params.tax_rate) * 1e4
+    cells["opex_bps"] = econ.opex_bps
+    cells["capital_charge_bps"] = (econ.hurdle_rate - econ.capital_return_rate) * k / (1 - econ.tax_rate) * 1e4
     raw = (rate - cof) * 1e4
     lifted = pd.Series(raw).groupby([cells["tenor_years"], cells["collateral_type"]]).cummax().to_numpy()
     cells["floor_spread_bps"] = lifted
@@ -147,11 +149,12 @@ class PricingGrid:
         for col in ("grade", "collateral_type", "tier"):
             unknown = sorted(set(keys[col]) - set(self.frame[col]), key=str)
             if unknown:
-                raise ValueError(f"pricing grid has no {col} {unknown[:5]} (known: {sorted(set(self.frame[col]), key=str)})")
+                raise ValueError(f"pricing grid has no {col} {unknown[:5]} "
+                                 f"(known: {sorted(set(self.frame[col]), key=str)})")
         out = keys.merge(self.frame, on=["grade", "tenor_years", "collateral_type", "tier"], how="left")
         return out
 
-    def plot_heatmap(self, tier: str = "B", collateral_type: str = "none",
+    def plot_heatmap(self, tier: str = "B", collateral_type: str = NO_COLLATERAL,
                      column: str = "recommended_spread_bps") -> Figure:
         """Heat map of ``column`` (bps) by grade (rows) and tenor (columns) for one tier and collateral."""
         part = self.frame[(self.frame["tier"] == tier) & (self.frame["collateral_type"] == collateral_type)]
@@ -173,7 +176,7 @@ class PricingGrid:
         return fig
 
 
-def calibrate_pricing_grid(grade_pd: pd.DataFrame, params: CalibratePricingParams, response_model=None,
+def calibrate_pricing_grid(grade_pd: pd.DataFrame, params: PricingParams, response_model=None,
                            relationship_years: float = 5.0, sales: float | None = None) -> PricingGrid:
     """The hurdle floor per cell, then (with a fitted ``response.PriceResponseModel``) the spread
     that maximises expected economic profit per cell and tier, the tier's relationship
@@ -181,23 +184,22 @@ def calibrate_pricing_grid(grade_pd: pd.DataFrame, params: CalibratePricingParam
 
     Columns added to ``hurdle_grid``: tier, market_spread_bps (profit-maximising spread, or the
     floor without a response model), acceptance_probability, expected_profit (EUR m per year at
-    ``params.exposure_eur_m``), discount_bps, recommended_spread_bps, floor_binds.
+    ``params.grid.exposure_eur_m``), discount_bps, recommended_spread_bps, floor_binds.
     """
+    layout = params.grid
     floor = hurdle_grid(grade_pd, params, sales)
-    tiers = sorted(set(params.tier_by_size_band.values()) | set(params.tier_discount_bps)) or list(TIERS)
+    tiers = sorted(set(params.tier_by_size_band.values()) | set(layout.tier_discount_bps)) or list(TIERS)
     cells = floor.merge(pd.DataFrame({"tier": tiers}), how="cross")
     cells["relationship_years"] = float(relationship_years)
     if response_model is not None:
-        from .response import optimal_spread
-
-        best = optimal_spread(response_model, cells, cells["floor_spread_bps"].to_numpy(), params.exposure_eur_m,
+        best = optimal_spread(response_model, cells, cells["floor_spread_bps"].to_numpy(), layout.exposure_eur_m,
                               search=tuple(params.response.spread_search_bps))
         cells["market_spread_bps"] = best["spread_bps"].to_numpy()
         cells["acceptance_probability"] = best["acceptance_probability"].to_numpy()
     else:
         cells["market_spread_bps"] = cells["floor_spread_bps"]
         cells["acceptance_probability"] = np.nan
-    cells["discount_bps"] = cells["tier"].map(params.tier_discount_bps).fillna(0.0).astype(float)
+    cells["discount_bps"] = cells["tier"].map(layout.tier_discount_bps).fillna(0.0).astype(float)
     discounted = np.maximum(cells["market_spread_bps"] - cells["discount_bps"], cells["floor_spread_bps"])
     cells["recommended_spread_bps"] = (pd.Series(discounted.to_numpy())
                                        .groupby([cells["tenor_years"], cells["collateral_type"], cells["tier"]])
@@ -208,16 +210,16 @@ def calibrate_pricing_grid(grade_pd: pd.DataFrame, params: CalibratePricingParam
         p = response_model.predict_acceptance(cells.assign(spread_bps=cells["recommended_spread_bps"]))
         cells["acceptance_probability"] = p
         cells["expected_profit"] = p * (cells["recommended_spread_bps"] - cells["floor_spread_bps"]) / 1e4 \
-            * params.exposure_eur_m
+            * layout.exposure_eur_m
     else:
         cells["expected_profit"] = np.nan
     cells["recommended_rate_bps"] = cells["cost_of_funds_bps"] + cells["recommended_spread_bps"]
     cells = cells.sort_values(["tier", "collateral_type", "tenor_years", "grade"]).reset_index(drop=True)
-    return PricingGrid(cells, tuple(float(t) for t in params.tenor_buckets), response_model is not None)
+    return PricingGrid(cells, tuple(float(t) for t in layout.tenor_buckets), response_model is not None)
 
 
 def portfolio_raroc(facilities: pd.DataFrame, obligors: pd.DataFrame, obligor_grades: pd.DataFrame,
-                    grid: PricingGrid, params: CalibratePricingParams, as_of) -> pd.DataFrame:
+                    grid: PricingGrid, params: PricingParams, as_of) -> pd.DataFrame:
     """RAROC of every live facility at today's spread and at the grid's recommended spread.
 
     ``obligor_grades`` has obligor_id, grade (performing master-scale grade) and pd. Live means
@@ -239,18 +241,22 @@ def portfolio_raroc(facilities: pd.DataFrame, obligors: pd.DataFrame, obligor_gr
     df["lgd"] = foundation_lgd(df["ead"].to_numpy(), df["collateral_type"].to_numpy(dtype=object),
                                df["collateral_value"].to_numpy(), df["seniority"].to_numpy(dtype=object),
                                params=params.lgd)
-    collateral = np.where(df["collateral_type"].isin(params.collateral_types), df["collateral_type"], "none")
+    collateral = np.where(df["collateral_type"].isin(params.grid.collateral_types), df["collateral_type"],
+                          NO_COLLATERAL)
     priced = grid.lookup(df["grade"], df["tenor_years"], collateral, df["tier"])
-    pd_ = np.maximum(df["pd"].to_numpy(), params.pd_floor)
-    m = df["tenor_years"].to_numpy()
-    cof = cost_of_funds(m, params.funding_curve_bps) / 1e4
-    common = dict(pd=pd_, lgd=df["lgd"].to_numpy(), maturity=m, hurdle=params.hurdle_rate, cost_of_funds=cof,
-                  opex=params.opex_bps / 1e4, tax=params.tax_rate, capital_return=params.capital_return_rate)
+    floor_pd = params.capital.pd_floor
+    pd_ = np.maximum(df["pd"].to_numpy(), floor_pd)
+    tenor = df["tenor_years"].to_numpy()
+    cof = cost_of_funds(tenor, params.economics.funding_curve_bps) / 1e4
+    econ = params.economics
+    terms = dict(cost_of_funds=cof, opex=econ.opex_bps / 1e4, tax=econ.tax_rate,
+                 capital_return=econ.capital_return_rate, pd_floor=floor_pd)
+    lgd = df["lgd"].to_numpy()
     df["spread_today_bps"] = df["spread_bps"]
     df["spread_grid_bps"] = priced["recommended_spread_bps"].to_numpy()
-    df["raroc_today"] = raroc(cof + df["spread_today_bps"].to_numpy() / 1e4, **common, pd_floor=params.pd_floor)
-    df["raroc_grid"] = raroc(cof + df["spread_grid_bps"].to_numpy() / 1e4, **common, pd_floor=params.pd_floor)
-    df["capital"] = irb_capital(pd_, df["lgd"].to_numpy(), m, pd_floor=params.pd_floor) * df["ead"]
+    df["raroc_today"] = raroc(cof + df["spread_today_bps"].to_numpy() / 1e4, pd_, lgd, tenor, **terms)
+    df["raroc_grid"] = raroc(cof + df["spread_grid_bps"].to_numpy() / 1e4, pd_, lgd, tenor, **terms)
+    df["capital"] = irb_capital(pd_, lgd, tenor, pd_floor=floor_pd) * df["ead"]
     return df[["facility_id", "obligor_id", "industry", "tier", "grade", "pd", "tenor_years", "collateral_type",
                "ead", "lgd", "capital", "spread_today_bps", "spread_grid_bps", "raroc_today", "raroc_grid"]]
 
@@ -283,14 +289,15 @@ _ANNEX5_CORPORATE = {0.0003: 14.44, 0.0005: 19.65, 0.001: 29.65, 0.0025: 49.47, 
                      0.03: 128.44, 0.05: 149.86, 0.1: 193.09, 0.2: 238.23}
 
 
-def plot_capital_curve(params: CalibratePricingParams, lgd: float = 0.45, maturity: float = 2.5) -> Figure:
-    """IRB risk weight against PD (LGD 45 %, M 2.5; with the SME curve at sales of EUR 5m), with
-    the published Basel II Annex 5 values marked: the computed curve must pass through them."""
-    pd_axis = np.geomspace(params.pd_floor, 0.3, 200)
+def plot_capital_curve(capital: CapitalParams, lgd: float = 0.45, maturity: float = 2.5) -> Figure:
+    """IRB risk weight against PD from ``capital.pd_floor`` to 30 % (LGD 45 %, M 2.5; with the SME
+    curve at sales of EUR 5m), with the published Basel II Annex 5 values marked: the computed curve
+    must pass through them."""
+    pd_axis = np.geomspace(0.0003, 0.3, 200)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.plot(100 * pd_axis, 100 * 12.5 * irb_capital(pd_axis, lgd, maturity, pd_floor=params.pd_floor),
+    ax.plot(100 * pd_axis, 100 * 12.5 * irb_capital(pd_axis, lgd, maturity, pd_floor=capital.pd_floor),
             label="corporate (computed)")
-    ax.plot(100 * pd_axis, 100 * 12.5 * irb_capital(pd_axis, lgd, maturity, 5.0, pd_floor=params.pd_floor),
+    ax.plot(100 * pd_axis, 100 * 12.5 * irb_capital(pd_axis, lgd, maturity, 5.0, pd_floor=capital.pd_floor),
             label="SME, sales EUR 5m (computed)", linestyle="--")
     pts = np.array(sorted(_ANNEX5_CORPORATE.items()))
     ax.scatter(100 * pts[:, 0], pts[:, 1], color="black", zorder=3, s=18, label="Basel II Annex 5 (published)")
@@ -304,7 +311,7 @@ def plot_capital_curve(params: CalibratePricingParams, lgd: float = 0.45, maturi
     return fig
 
 
-def plot_required_spread(floor: pd.DataFrame, collateral_type: str = "none") -> Figure:
+def plot_required_spread(floor: pd.DataFrame, collateral_type: str = NO_COLLATERAL) -> Figure:
     """Hurdle spread by grade, one line per tenor bucket, for one collateral type (log scale)."""
     part = floor[floor["collateral_type"] == collateral_type]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -332,19 +339,19 @@ def latest_grades(predictions: pd.DataFrame) -> pd.DataFrame:
 def pricing_metrics(grid: PricingGrid, per_facility: pd.DataFrame | None = None) -> dict[str, float]:
     """Headline figures of a calibration for MLflow: the acceptance checks (monotone grid, floor
     respected), the mean floor and recommended spreads, and the portfolio's capital-weighted
-    RAROC today and under the grid."""
+    RAROC today and under the grid. Names are the ``workbench.reference.metrics`` constants."""
     t = grid.frame
-    out = {"grid/monotone_in_grade": float(grid.is_monotone()),
-           "grid/floor_respected": float(grid.floor_respected()),
-           "grid/cells": float(len(t)),
-           "grid/mean_floor_spread_bps": float(t["floor_spread_bps"].mean()),
-           "grid/mean_recommended_spread_bps": float(t["recommended_spread_bps"].mean()),
-           "grid/share_floor_binds": float(t["floor_binds"].mean())}
+    out = {metrics.GRID_MONOTONE_IN_GRADE: float(grid.is_monotone()),
+           metrics.GRID_FLOOR_RESPECTED: float(grid.floor_respected()),
+           metrics.GRID_CELLS: float(len(t)),
+           metrics.GRID_MEAN_FLOOR_SPREAD_BPS: float(t["floor_spread_bps"].mean()),
+           metrics.GRID_MEAN_RECOMMENDED_SPREAD_BPS: float(t["recommended_spread_bps"].mean()),
+           metrics.GRID_SHARE_FLOOR_BINDS: float(t["floor_binds"].mean())}
     if per_facility is not None and len(per_facility):
         cap = per_facility["capital"].sum()
-        out["portfolio/facilities"] = float(len(per_facility))
-        out["portfolio/raroc_today"] = float((per_facility["raroc_today"] * per_facility["capital"]).sum() / cap)
-        out["portfolio/raroc_grid"] = float((per_facility["raroc_grid"] * per_facility["capital"]).sum() / cap)
+        out[metrics.PORTFOLIO_FACILITIES] = float(len(per_facility))
+        out[metrics.PORTFOLIO_RAROC_TODAY] = float((per_facility["raroc_today"] * per_facility["capital"]).sum() / cap)
+        out[metrics.PORTFOLIO_RAROC_GRID] = float((per_facility["raroc_grid"] * per_facility["capital"]).sum() / cap)
     return out
 
 
@@ -362,19 +369,12 @@ def grid_from_table(table: pd.DataFrame) -> PricingGrid:
 def save_pricing_outputs(grid: PricingGrid, response_model, directory: str | Path) -> dict[str, Path]:
     """Write the grid (Parquet for machines, CSV for people) and the pickled price-response model
     atomically into ``directory``; returns ``{output name: path}`` for ``RunHandle.record_outputs``."""
-    from ..data.io import write_parquet_atomic
+    from ..data.io import write_csv_atomic, write_parquet_atomic, write_pickle_atomic  # pandera: only when writing
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    out = {"price_grid": write_parquet_atomic(grid.table(), directory / "price_grid.parquet")}
-    csv, tmp = directory / "price_grid.csv", directory / ".price_grid.csv.tmp"
-    grid.table().to_csv(tmp, index=False)
-    os.replace(tmp, csv)
-    out["price_grid_csv"] = csv
+    out = {"price_grid": write_parquet_atomic(grid.table(), directory / "price_grid.parquet"),
+           "price_grid_csv": write_csv_atomic(grid.table(), directory / "price_grid.csv")}
     if response_model is not None:
-        path, tmp = directory / "price_response.pkl", directory / ".price_response.pkl.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(response_model, fh)
-        os.replace(tmp, path)
-        out["price_response"] = path
+        out["price_response"] = write_pickle_atomic(response_model, directory / "price_response.pkl")
     return out

@@ -2,7 +2,7 @@
 
 The pricing grid needs an LGD per grade x tenor x collateral cell and the quote tool one
 per facility; both come from the supervisory (foundation IRB) values in
-``CalibratePricingParams.lgd`` (``config.LGDParams``). Sources: BCBS, "International
+``PricingParams.lgd`` (``pricing.params.LGDParams``). Sources: BCBS, "International
 Convergence of Capital Measurement and Capital Standards", June 2006:
 
 * para 287-288: senior claims on corporates not secured by recognised collateral, 45 %;
@@ -37,14 +37,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..config import LGDParams
+from ..reference import NO_COLLATERAL, SENIORITIES
+from .params import LGDParams
 
 __all__ = ["foundation_lgd", "secured_share", "label_codes", "substitute_guarantee", "GuaranteeSplit",
            "NO_COLLATERAL", "SENIORITIES"]
 
 ArrayLike = float | np.ndarray
-NO_COLLATERAL = "none"
-SENIORITIES = ("senior", "subordinated")
 
 
 def label_codes(values, labels, *, name: str = "values") -> np.ndarray:

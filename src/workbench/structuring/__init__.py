@@ -1,11 +1,17 @@
 """Structuring and project finance: repayment schedules, debt sculpting, sensitivities, the
-financing mix across channels, and the admission assessment before any of it."""
+financing mix across channels, and the admission assessment before any of it.
+
+``params`` holds the params of a proposal (``ProposalParams``), ``proposal`` its assembly (client
+profile, request, CFADS, financing need, headline metrics); ``admission`` and ``financing_mix``
+are packages of named steps, each with its own params module.
+"""
 
 from .admission import AdmissionParams, AdmissionResult, FacilityRequest, assess_admission, industry_score
 from .financing_mix import (ChannelSpec, FinancingMixParams, MixConstraints, MixResult, annuity_factor,
                             default_channels, optimise_financing_mix, plot_financing_mix)
-from .profile import (default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile,
-                      proposal_obligor, structuring_metrics)
+from .params import ProposalParams, ScheduleSpec
+from .proposal import (default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile,
+                       proposal_obligor, structuring_metrics)
 from .schedules import SCHEDULE_KINDS, compare_schedules, plot_schedules, repayment_schedule
 from .sculpting import (DebtCapacity, SculptResult, breakeven_haircut, cfads_sensitivities, debt_capacity,
                         plot_sculpting, plot_tornado, sculpt_debt)
@@ -14,7 +20,9 @@ __all__ = [
     "AdmissionParams", "AdmissionResult", "FacilityRequest", "assess_admission", "industry_score",
     "ChannelSpec", "FinancingMixParams", "MixConstraints", "MixResult", "annuity_factor", "default_channels",
     "optimise_financing_mix", "plot_financing_mix",
-    "default_obligor", "facility_request", "financing_need", "obligor_cfads", "obligor_profile", "proposal_obligor", "structuring_metrics",
+    "ProposalParams", "ScheduleSpec",
+    "default_obligor", "facility_request", "financing_need", "obligor_cfads", "obligor_profile", "proposal_obligor",
+    "structuring_metrics",
     "SCHEDULE_KINDS", "compare_schedules", "plot_schedules", "repayment_schedule",
     "DebtCapacity", "SculptResult", "breakeven_haircut", "cfads_sensitivities", "debt_capacity", "plot_sculpting",
     "plot_tornado", "sculpt_debt",

@@ -23,6 +23,7 @@ from .metrics import (
     ks,
     log_loss,
 )
+from .oot_summary import oot_backtest_summary
 from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi, plot_roc_by_split
 from .stability import csi, psi, psi_bins, psi_from_proportions, psi_status
 from .review import (
@@ -30,16 +31,19 @@ from .review import (
     REVIEW_VERSION_TAG,
     ModelComparison,
     importance_comparison,
+    oot_sample,
     reproducibility_check,
     review_metrics,
     review_tags,
 )
 
 __all__ = [
+    "oot_backtest_summary",
     "REVIEW_MODEL_TAG",
     "REVIEW_VERSION_TAG",
     "ModelComparison",
     "importance_comparison",
+    "oot_sample",
     "reproducibility_check",
     "review_metrics",
     "review_tags",

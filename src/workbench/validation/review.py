@@ -23,9 +23,10 @@ import pandas
 from matplotlib.figure import Figure
 from scipy.stats import spearmanr
 
-from .backtest import grade_backtest, hosmer_lemeshow
+from ..reference import metrics
+from .backtest import grade_backtest
 from .metrics import discrimination_table
-from .stability import psi
+from .oot_summary import oot_backtest_summary
 
 __all__ = [
     "REVIEW_MODEL_TAG",
@@ -35,6 +36,7 @@ __all__ = [
     "ModelComparison",
     "importance_comparison",
     "review_metrics",
+    "oot_sample",
 ]
 
 #: Tags that mark a run as the validation of one model version (the sign-off gate searches them).
@@ -77,6 +79,12 @@ def reproducibility_check(logged: Mapping[str, float], recomputed: Mapping[str, 
     table.attrs["max_abs_diff"] = float(diffs.max()) if len(diffs) else float("nan")
     table.attrs["tolerance"] = tolerance
     return table
+
+
+#: Discrimination rows of ``ModelComparison.table`` (columns of ``discrimination_table``).
+_DISCRIMINATION_ROWS = ("rows", "defaults", "default_rate", "mean_pd", "auc", "gini", "ks", "brier", "log_loss")
+#: What ``review_metrics`` logs for the reviewed model (and, with a champion, for the champion).
+_REVIEWED_FIGURES = ("auc", "gini", "ks", "brier")
 
 
 class ModelComparison:
@@ -122,25 +130,18 @@ class ModelComparison:
         return grade_backtest(oot["grade"], oot["pd"], oot[self.target], grade_pd=self.grade_pd.get(label))
 
     def table(self) -> pandas.DataFrame:
-        """Headline OOT metrics, one column per model: AUC, Gini, KS, Brier, log loss, mean PD,
-        default rate, PSI of the PD between train and OOT, Hosmer-Lemeshow p, and the number of
-        grades red / yellow in the Jeffreys test."""
+        """Headline OOT metrics, one column per model: rows, defaults, default rate, mean PD, AUC,
+        Gini, KS, Brier, log loss, then the back-test summary (``oot_backtest_summary``: Hosmer-
+        Lemeshow p, grades red / yellow in the Jeffreys test, PSI of the PD between train and OOT,
+        mean PD over default rate), each row named as its metric without the ``oot/`` scope."""
         columns = {}
         for label in self.labels:
-            frame = self.scored[label]
             oot = self._oot(label)
             disc = discrimination_table(oot[self.target], oot["pd"].to_numpy(), oot["split"]).loc["oot"]
-            grades = self.backtest(label).drop(index="all", errors="ignore")
-            train = frame[frame["split"] == "train"]
-            _, hl_p = hosmer_lemeshow(oot[self.target], oot["pd"], ddof=0)
+            summary = oot_backtest_summary(self.scored[label], self.target, self.grade_pd.get(label))
             columns[label] = {
-                "rows": disc["rows"], "defaults": disc["defaults"], "default_rate": disc["default_rate"],
-                "mean_pd": disc["mean_pd"], "auc": disc["auc"], "gini": disc["gini"], "ks": disc["ks"],
-                "brier": disc["brier"], "log_loss": disc["log_loss"],
-                "psi_pd_train_oot": psi(train["pd"], oot["pd"]) if len(train) else np.nan,
-                "hosmer_lemeshow_p": hl_p,
-                "jeffreys_red_grades": int((grades["jeffreys_light"] == "red").sum()),
-                "jeffreys_yellow_grades": int((grades["jeffreys_light"] == "yellow").sum()),
+                **{name: disc[name] for name in _DISCRIMINATION_ROWS},
+                **{name.removeprefix("oot/"): value for name, value in summary.items()},
             }
         out = pandas.DataFrame(columns)
         out.index.name = "metric"
@@ -216,6 +217,12 @@ def _grade_labels(grades: pandas.Series) -> list:
     return numeric + sorted(v for v in values if not v.isdigit())
 
 
+def oot_sample(panel: pandas.DataFrame, rows: int, seed: int) -> pandas.DataFrame:
+    """At most ``rows`` out-of-time rows of ``panel``, drawn reproducibly with ``seed``."""
+    oot = panel[panel["split"] == "oot"]
+    return oot.sample(min(rows, len(oot)), random_state=seed)
+
+
 def importance_comparison(tables: Mapping[str, pandas.DataFrame], top: int = 20) -> pandas.DataFrame:
     """Global SHAP importance of several models side by side.
 
@@ -244,25 +251,20 @@ def importance_comparison(tables: Mapping[str, pandas.DataFrame], top: int = 20)
 
 
 def review_metrics(comparison: ModelComparison, reproducibility: pandas.DataFrame) -> dict[str, float]:
-    """The metrics the sign-off gate requires, for the reviewed (first) model: ``oot/auc``,
-    ``oot/gini``, ``oot/ks``, ``oot/brier``, ``oot/red_grades``, ``oot/yellow_grades``,
-    ``oot/psi_pd_train_oot``, ``reproducibility/passed`` (1 or 0) and
-    ``reproducibility/max_abs_diff``; with a champion also ``champion/oot/...`` and the
-    migration shares."""
+    """The metrics of the review run, named as training names them: for the reviewed (first)
+    model ``oot/auc``, ``oot/gini``, ``oot/ks``, ``oot/brier`` and the OOT back-test summary
+    (``oot/red_grades``, ``oot/psi_pd_vs_train``, ...), ``reproducibility/passed`` (1 or 0)
+    and ``reproducibility/max_abs_diff``; with a champion also ``champion/oot/...`` and the
+    migration shares. The sign-off gate requires some of them (``signoff.REQUIRED_VALIDATION_METRICS``)."""
     table = comparison.table()
     first = comparison.labels[0]
-    out = {
-        "oot/auc": table.at["auc", first], "oot/gini": table.at["gini", first], "oot/ks": table.at["ks", first],
-        "oot/brier": table.at["brier", first], "oot/red_grades": table.at["jeffreys_red_grades", first],
-        "oot/yellow_grades": table.at["jeffreys_yellow_grades", first],
-        "oot/psi_pd_train_oot": table.at["psi_pd_train_oot", first],
-        "reproducibility/passed": 1.0 if reproducibility.attrs.get("passed") else 0.0,
-        "reproducibility/max_abs_diff": reproducibility.attrs.get("max_abs_diff", float("nan")),
-    }
+    backtest = [name.removeprefix("oot/") for name in metrics.OOT_BACKTEST_METRICS]
+    out = {metrics.split_metric("oot", name): table.at[name, first] for name in (*_REVIEWED_FIGURES, *backtest)}
+    out[metrics.REPRODUCIBILITY_PASSED] = 1.0 if reproducibility.attrs.get("passed") else 0.0
+    out[metrics.REPRODUCIBILITY_MAX_ABS_DIFF] = reproducibility.attrs.get("max_abs_diff", float("nan"))
     if len(comparison.labels) > 1:
         second = comparison.labels[1]
-        for name in ("auc", "gini", "ks", "brier"):
-            out[f"champion/oot/{name}"] = table.at[name, second]
-        out["champion/oot/red_grades"] = table.at["jeffreys_red_grades", second]
-        out.update({f"migration/{k}": v for k, v in comparison.migration_summary().items()})
+        for name in (*_REVIEWED_FIGURES, "red_grades"):
+            out[metrics.champion_metric(metrics.split_metric("oot", name))] = table.at[name, second]
+        out.update({metrics.migration_metric(k): v for k, v in comparison.migration_summary().items()})
     return {k: float(v) for k, v in out.items()}

@@ -1,0 +1,131 @@
+"""What both panel engines share: the obligor-local rows, the peer step and the final shape.
+
+An observation date is the month end at which a statement becomes usable: its
+period end plus the reporting lag, or its reported date if that is later. Each
+row uses only what the bank had on that date:
+
+* the newest statement usable then, and trends against earlier statements usable
+  then (``statements``);
+* behaviour of the months up to and including the observation month (``behaviour``);
+* peers' statements of the same industry and fiscal year usable then (``peers``);
+* the latest questionnaire answered by then (``questionnaire``) and lagged macro data
+  (``macro``).
+
+The target ``default_12m`` is a default in the ``horizon_months`` after the
+observation date. Rows of obligors already in default, rows in months without a
+performing relationship, and rows whose outcome window runs past the data are
+dropped. ``split`` is by observation date (train / valid / oot). Features are
+float32 (what xgboost uses internally), identifiers and target first; rows are in
+(obligor, observation date) order.
+
+The work is split in two so that it scales out: everything but the peer benchmarks
+only needs one obligor's records (``local_parts`` / ``obligor_rows``, run per block or
+partition of obligors); peer benchmarks only need one fiscal year's statements
+(``add_peer_features``, run per fiscal-year partition). The pandas engine
+(``engine_pandas``) and the Dask engine (``engine_dask``) both call these.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..reference import SPLITS
+from .behaviour import behaviour_features
+from .macro import macro_features
+from .params import PanelParams
+from .peers import PEER_RATIOS, peer_features
+from .questionnaire import questionnaire_features
+from .statements import statement_features
+
+__all__ = ["ID_COLUMNS", "INPUT_TABLES", "PEER_QUERY", "check_tables", "local_parts", "obligor_rows",
+           "add_peer_features", "finalise", "feature_columns"]
+
+ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "split", "default_12m")
+# What the panel reads; never `truth`, which only tests and benchmarks may look at.
+INPUT_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro", "questionnaires")
+_REQUIRED = ("obligors", "financials", "behaviour", "defaults", "macro")
+_ROW_FLAG = "_panel_row"
+
+
+def check_tables(tables: Mapping[str, pd.DataFrame]) -> None:
+    missing = [t for t in _REQUIRED if t not in tables]
+    if missing:
+        raise KeyError(f"build_panel needs tables {', '.join(missing)} (has {', '.join(sorted(tables))})")
+
+
+def local_parts(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd.DataFrame,
+                 quest: pd.DataFrame | None, macro: pd.DataFrame, params: PanelParams,
+                 data_end: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(panel rows with their obligor-local features, every statement as a peer-group member)."""
+    stm = statement_features(fin, params.reporting_lag_days)
+    static = obl.set_index("obligor_id")[["industry", "segment", "relationship_start"]]
+    members = stm[["obligor_id", "obs_date", "period_end", "available_date", *PEER_RATIOS]].join(
+        static[["industry"]], on="obligor_id")
+    rows = stm[stm.pop("_newest").to_numpy()]
+    del stm
+
+    beh_feats = behaviour_features(beh, rows["obligor_id"], rows["obs_date"])
+    active = beh_feats.pop("active").to_numpy() == 1
+    default_date = rows["obligor_id"].map(dft.drop_duplicates("obligor_id").set_index("obligor_id")["default_date"])
+    horizon_end = rows["obs_date"] + pd.offsets.MonthEnd(params.horizon_months)
+    performing = (default_date.isna() | (default_date > rows["obs_date"])).to_numpy()
+    keep = active & performing & (horizon_end <= data_end).to_numpy()
+    rows, beh_feats = rows[keep].join(static, on="obligor_id"), beh_feats[keep]
+    default_date, horizon_end = default_date[keep], horizon_end[keep]
+
+    rows["default_12m"] = (default_date.notna() & (default_date <= horizon_end)).astype(np.int8)
+    rows["split"] = np.select(
+        [rows["obs_date"] <= pd.Timestamp(params.split.train_end),
+         rows["obs_date"] <= pd.Timestamp(params.split.valid_end)],
+        list(SPLITS[:2]), SPLITS[2])
+    rows["relationship_years"] = ((rows["obs_date"] - rows.pop("relationship_start")).dt.days / 365.25).astype(np.float32)
+    rows["project_finance"] = (rows["segment"] == "project_finance").astype(np.int8)
+    rows = pd.concat([rows, beh_feats, questionnaire_features(quest, rows),
+                      macro_features(macro, rows, params.macro_lag_months)], axis=1)
+    return rows, members
+
+
+def obligor_rows(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd.DataFrame,
+                 quest: pd.DataFrame | None, macro: pd.DataFrame, params: PanelParams,
+                 data_end: pd.Timestamp) -> pd.DataFrame:
+    """Panel rows and peer-group members of the given obligors in one frame (for partitioned engines).
+
+    Rows flagged ``_panel_row`` become panel rows; the others are every statement as a
+    peer-group member for ``add_peer_features``.
+    """
+    rows, members = local_parts(fin, beh, dft, obl, quest, macro, params, data_end)
+    return pd.concat([rows.assign(**{_ROW_FLAG: True}), members.assign(**{_ROW_FLAG: False})], ignore_index=True)
+
+
+def add_peer_features(frame: pd.DataFrame, min_peer_group: int) -> pd.DataFrame:
+    """Panel rows of ``frame`` with peer benchmarks against all its statements (``obligor_rows`` output)."""
+    flag = frame[_ROW_FLAG].to_numpy(dtype=bool)
+    rows = frame[flag].drop(columns=_ROW_FLAG)
+    return pd.concat([rows, peer_features(frame[~flag], rows, min_peer_group)], axis=1)
+
+
+def finalise(panel: pd.DataFrame) -> pd.DataFrame:
+    """Identifiers and target first with their own dtypes, every feature float32, rows in
+    (obligor, observation date) order: the one shape both engines return."""
+    columns: dict[str, object] = {c: panel[c].to_numpy() for c in ID_COLUMNS}
+    columns["default_12m"] = panel["default_12m"].to_numpy(dtype=np.int8)
+    for col in ("obligor_id", "industry", "segment", "split"):
+        columns[col] = panel[col].astype(str).to_numpy()
+    for col in panel.columns:
+        if col not in ID_COLUMNS and col != "available_date":
+            columns[col] = pd.to_numeric(panel[col], errors="coerce").to_numpy(dtype=np.float32)
+    out = pd.DataFrame(columns, copy=False)
+    for col in ("obligor_id", "industry", "segment", "split"):
+        out[col] = out[col].astype(str)
+    return out.sort_values(["obligor_id", "obs_date"], kind="stable").reset_index(drop=True)
+
+
+PEER_QUERY = ["industry", "period_end", "obs_date", *PEER_RATIOS]
+
+
+def feature_columns(panel: pd.DataFrame) -> list[str]:
+    """Numeric model inputs: everything but identifiers, target and split."""
+    return [c for c in panel.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(panel[c])]

@@ -1,0 +1,21 @@
+"""Jobs: every notebook declared once (params model, params file, experiment, upstream jobs, key
+figures, report kind) and the pipelines that chain them. See ``registry`` for the model and
+``catalogue`` for the workbench's own jobs; ``params`` holds each job's params model."""
+
+from . import catalogue  # noqa: F401  (registers the workbench's jobs)
+from .catalogue import CREDIT_PIPELINE
+from .params import (
+    BuildFeaturesParams,
+    CalibratePricingParams,
+    ReviewModelParams,
+    StructureFinancingParams,
+    TrainPDParams,
+)
+from .registry import JOBS, PIPELINES, Job, Pipeline, Upstream, job, pipeline, register, register_pipeline, unregister
+
+__all__ = [
+    "CREDIT_PIPELINE",
+    "BuildFeaturesParams", "CalibratePricingParams", "ReviewModelParams", "StructureFinancingParams", "TrainPDParams",
+    "JOBS", "PIPELINES", "Job", "Pipeline", "Upstream", "job", "pipeline", "register", "register_pipeline",
+    "unregister",
+]

@@ -1,0 +1,54 @@
+"""The workbench's own jobs and pipelines, registered when ``workbench.jobs`` is imported."""
+
+from __future__ import annotations
+
+from ..reference import metrics
+from .params import (
+    BuildFeaturesParams,
+    CalibratePricingParams,
+    ReviewModelParams,
+    StructureFinancingParams,
+    TrainPDParams,
+)
+from .registry import Job, Pipeline, Upstream, register, register_pipeline
+
+__all__ = ["CREDIT_PIPELINE"]
+
+CREDIT_PIPELINE = "credit-pd"
+
+register(Job(
+    "10_build_features", BuildFeaturesParams, "params/build_features.yaml", experiment="credit-pd",
+    description="Point-in-time panel: ratios, behaviour, peers, questionnaire, macro; target default_12m; time split",
+    key_figures=(metrics.TRAIN_ROWS, metrics.OOT_ROWS, metrics.OOT_DEFAULT_RATE),
+))
+register(Job(
+    "20_train_pd_model", TrainPDParams, "params/train_pd_model.yaml", experiment="credit-pd",
+    description="Tuned, calibrated xgboost PD model; challengers, back-tests, SHAP; registered as challenger",
+    upstream=(Upstream("features_run_id", "10_build_features"),),
+    key_figures=(metrics.VALID_AUC, metrics.OOT_AUC, metrics.OOT_BRIER),
+))
+register(Job(
+    "30_calibrate_pricing", CalibratePricingParams, "params/calibrate_pricing.yaml", experiment="pricing",
+    description="IRB capital, hurdle floor, price-response model, calibrated grid per tier, portfolio RAROC",
+    upstream=(Upstream("training_run_id", "20_train_pd_model"),),
+    key_figures=(metrics.PORTFOLIO_RAROC_TODAY, metrics.PORTFOLIO_RAROC_GRID),
+))
+register(Job(
+    "40_review_model", ReviewModelParams, "params/review_model.yaml", experiment="validation",
+    description="Independent review of a registered version: reproducibility, champion vs challenger",
+    upstream=(Upstream("training_run_id", "20_train_pd_model"),),
+    key_figures=(metrics.REPRODUCIBILITY_PASSED, metrics.OOT_RED_GRADES, metrics.OOT_AUC),
+    hide_code=True,
+))
+register(Job(
+    "60_structure_financing", StructureFinancingParams, "params/structure_financing.yaml", experiment="structuring",
+    description="Financing proposal for one obligor: admission, schedules, sculpting, sensitivities, financing mix",
+    upstream=(Upstream("training_run_id", "20_train_pd_model"),),
+    key_figures=(metrics.ADMISSION_DECISION, metrics.SCULPTING_DEBT, metrics.MIX_WACC),
+))
+
+register_pipeline(Pipeline(
+    CREDIT_PIPELINE, experiment="credit-pd",
+    jobs=("10_build_features", "20_train_pd_model", "30_calibrate_pricing", "40_review_model"),
+    description="Features -> PD model -> pricing, and the validation review of the new model version",
+))

@@ -1,0 +1,93 @@
+"""The params of each job (notebook): its domain params plus the run ids and paths it reads.
+
+A job's params model derives from the domain model its library calls take and adds only
+what locates its inputs (``data_dir``, upstream run ids, a registry name). Notebooks hand
+the domain part to the library with ``workbench.params.narrow`` or one of its sections
+(``cfg.economics``), so no domain function ever sees a run id.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..features.params import PanelParams
+from ..models.params import PDModelParams
+from ..params import StrictModel, narrow
+from ..pricing.params import PricingParams
+from ..structuring.params import ProposalParams
+
+__all__ = [
+    "BuildFeaturesParams",
+    "TrainPDParams",
+    "CalibratePricingParams",
+    "ReviewModelParams",
+    "StructureFinancingParams",
+]
+
+class BuildFeaturesParams(PanelParams):
+    """Params of notebooks/10_build_features."""
+
+    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
+
+    @property
+    def panel(self) -> PanelParams:
+        """What ``build_panel`` takes."""
+        return narrow(self, PanelParams)
+
+
+class TrainPDParams(PDModelParams):
+    """Params of notebooks/20_train_pd_model: the PD model's params plus where its rows come from."""
+
+    features_run_id: str = Field("", description="MLflow run of 10_build_features; empty = the latest finished one")
+    table_path: str = Field("", description="Bring your own data: a flat CSV/Parquet/ARFF table instead of a panel")
+    id_column: str = Field("", description="Row id column of table_path")
+    time_column: str = Field("", description="Date column of table_path; empty = stratified random splits")
+    target: str = "default_12m"
+    registered_model: str = Field("key-account-pd", description="MLflow registered model name")
+    register_model: bool = Field(True, description="Register the model version with alias 'challenger'")
+
+    @property
+    def pd_model(self) -> PDModelParams:
+        """What ``fit_pd_model`` / ``fit_on_panel`` take."""
+        return narrow(self, PDModelParams)
+
+
+class CalibratePricingParams(PricingParams):
+    """Params of notebooks/30_calibrate_pricing and of `workbench price`."""
+
+    training_run_id: str = Field("", description="MLflow run of 20_train_pd_model; empty = the latest finished one")
+    data_dir: str = Field("data/synthetic", description="Portfolio directory: quotes, facilities, obligors")
+
+    @property
+    def pricing(self) -> PricingParams:
+        """What the grid and quote functions take."""
+        return narrow(self, PricingParams)
+
+
+class ReviewModelParams(StrictModel):
+    """Params of notebooks/40_review_model: the independent review of one registered model version."""
+
+    model_name: str = Field("key-account-pd", description="Registered model to review")
+    model_version: str = Field("", description="Version to review; empty = the version the training run "
+                               "registered (training_run_id), else the latest version")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model whose version is reviewed; "
+                                 "used only when model_version is empty")
+    reproducibility_tolerance: float = Field(1e-6, gt=0, lt=0.01, description="Largest difference allowed "
+                                             "between a logged metric and its recomputation")
+    shap_rows: int = Field(5000, ge=100, description="OOT rows sampled for the SHAP comparison")
+    seed: int = 42
+
+
+class StructureFinancingParams(ProposalParams):
+    """Params of notebooks/60_structure_financing: a financing proposal for one obligor."""
+
+    obligor_id: str = Field("", description="Obligor to structure for; empty = the first project-finance obligor")
+    project_id: str = Field("", description="Project to structure (its obligor is used); overrides obligor_id")
+    data_dir: str = Field("data/synthetic", description="Portfolio: obligors, financials, projects, cash flows")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model for grades and the panel; "
+                                 "empty = the latest finished one")
+
+    @property
+    def proposal(self) -> ProposalParams:
+        """What the structuring functions take."""
+        return narrow(self, ProposalParams)

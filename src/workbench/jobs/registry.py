@@ -1,0 +1,125 @@
+"""The job registry: every notebook the workbench runs, declared once as data.
+
+A ``Job`` says which notebook runs with which params model and params file, in which MLflow
+experiment, which upstream jobs' run ids it takes (and under which param), the key figures
+the pipeline summary prints, whether its HTML report hides the code, and whether it is an
+*as-of report* (a parameter ``as_of``; output in ``experiments/reports/<kind>/<as_of>/``).
+A ``Pipeline`` is an ordered list of jobs run as one parent run.
+
+The runner, the CLI, the demo summary and the notebook tests read this registry; adding a
+notebook is one ``register(Job(...))`` + the notebook + its params file (``jobs/catalogue.py``
+holds the project's own jobs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..params import ParamsError, StrictModel
+from ..paths import project_root
+
+__all__ = ["Upstream", "Job", "Pipeline", "JOBS", "PIPELINES", "register", "unregister", "register_pipeline",
+           "job", "pipeline"]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """An upstream job whose run id this job takes as ``param`` (empty = its latest finished run)."""
+
+    param: str
+    job: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook and everything the runner needs to run it as a tracked job."""
+
+    name: str  # the notebook's stem, e.g. "20_train_pd_model"
+    params_model: type[StrictModel]
+    params_file: str  # relative to the project root
+    experiment: str
+    description: str = ""
+    upstream: tuple[Upstream, ...] = ()
+    key_figures: tuple[str, ...] = ()
+    hide_code: bool = False
+    as_of_report: str | None = None  # report kind ("monitoring", ...): the job takes a parameter `as_of`
+    notebook_path: Path | None = None  # default: notebooks/<name>.ipynb in the checkout
+    test_params_path: str | None = None  # default: params/test/<params file name>
+
+    def __post_init__(self) -> None:
+        fields = self.params_model.model_fields
+        for up in self.upstream:
+            if up.param not in fields:
+                raise ValueError(f"job {self.name}: upstream param {up.param!r} is not a field of "
+                                 f"{self.params_model.__name__}")
+        if self.as_of_report and "as_of" not in fields:
+            raise ValueError(f"job {self.name} is an as-of report but {self.params_model.__name__} has no 'as_of'")
+
+    @property
+    def path(self) -> Path:
+        """The notebook file."""
+        return self.notebook_path or project_root() / "notebooks" / f"{self.name}.ipynb"
+
+    @property
+    def test_params_file(self) -> str:
+        """The test suite's params overlay of this job."""
+        return self.test_params_path or str(Path("params") / "test" / Path(self.params_file).name)
+
+    @property
+    def reads_portfolio(self) -> bool:
+        """Whether the job's params locate the portfolio (``data_dir``): pipelines set it."""
+        return "data_dir" in self.params_model.model_fields
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Jobs run in order as nested runs of one parent run in ``experiment``."""
+
+    name: str
+    experiment: str
+    jobs: tuple[str, ...]
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+JOBS: dict[str, Job] = {}
+PIPELINES: dict[str, Pipeline] = {}
+
+
+def register(new: Job) -> Job:
+    """Add a job to the registry (its upstream jobs must be registered first)."""
+    if new.name in JOBS:
+        raise ValueError(f"job {new.name!r} is already registered")
+    unknown = [u.job for u in new.upstream if u.job not in JOBS]
+    if unknown:
+        raise ValueError(f"job {new.name}: upstream job(s) {', '.join(unknown)} are not registered")
+    JOBS[new.name] = new
+    return new
+
+
+def unregister(name: str) -> None:
+    """Remove a job (tests that register a job of their own clean up with this)."""
+    JOBS.pop(name, None)
+
+
+def register_pipeline(new: Pipeline) -> Pipeline:
+    unknown = [name for name in new.jobs if name not in JOBS]
+    if unknown:
+        raise ValueError(f"pipeline {new.name}: job(s) {', '.join(unknown)} are not registered")
+    PIPELINES[new.name] = new
+    return new
+
+
+def job(name_or_path: str | Path) -> Job:
+    """A job by name (``20_train_pd_model``) or notebook path; ``ParamsError`` naming the known jobs."""
+    stem = Path(name_or_path).stem
+    if stem not in JOBS:
+        raise ParamsError(f"unknown notebook '{name_or_path}'; known: {', '.join(JOBS)}")
+    return JOBS[stem]
+
+
+def pipeline(name: str) -> Pipeline:
+    if name not in PIPELINES:
+        raise ParamsError(f"unknown pipeline '{name}'; known: {', '.join(PIPELINES)}")
+    return PIPELINES[name]

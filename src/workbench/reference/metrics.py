@@ -1,0 +1,122 @@
+"""The name of every metric a job logs to MLflow, once.
+
+Names are ``<scope>/<figure>``: the scope is a split of the panel (``train``, ``valid``,
+``oot``) or a part of a job (``grid``, ``admission``, ...). Training and the validation
+review log the same figure under the same name, so the sign-off gate, the pipeline summary
+and a reviewer comparing runs read one vocabulary. Code that logs or reads a metric uses
+these constants (or ``split_metric`` for the per-split figures), never a string literal.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "split_metric",
+    "SPLIT_FIGURES",
+    "OOT_AUC", "OOT_GINI", "OOT_KS", "OOT_BRIER", "OOT_ROWS", "OOT_DEFAULT_RATE",
+    "VALID_AUC", "VALID_BRIER", "TRAIN_ROWS",
+    "OOT_HOSMER_LEMESHOW_P", "OOT_RED_GRADES", "OOT_YELLOW_GRADES", "OOT_PSI_PD_VS_TRAIN",
+    "OOT_MEAN_PD_OVER_DEFAULT_RATE", "OOT_BACKTEST_METRICS",
+    "oot_auc_of", "CV_AUC", "TRIAL_NUMBER", "TRIAL_SECONDS",
+    "explain_metric",
+    "REPRODUCIBILITY_PASSED", "REPRODUCIBILITY_MAX_ABS_DIFF", "champion_metric", "migration_metric",
+    "GRID_MONOTONE_IN_GRADE", "GRID_FLOOR_RESPECTED", "GRID_CELLS", "GRID_MEAN_FLOOR_SPREAD_BPS",
+    "GRID_MEAN_RECOMMENDED_SPREAD_BPS", "GRID_SHARE_FLOOR_BINDS", "PORTFOLIO_FACILITIES",
+    "PORTFOLIO_RAROC_TODAY", "PORTFOLIO_RAROC_GRID",
+    "ADMISSION_DECISION", "ADMISSION_DECISION_CODES", "ADMISSION_INDUSTRY_SCORE", "ADMISSION_COLLATERAL_SHORTFALL",
+    "SCULPTING_DEBT", "SCULPTING_MIN_DSCR", "SCULPTING_LLCR", "SCULPTING_PLCR", "SCULPTING_BREAKEVEN_HAIRCUT",
+    "CAPACITY_DEBT", "CAPACITY_GEARING_BINDS", "MIX_FEASIBLE", "MIX_WACC",
+    "PIPELINE_DURATION_S",
+]
+
+
+def split_metric(split: str, figure: str) -> str:
+    """``split_metric("oot", "auc") == "oot/auc"``."""
+    if "/" in split or "/" in figure:
+        raise ValueError(f"split {split!r} and figure {figure!r} must not contain '/'")
+    return f"{split}/{figure}"
+
+
+#: Figures logged per split: the panel summary (features) and discrimination (training, review).
+SPLIT_FIGURES: tuple[str, ...] = ("rows", "obligors", "defaults", "default_rate", "mean_pd", "auc", "gini", "ks",
+                                  "brier", "log_loss")
+
+OOT_AUC = split_metric("oot", "auc")
+OOT_GINI = split_metric("oot", "gini")
+OOT_KS = split_metric("oot", "ks")
+OOT_BRIER = split_metric("oot", "brier")
+OOT_ROWS = split_metric("oot", "rows")
+OOT_DEFAULT_RATE = split_metric("oot", "default_rate")
+VALID_AUC = split_metric("valid", "auc")
+VALID_BRIER = split_metric("valid", "brier")
+TRAIN_ROWS = split_metric("train", "rows")
+
+# The out-of-time back-test of a PD model (``workbench.validation.oot_backtest_summary``).
+OOT_HOSMER_LEMESHOW_P = "oot/hosmer_lemeshow_p"
+OOT_RED_GRADES = "oot/red_grades"  # grades red in the Jeffreys test
+OOT_YELLOW_GRADES = "oot/yellow_grades"
+OOT_PSI_PD_VS_TRAIN = "oot/psi_pd_vs_train"
+OOT_MEAN_PD_OVER_DEFAULT_RATE = "oot/mean_pd_over_default_rate"
+OOT_BACKTEST_METRICS: tuple[str, ...] = (OOT_HOSMER_LEMESHOW_P, OOT_RED_GRADES, OOT_YELLOW_GRADES,
+                                         OOT_PSI_PD_VS_TRAIN, OOT_MEAN_PD_OVER_DEFAULT_RATE)
+
+
+def oot_auc_of(model: str) -> str:
+    """OOT AUC of a named model in the challenger comparison: ``oot/auc_scorecard``."""
+    return f"{OOT_AUC}_{model}"
+
+
+# Tuning: a trial's cross-validated AUC on folds of the training rows (not the validation period).
+CV_AUC = "cv/auc"
+TRIAL_NUMBER = "trial/number"
+TRIAL_SECONDS = "trial/seconds"
+
+
+def explain_metric(name: str) -> str:
+    """Explanation stability figures: ``explain/bag_<name>``."""
+    return f"explain/bag_{name}"
+
+
+# Validation review.
+REPRODUCIBILITY_PASSED = "reproducibility/passed"
+REPRODUCIBILITY_MAX_ABS_DIFF = "reproducibility/max_abs_diff"
+
+
+def champion_metric(metric: str) -> str:
+    """The champion's figure beside the reviewed model's: ``champion/oot/auc``."""
+    return f"champion/{metric}"
+
+
+def migration_metric(name: str) -> str:
+    """Grade migration shares champion -> reviewed: ``migration/same_grade``."""
+    return f"migration/{name}"
+
+
+# Pricing calibration.
+GRID_MONOTONE_IN_GRADE = "grid/monotone_in_grade"
+GRID_FLOOR_RESPECTED = "grid/floor_respected"
+GRID_CELLS = "grid/cells"
+GRID_MEAN_FLOOR_SPREAD_BPS = "grid/mean_floor_spread_bps"
+GRID_MEAN_RECOMMENDED_SPREAD_BPS = "grid/mean_recommended_spread_bps"
+GRID_SHARE_FLOOR_BINDS = "grid/share_floor_binds"
+PORTFOLIO_FACILITIES = "portfolio/facilities"
+PORTFOLIO_RAROC_TODAY = "portfolio/raroc_today"
+PORTFOLIO_RAROC_GRID = "portfolio/raroc_grid"
+
+# Structuring proposal.
+ADMISSION_DECISION = "admission/decision"
+#: How the admission decision is logged as a number.
+ADMISSION_DECISION_CODES: dict[str, float] = {"approve": 1.0, "refer": 0.5, "decline": 0.0}
+ADMISSION_INDUSTRY_SCORE = "admission/industry_score"
+ADMISSION_COLLATERAL_SHORTFALL = "admission/collateral_shortfall"
+SCULPTING_DEBT = "sculpting/debt"
+SCULPTING_MIN_DSCR = "sculpting/min_dscr"
+SCULPTING_LLCR = "sculpting/llcr"
+SCULPTING_PLCR = "sculpting/plcr"
+SCULPTING_BREAKEVEN_HAIRCUT = "sculpting/breakeven_haircut"
+CAPACITY_DEBT = "capacity/debt"
+CAPACITY_GEARING_BINDS = "capacity/gearing_binds"
+MIX_FEASIBLE = "mix/feasible"
+MIX_WACC = "mix/wacc"
+
+# Runner.
+PIPELINE_DURATION_S = "pipeline/duration_s"

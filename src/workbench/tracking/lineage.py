@@ -1,0 +1,131 @@
+"""How steps find each other: the latest finished run of a notebook, the files a run recorded.
+
+Notebooks record the files they produce (``RunHandle.record_output``: tag
+``workbench.output.<name>`` = the absolute path, and a copy under the run's ``outputs/``); a
+later step finds its upstream run by id or as the latest FINISHED run of that notebook
+(``find_latest_run``), then the file (``resolve_output``: the recorded path if it still
+exists, else the logged copy).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from .runs import OUTPUT_TAG_PREFIX, download_artifact, get_run, get_run_tags
+from .store import client, experiment_ids, tracking_uri
+
+__all__ = ["find_latest_run", "find_latest_run_in", "find_latest_run_anywhere", "search_latest_run",
+           "run_outputs", "resolve_output"]
+
+
+def _notebook_matches(tag_value: str, notebook: str) -> bool:
+    wanted = Path(notebook)
+    have = Path(tag_value)
+    if wanted.suffix == ".ipynb":
+        return have.name == wanted.name
+    return have.stem == wanted.name and have.suffix in {"", ".ipynb"}
+
+
+def find_latest_run(experiment: str, notebook: str) -> str:
+    """Run id of the most recent FINISHED run of ``notebook`` (name or stem) in ``experiment``."""
+    c = client()
+    exp = c.get_experiment_by_name(experiment)
+    if exp is None:
+        raise LookupError(f"no MLflow experiment {experiment!r} at {tracking_uri()}, so no run of {notebook}")
+    stem = Path(notebook).stem
+    filter_string = "attributes.status = 'FINISHED'"
+    if "'" not in stem and "%" not in stem:
+        # LIKE narrows the search in the store ('_' matches any character there, and MLflow's
+        # filter grammar has no escape), so the exact name is checked below.
+        filter_string += f" and tags.`workbench.notebook` LIKE '%{stem}%'"
+    page_token = None
+    while True:
+        runs = c.search_runs(
+            [exp.experiment_id],
+            filter_string=filter_string,
+            order_by=["attributes.start_time DESC"],
+            max_results=200,
+            page_token=page_token,
+        )
+        for run in runs:
+            if _notebook_matches(run.data.tags.get("workbench.notebook", ""), notebook):
+                return run.info.run_id
+        page_token = runs.token
+        if not page_token:
+            break
+    raise LookupError(
+        f"no FINISHED run of notebook {notebook!r} in MLflow experiment {experiment!r}; run it first "
+        f"(e.g. `workbench run {stem}`) or pass its run id explicitly"
+    )
+
+
+def find_latest_run_in(experiments: list[str], notebook: str) -> str | None:
+    """The most recent FINISHED run of ``notebook`` over several experiments (a notebook run alone
+    lands in its own experiment, inside a pipeline in the pipeline's), or None."""
+    found = []
+    for name in experiments:
+        try:
+            run_id = find_latest_run(name, notebook)
+        except LookupError:
+            continue
+        found.append((get_run(run_id).info.start_time, run_id))
+    return max(found)[1] if found else None
+
+
+def run_outputs(run_id: str) -> dict[str, str]:
+    """The outputs a run recorded: ``{name: absolute path}`` from its ``workbench.output.*`` tags."""
+    return {
+        key[len(OUTPUT_TAG_PREFIX) :]: value
+        for key, value in get_run_tags(run_id).items()
+        if key.startswith(OUTPUT_TAG_PREFIX)
+    }
+
+
+def resolve_output(run_id: str, name: str, dst_path: str | os.PathLike[str] | None = None) -> Path:
+    """A recorded output as a local path: the recorded file if it is still there, otherwise
+    the copy logged under ``outputs/`` (downloaded to ``dst_path`` or a temp dir)."""
+    outputs = run_outputs(run_id)
+    if name not in outputs:
+        known = ", ".join(sorted(outputs)) or "none"
+        raise LookupError(f"run {run_id} recorded no output {name!r} (recorded: {known})")
+    recorded = Path(outputs[name])
+    if recorded.exists():
+        return recorded
+    return download_artifact(run_id, f"outputs/{recorded.name}", dst_path)
+
+
+def find_latest_run_anywhere(notebook: str) -> str:
+    """The most recent FINISHED run of ``notebook`` in any experiment (a notebook run alone lands
+    in its own experiment, inside a pipeline in the pipeline's); ``LookupError`` if none."""
+    names = [client().get_experiment(e).name for e in experiment_ids()]
+    found = find_latest_run_in(names, notebook)
+    if found is None:
+        stem = Path(notebook).stem
+        raise LookupError(f"no FINISHED run of notebook {notebook!r} at {tracking_uri()}; run it first "
+                          f"(e.g. `workbench run {stem}`) or pass its run id explicitly")
+    return found
+
+
+def search_latest_run(filter_string: str, accept: Callable[[object], bool]) -> str | None:
+    """The id of the newest run in any experiment that matches ``filter_string`` (MLflow's search
+    grammar) and that ``accept(run)`` confirms (for what the grammar cannot say exactly), or None."""
+    ids = experiment_ids()
+    best = None
+    # search_runs takes a bounded number of experiments per call in some stores.
+    for start in range(0, len(ids), 100):
+        page_token = None
+        while True:
+            runs = client().search_runs(ids[start : start + 100], filter_string=filter_string,
+                                        order_by=["attributes.start_time DESC"], max_results=500,
+                                        page_token=page_token)
+            hit = next((run for run in runs if accept(run)), None)
+            if hit is not None:
+                if best is None or (hit.info.start_time or 0) > (best.info.start_time or 0):
+                    best = hit
+                break
+            page_token = runs.token
+            if not page_token:
+                break
+    return best.info.run_id if best is not None else None

@@ -1,0 +1,28 @@
+"""Questionnaire theme scores as of the observation date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.features.questionnaire import questionnaire_features
+
+
+def test_latest_survey_before_the_date_is_used_and_answers_are_oriented():
+    quest = pd.DataFrame({
+        "obligor_id": ["A"] * 4,
+        "survey_date": pd.to_datetime(["2020-06-10", "2020-06-10", "2021-06-10", "2021-06-10"]),
+        "question_id": ["Q01", "Q04", "Q01", "Q04"],
+        "answer": [5, 5, 1, 1],
+    })
+    keys = pd.DataFrame({"obligor_id": ["A", "A", "A"],
+                         "obs_date": pd.to_datetime(["2020-05-31", "2020-12-31", "2021-12-31"])})
+    out = questionnaire_features(quest, keys)
+    assert out["has_questionnaire"].tolist() == [0, 1, 1]
+    # Q01 (management, + oriented) 5 and Q04 (customer concentration, reversed) 5 -> 1.
+    assert out.loc[1, "q_management"] == 5 and out.loc[1, "q_market_position"] == 1
+    assert out.loc[1, "questionnaire_score"] == 3
+    assert out.loc[2, "q_management"] == 1
+    assert out.loc[1, "survey_age_days"] == (pd.Timestamp("2020-12-31") - pd.Timestamp("2020-06-10")).days
+    assert np.isnan(out.loc[0, "questionnaire_score"])
