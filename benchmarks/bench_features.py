@@ -39,12 +39,11 @@ def _peak_rss_mib() -> float:
 
 
 def _portfolio(obligors: int, years: int, seed: int) -> Path:
-    from workbench.data import write_tables
-    from workbench.synthetic import GeneratorSettings, generate_portfolio
-
     import hashlib
 
     import workbench.synthetic as synthetic
+    from workbench.data import write_tables
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
 
     # The cache is only valid for the generator that wrote it (every module of the package).
     digest = hashlib.sha256()
@@ -66,15 +65,14 @@ def child(path: str, engine: str, workers: int) -> dict:
     """Runs in a fresh process: load, build, report seconds and peak RSS."""
     import pandas as pd
 
-    from workbench.config import BuildFeaturesParams
     from workbench.data import read_tables
-    from workbench.features import build_panel
+    from workbench.features import PanelParams, build_panel
 
     t0 = time.perf_counter()
     tables = read_tables(path, names=TABLES, check=False, compact=True)
     load_s = time.perf_counter() - t0
     rss_loaded = _peak_rss_mib()
-    params = BuildFeaturesParams(engine=engine, dask_partitions=max(2 * workers, 8))
+    params = PanelParams(engine=engine, dask_partitions=max(2 * workers, 8))
     result: dict = {"engine": engine, "load_s": load_s, "rss_after_load_mib": rss_loaded,
                     "statements": len(tables["financials"]), "behaviour_rows": len(tables["behaviour"])}
     if engine == "dask":

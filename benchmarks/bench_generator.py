@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbench.config import BuildFeaturesParams
 from workbench.data import validate
+from workbench.features import INPUT_TABLES, PanelParams, build_panel
 from workbench.synthetic import GeneratorSettings, generate_portfolio
-from workbench.features import INPUT_TABLES, build_panel
 
 
 def _timed(fn, repeat: int = 1):
@@ -44,7 +43,7 @@ def main() -> None:
     settings = GeneratorSettings(n_obligors=args.obligors, years=args.years, seed=args.seed)
     t_gen, tables = _timed(lambda: generate_portfolio(settings), args.repeat)
     t_validate, _ = _timed(lambda: validate(tables), args.repeat)
-    t_panel, panel = _timed(lambda: build_panel({k: tables[k] for k in INPUT_TABLES}, BuildFeaturesParams()), args.repeat)
+    t_panel, panel = _timed(lambda: build_panel({k: tables[k] for k in INPUT_TABLES}, PanelParams()), args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         def write_all() -> int:
             for name, df in tables.items():

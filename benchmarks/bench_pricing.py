@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-N_GRADES, GRADE_PD_FLOOR, GRADE_PD_CAP = 10, 0.0003, 0.30
 
 
 def _peak_rss_mib() -> float:
@@ -61,22 +60,25 @@ def make_facilities(rows: int, seed: int, collateral_types: list[str]) -> dict[s
 
 
 def grade_edges() -> np.ndarray:
-    """Geometric PD band edges of the master scale: N_GRADES bands from the floor to the cap."""
-    return np.geomspace(GRADE_PD_FLOOR, GRADE_PD_CAP, N_GRADES + 1)
+    """Geometric PD band edges of the desk's master scale (``workbench.reference.MASTER_SCALE``)."""
+    from workbench.reference import MASTER_SCALE
+
+    return MASTER_SCALE.edges
 
 
 def build_grid(params) -> np.ndarray:
     """Required rate (decimal) per grade x tenor bucket x collateral type, at the grade's geometric
-    mid PD, the bucket's tenor and ``params.collateral_coverage`` (senior, no SME adjustment)."""
+    mid PD, the bucket's tenor and ``params.grid.collateral_coverage`` (senior, no SME adjustment)."""
     from workbench.pricing.economics import required_rate_from_params
     from workbench.pricing.lgd import foundation_lgd
 
     edges = grade_edges()
     pd_mid = np.sqrt(edges[:-1] * edges[1:])
-    tenors = np.asarray(params.tenor_buckets, dtype=float)
-    ctypes = np.asarray(params.collateral_types)
-    lgd = foundation_lgd(1.0, ctypes, params.collateral_coverage, "senior", params=params.lgd)
-    return required_rate_from_params(pd_mid[:, None, None], lgd[None, None, :], tenors[None, :, None], params)
+    tenors = np.asarray(params.grid.tenor_buckets, dtype=float)
+    ctypes = np.asarray(params.grid.collateral_types)
+    lgd = foundation_lgd(1.0, ctypes, params.grid.collateral_coverage, "senior", params=params.lgd)
+    return required_rate_from_params(pd_mid[:, None, None], lgd[None, None, :], tenors[None, :, None],
+                                     params.economics, params.capital)
 
 
 def price_vectorised(f: dict[str, np.ndarray], params, grid: np.ndarray) -> tuple[dict, dict]:
@@ -84,7 +86,7 @@ def price_vectorised(f: dict[str, np.ndarray], params, grid: np.ndarray) -> tupl
     from workbench.pricing.economics import bps_to_rate, cost_of_funds, economics_kwargs, required_rate
     from workbench.pricing.lgd import foundation_lgd, label_codes
 
-    kw = economics_kwargs(params)
+    kw = economics_kwargs(params.economics, params.capital)
     t = {}
     t0 = time.perf_counter()
     lgd = foundation_lgd(f["exposure"], f["collateral_type"], f["coverage"] * f["exposure"], f["seniority"],
@@ -94,15 +96,15 @@ def price_vectorised(f: dict[str, np.ndarray], params, grid: np.ndarray) -> tupl
     k = irb_capital(f["pd"], lgd, f["tenor"], f["sales"], pd_floor=kw["pd_floor"])
     t["capital"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cof = bps_to_rate(cost_of_funds(f["tenor"], params.funding_curve_bps))
-    rate = required_rate(f["pd"], lgd, f["tenor"], kw["hurdle"], cof, kw["opex"], kw["tax"], kw["capital_return"],
-                         f["sales"], pd_floor=kw["pd_floor"])
+    cof = bps_to_rate(cost_of_funds(f["tenor"], params.economics.funding_curve_bps))
+    rate = required_rate(f["pd"], lgd, f["tenor"], hurdle=kw["hurdle"], cost_of_funds=cof, opex=kw["opex"],
+                         tax=kw["tax"], capital_return=kw["capital_return"], sales=f["sales"], pd_floor=kw["pd_floor"])
     t["required_rate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     grade = np.searchsorted(grade_edges()[1:-1], f["pd"], side="right")  # 0-based; beyond the ends: first/last
-    tenors = np.asarray(params.tenor_buckets, dtype=float)
+    tenors = np.asarray(params.grid.tenor_buckets, dtype=float)
     bucket = np.minimum(np.searchsorted(tenors, f["tenor"], side="left"), len(tenors) - 1)
-    coll = label_codes(f["collateral_type"], params.collateral_types, name="collateral_type")
+    coll = label_codes(f["collateral_type"], params.grid.collateral_types, name="collateral_type")
     grid_rate = grid[grade, bucket, coll]
     t["grid_lookup"] = time.perf_counter() - t0
     t["total"] = sum(t.values())
@@ -123,13 +125,14 @@ def price_loop(f: dict[str, np.ndarray], rows: int, params, grid: np.ndarray, co
 
     lgdp = params.lgd
     coll = {name: (c.lgd, c.c_min, c.c_full) for name, c in lgdp.collateral.items()}
-    curve = sorted(params.funding_curve_bps.items())
+    econ = params.economics
+    curve = sorted(econ.funding_curve_bps.items())
     knots = [float(x) for x, _ in curve]
     bps = [float(y) for _, y in curve]
     edges = grade_edges()[1:-1].tolist()
-    tenors = [float(x) for x in params.tenor_buckets]
-    floor, g999 = params.pd_floor, float(ndtri(0.999))
-    hurdle, cap_ret, tax, opex = params.hurdle_rate, params.capital_return_rate, params.tax_rate, params.opex_bps / 1e4
+    tenors = [float(x) for x in params.grid.tenor_buckets]
+    floor, g999 = params.capital.pd_floor, float(ndtri(0.999))
+    hurdle, cap_ret, tax, opex = econ.hurdle_rate, econ.capital_return_rate, econ.tax_rate, econ.opex_bps / 1e4
     out = {"lgd": [], "capital_k": [], "rate": [], "grid_rate": []}
     for i in range(rows):
         pd_, m, e = float(f["pd"][i]), float(f["tenor"][i]), float(f["exposure"][i])
@@ -179,12 +182,12 @@ def main() -> None:
 
     import scipy
 
-    from workbench.config import CalibratePricingParams
+    from workbench.pricing import PricingParams
 
-    params = CalibratePricingParams()
-    code_of = {name: i for i, name in enumerate(params.collateral_types)}
+    params = PricingParams()
+    code_of = {name: i for i, name in enumerate(params.grid.collateral_types)}
     t0 = time.perf_counter()
-    facilities = make_facilities(args.rows, args.seed, params.collateral_types)
+    facilities = make_facilities(args.rows, args.seed, params.grid.collateral_types)
     generate_s = time.perf_counter() - t0
     grid = build_grid(params)
     print(f"{args.rows:,} facilities generated in {generate_s:.2f}s; grid {grid.shape} "

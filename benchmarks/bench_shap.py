@@ -45,14 +45,15 @@ def _peak_rss_mib() -> float:
 
 def build_rows(obligors: int, years: int, seed: int, rows: int, model_path: str | None):
     """The model (trained or loaded), the panel rows to explain, and facts about both."""
-    from workbench.config import BuildFeaturesParams, TrainPDParams, load_params
-    from workbench.synthetic import GeneratorSettings, generate_portfolio
-    from workbench.features import INPUT_TABLES, build_panel
+    from workbench.features import INPUT_TABLES, PanelParams, build_panel
+    from workbench.jobs import TrainPDParams
     from workbench.models import fit_on_panel
+    from workbench.params import load_params
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
 
     t0 = time.perf_counter()
     tables = generate_portfolio(GeneratorSettings(n_obligors=obligors, years=years, seed=seed))
-    panel = build_panel({k: tables[k] for k in INPUT_TABLES}, BuildFeaturesParams())
+    panel = build_panel({k: tables[k] for k in INPUT_TABLES}, PanelParams())
     info = {"portfolio": {"obligors": obligors, "years": years, "seed": seed, "panel_rows": len(panel)},
             "panel_s": time.perf_counter() - t0}
     print(f"panel: {len(panel):,} rows in {info['panel_s']:.1f}s", flush=True)
@@ -63,7 +64,7 @@ def build_rows(obligors: int, years: int, seed: int, rows: int, model_path: str 
     else:
         params = load_params(TrainPDParams, "params/train_pd_model.yaml", {"tuning.enabled": False})
         t0 = time.perf_counter()
-        model = fit_on_panel(panel, params).model
+        model = fit_on_panel(panel, params.pd_model, params.target).model
         info["model"] = {"source": "trained (params/train_pd_model.yaml, tuning disabled)",
                          "fit_s": time.perf_counter() - t0}
     boosters = [b.get_booster() for b in model.boosters_]

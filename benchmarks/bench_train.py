@@ -80,17 +80,18 @@ def _lightgbm_same_budget(panel: pd.DataFrame, features: list[str], target: str,
 def synthetic(obligors: int, years: int, seed: int, trials: int) -> dict:
     from sklearn.metrics import roc_auc_score
 
-    from workbench.config import BuildFeaturesParams, TrainPDParams, load_params
-    from workbench.synthetic import GeneratorSettings, generate_portfolio
-    from workbench.features import INPUT_TABLES, build_panel
+    from workbench.features import INPUT_TABLES, PanelParams, build_panel
+    from workbench.jobs import TrainPDParams
     from workbench.models import fit_on_panel
+    from workbench.params import load_params
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
 
     tables = generate_portfolio(GeneratorSettings(n_obligors=obligors, years=years, seed=seed))
-    panel = build_panel({k: tables[k] for k in INPUT_TABLES}, BuildFeaturesParams())
+    panel = build_panel({k: tables[k] for k in INPUT_TABLES}, PanelParams())
     params = load_params(TrainPDParams, "params/train_pd_model.yaml",
                          {"tuning.n_trials": trials, "tuning.timeout_s": None})
     t0 = time.perf_counter()
-    result = fit_on_panel(panel, params)
+    result = fit_on_panel(panel, params.pd_model, params.target)
     seconds = time.perf_counter() - t0
     oot = result.predictions[result.predictions["split"] == "oot"].merge(
         tables["truth"], left_on=["obligor_id", "obs_date"], right_on=["obligor_id", "month_end"], how="left")

@@ -37,16 +37,15 @@ VARIANTS: dict[str, dict] = {
 
 
 def _panel_and_truth(seed: int, obligors: int, years: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from workbench.config import BuildFeaturesParams
+    from workbench.features import INPUT_TABLES, PanelParams, build_panel
     from workbench.synthetic import GeneratorSettings, generate_portfolio
-    from workbench.features import INPUT_TABLES, build_panel
 
     panel_path = CACHE / f"variants-panel-{obligors}x{years}-s{seed}.parquet"
     truth_path = CACHE / f"variants-truth-{obligors}x{years}-s{seed}.parquet"
     if not (panel_path.exists() and truth_path.exists()):
         CACHE.mkdir(exist_ok=True)
         tables = generate_portfolio(GeneratorSettings(n_obligors=obligors, years=years, seed=seed))
-        build_panel({k: tables[k] for k in INPUT_TABLES}, BuildFeaturesParams()).to_parquet(panel_path)
+        build_panel({k: tables[k] for k in INPUT_TABLES}, PanelParams()).to_parquet(panel_path)
         tables["truth"][["obligor_id", "month_end", "pd_12m"]].to_parquet(truth_path)
     return pd.read_parquet(panel_path), pd.read_parquet(truth_path)
 
@@ -66,8 +65,9 @@ def main() -> None:
     import optuna
     from sklearn.metrics import roc_auc_score
 
-    from workbench.config import TrainPDParams, load_params
+    from workbench.jobs import TrainPDParams
     from workbench.models import fit_on_panel
+    from workbench.params import load_params
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows = []
@@ -76,7 +76,7 @@ def main() -> None:
         for name in args.variants.split(","):
             params = load_params(TrainPDParams, "params/train_pd_model.yaml", {"tuning.timeout_s": None, **VARIANTS[name]})
             t0 = time.perf_counter()
-            result = fit_on_panel(panel, params)
+            result = fit_on_panel(panel, params.pd_model, params.target)
             p = result.predictions
             oot = p[p["split"] == "oot"].merge(truth, left_on=["obligor_id", "obs_date"],
                                                right_on=["obligor_id", "month_end"], how="left")

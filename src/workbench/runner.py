@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -26,6 +26,7 @@ import nbformat
 from pydantic import BaseModel
 
 from workbench import jobs, tracking
+from workbench.data.io import write_text_atomic
 from workbench.params import ParamsError, flatten_params, load_params
 from workbench.paths import project_root, reports_dir, resolve_path, state_dir
 from workbench.reference import metrics
@@ -171,6 +172,18 @@ def _prepare(
     )
 
 
+def _injectable(value: Any) -> Any:
+    """``value`` as papermill can write it into the notebook (JSON): dates as ISO text, which the
+    params model reads back to the same date (YAML reads `-p as_of=2024-06-30` as a date)."""
+    if isinstance(value, Mapping):
+        return {str(k): _injectable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_injectable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
 def _check_notebook(path: Path) -> None:
     """The notebook exists, runs on the ``python3`` kernel and has a ``parameters`` cell."""
     if not path.is_file():
@@ -199,7 +212,7 @@ def _default_data_path(params: BaseModel | None, data_path: Path | None) -> Path
 def _output_dir(group: str, run_id: str, prepared: _Prepared) -> Path:
     """``experiments/<group>/<UTC stamp>-<run id[:8]>``, or the report folder of an as-of report."""
     if prepared.job is not None and prepared.job.as_of_report:
-        path = reports_dir(prepared.job.as_of_report, str(getattr(prepared.params, "as_of")))
+        path = reports_dir(prepared.job.as_of_report, str(prepared.params.as_of))
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -223,10 +236,7 @@ def _export_html(notebook_path: Path, html_path: Path, hide_input: bool = False)
         nb = nbformat.read(notebook_path, as_version=4)
         body, _ = HTMLExporter(exclude_input=hide_input, exclude_input_prompt=hide_input,
                                exclude_output_prompt=hide_input).from_notebook_node(nb)
-        partial = html_path.with_name(f".{html_path.stem}.partial.html")
-        partial.write_text(body, encoding="utf-8")
-        os.replace(partial, html_path)
-        return html_path
+        return write_text_atomic(body, html_path)
     except Exception as exc:  # noqa: BLE001 - a missing HTML must not hide the notebook's own result
         _echo(f"  could not export {notebook_path.name} to HTML: {tracking.error_message(exc)}")
         return None
@@ -291,7 +301,7 @@ def run_notebook(
     partial_nb = output_dir / f".{prepared.name}.partial.ipynb"
     parameters = {
         "params_file": str(prepared.params_file) if prepared.params_file else "",
-        "overrides": prepared.overrides,
+        "overrides": _injectable(prepared.overrides),
         "run_id": handle.run_id,
         "output_dir": str(output_dir),
     }

@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from .reference import metrics
+
 # MLflow stays behind workbench.tracking (its only importer); the registry is read through its functions.
 from .tracking import (
     alias_version,

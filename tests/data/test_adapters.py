@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from workbench.models import PDModelParams
-from workbench.params import load_params
 from workbench.data import FlatTableError, load_flat_table
-from workbench.models import fit_pd_model
+from workbench.models import PDModelParams, fit_pd_model
+from workbench.params import load_params
 from workbench.validation import auc
 
 # A copy of ../shared/data/polish-bankruptcy/1year.arff (CC BY 4.0), kept in the repository so CI needs no

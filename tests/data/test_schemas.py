@@ -134,3 +134,19 @@ def test_compact_read_gives_compact_types_and_the_same_values(tables, tmp_path):
     # Validation then compaction: the same result through the checked path.
     checked = read_tables(out, names=["behaviour"], check=True, compact=True)["behaviour"]
     pd.testing.assert_frame_equal(checked.astype({"obligor_id": str}), beh.astype({"obligor_id": str}))
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("obligors", "industry", "gold_mining"),
+    ("obligors", "region", "Atlantis"),
+    ("interactions", "topic", "gossip"),
+    ("questionnaires", "question_id", "Q99"),
+])
+def test_codes_outside_the_reference_lists_are_rejected_naming_table_column_and_rows(tables, table, column, value):
+    frame = tables[table].copy()
+    frame.loc[frame.index[2], column] = value
+    with pytest.raises(DataValidationError) as err:
+        validate({table: frame})
+    problem = next(p for p in err.value.problems if p.column == column)
+    assert (problem.table, problem.n_rows) == (table, 1) and problem.check.startswith("isin(")
+    assert f"{table}.{column}" in str(err.value) and "row 2" in str(err.value)

@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from workbench.models import PDModelParams
-from workbench.params import load_params
 from workbench.explain import (
     ShapResult,
     plot_beeswarm,
@@ -20,7 +18,8 @@ from workbench.explain import (
     shap_values,
     strongest_interaction,
 )
-from workbench.models import fit_pd_model
+from workbench.models import PDModelParams, fit_pd_model
+from workbench.params import load_params
 
 SMALL = load_params(PDModelParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 60,
                                           "xgb.early_stopping_rounds": 15, "xgb.learning_rate": 0.15})

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.models import PDModelParams
-from workbench.params import load_params
 from workbench.explain import ShapResult, direction_allows, favourable_label, reason_codes, shap_values
-from workbench.models import ScorecardModel, fit_pd_model
+from workbench.models import PDModelParams, ScorecardModel, fit_pd_model
+from workbench.params import load_params
 
 SMALL = load_params(PDModelParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 80,
                                           "xgb.early_stopping_rounds": 15, "xgb.learning_rate": 0.1})

@@ -12,18 +12,17 @@ import pytest
 import xgboost as xgb
 from scipy.special import logit
 
-from workbench.models import PDModelParams
-from workbench.params import load_params
 from workbench.explain import (
     AdditivityError,
     ShapResult,
+    _treeshap,
     bag_importance_stability,
     importance_stability,
     scorecard_contributions,
     shap_values,
 )
-from workbench.explain import _treeshap
-from workbench.models import ScorecardModel, fit_pd_model
+from workbench.models import PDModelParams, ScorecardModel, fit_pd_model
+from workbench.params import load_params
 
 SMALL = load_params(PDModelParams, None, {"tuning.enabled": False, "n_bags": 2, "xgb.n_estimators": 80,
                                           "xgb.early_stopping_rounds": 15, "xgb.learning_rate": 0.1})
@@ -228,3 +227,20 @@ def test_shap_result_can_be_built_by_hand_for_other_models():
         {"leverage": [0.9, 0.1]}))
     np.testing.assert_array_equal(res.base_values(), [-3.0, -3.0])
     assert res.table()["share"].tolist() == [1.0]
+
+
+def test_stability_metrics_are_the_summary_under_its_logged_names(model, toy):
+    X, _ = toy
+    bag = bag_importance_stability(model, X)
+    assert bag.metrics() == {f"explain/bag_{k}": v for k, v in bag.summary().items()}
+
+
+def test_side_by_side_importance_leaves_out_a_missing_champion(model, toy):
+    from workbench.explain import shap_importance_side_by_side
+
+    X, _ = toy
+    alone = shap_importance_side_by_side({"reviewed": model, "champion": None}, X)
+    assert [c for c in alone.columns if c.startswith("mean_abs_shap")] == ["mean_abs_shap[reviewed]"]
+    both = shap_importance_side_by_side({"reviewed": model, "champion": model}, X)
+    assert both.attrs["spearman"]["champion"] == pytest.approx(1.0)
+    assert both["mean_abs_shap[reviewed]"].tolist() == both["mean_abs_shap[champion]"].tolist()

@@ -11,10 +11,21 @@ import pytest
 import xgboost as xgb
 
 from workbench.explain import _treeshap
-from workbench.explain._treeshap import (FlatTrees, UnsupportedModel, compile_ensemble, ensemble_contribs,
-                                         flatten_ensemble, leaf_slot_arrays, parse_booster, parse_boosters,
-                                         path_features, plan_leaf_tables, plan_tree_tables, shapley_weights,
-                                         walk_tree)
+from workbench.explain._treeshap import (
+    FlatTrees,
+    UnsupportedModel,
+    compile_ensemble,
+    ensemble_contribs,
+    flatten_ensemble,
+    leaf_slot_arrays,
+    parse_booster,
+    parse_boosters,
+    path_features,
+    plan_leaf_tables,
+    plan_tree_tables,
+    shapley_weights,
+    walk_tree,
+)
 
 
 def _data(n: int = 400, p: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

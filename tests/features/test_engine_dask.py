@@ -11,7 +11,6 @@ from workbench.features import PanelParams, build_panel
 from workbench.params import load_params
 from workbench.synthetic import GeneratorSettings, generate_portfolio
 
-
 distributed = pytest.importorskip("distributed", reason="the [scale] extra is not installed")
 
 

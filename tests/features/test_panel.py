@@ -6,10 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.features import PanelParams
+from workbench.features import (
+    ID_COLUMNS,
+    PanelParams,
+    build_panel,
+    feature_columns,
+    feature_dictionary,
+    summarise_panel,
+)
 from workbench.params import load_params
 from workbench.synthetic import GeneratorSettings, generate_portfolio
-from workbench.features import ID_COLUMNS, build_panel, feature_columns, feature_dictionary, summarise_panel
 
 PARAMS = load_params(PanelParams, None, {"split.train_end": "2018-12-31", "split.valid_end": "2019-12-31"})
 

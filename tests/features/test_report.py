@@ -8,9 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from workbench.features import PanelParams
-from workbench.synthetic import GeneratorSettings, generate_portfolio
-from workbench.features import build_panel, feature_columns
+from workbench.features import PanelParams, build_panel, feature_columns
 from workbench.features.report import (
     data_profile,
     default_rate_by_year,
@@ -21,6 +19,7 @@ from workbench.features.report import (
     plot_ratio_distributions_by_industry,
     validation_summary,
 )
+from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 SETTINGS = GeneratorSettings(n_obligors=600, years=6, seed=1)
 PARAMS = PanelParams(split={"train_end": "2017-12-31", "valid_end": "2018-12-31"})

@@ -8,9 +8,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
-from workbench.models import PDModelParams
+from workbench.models import PDModel, PDModelParams, fit_pd_model
 from workbench.params import load_params
-from workbench.models import PDModel, fit_pd_model
 
 FAST = load_params(PDModelParams, None, {"tuning.n_trials": 3, "tuning.n_folds": 2, "xgb.n_estimators": 200,
                                          "xgb.early_stopping_rounds": 20})

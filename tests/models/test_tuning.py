@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.models import PDModelParams
+from workbench.models import PDModelParams, tune_xgboost, validation_folds
 from workbench.params import load_params
-from workbench.models import tune_xgboost, validation_folds
 
 
 def _toy(n=1500, seed=1):

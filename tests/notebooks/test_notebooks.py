@@ -26,7 +26,7 @@ from workbench.cli import app
 from workbench.data import write_tables
 from workbench.jobs import CREDIT_PIPELINE
 from workbench.params import load_params
-from workbench.paths import project_root, resolve_path, state_dir
+from workbench.paths import project_root, reports_dir, resolve_path, state_dir
 from workbench.reference import metrics
 from workbench.runner import NotebookFailed, run_notebook, run_registered_pipeline
 from workbench.synthetic import GeneratorSettings, generate_portfolio
@@ -126,24 +126,28 @@ def test_every_job_outside_the_pipeline_finishes_on_its_test_params(standalone, 
 
 
 def test_a_plug_in_job_runs_from_the_cli_with_no_change_to_the_workbench():
-    result = CliRunner().invoke(app, ["run", "99_dummy_report", "-p", "rows=7"])
+    result = CliRunner().invoke(app, ["run", "99_dummy_report", "-p", "rows=7", "-p", "as_of=2024-12-31"])
     assert result.exit_code == 0, result.output
     run = _run(tracking.find_latest_run("dummy", "99_dummy_report"))
     assert run.data.metrics["dummy/rows"] == 7 and run.data.params["greeting"] == "hello"
+    # An as-of report writes to the folder of its kind and date, whatever ran before.
+    folder = reports_dir("dummy", "2024-12-31")
+    assert run.data.tags["workbench.output_dir"] == str(folder)
+    assert (folder / "99_dummy_report.ipynb").is_file() and (folder / "99_dummy_report.html").is_file()
 
 
 @pytest.mark.parametrize("name", [n for n in jobs.JOBS if jobs.JOBS[n].hide_code])
 def test_reports_for_readers_hide_their_code(pipeline, standalone, name):
     result = _step(pipeline, name) if name in PIPELINE_JOBS else standalone[name]
     html = result.html.read_text(encoding="utf-8")
-    assert "load_params(" not in html  # every notebook's code calls it: input cells are left out
+    assert "load_params" not in html  # every notebook's code calls it: input cells are left out
     heading = next(c.source for c in nbformat.read(jobs.job(name).path, as_version=4).cells if c.cell_type == "markdown")
     assert heading.splitlines()[0].lstrip("# ").strip() in html  # the text a reader needs is there
 
 
 def test_other_reports_keep_their_code(pipeline):
     shown = [s for s in pipeline.steps if not jobs.job(s.name).hide_code]
-    assert shown and all("load_params(" in s.html.read_text(encoding="utf-8") for s in shown)
+    assert shown and all("load_params" in s.html.read_text(encoding="utf-8") for s in shown)
 
 
 def test_training_run_logs_split_metrics_and_learns(pipeline):

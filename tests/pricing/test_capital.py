@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from workbench.pricing.capital import (BASEL3_PD_FLOOR, asset_correlation, irb_capital, irb_risk_weight,
-                                       maturity_adjustment, risk_weight)
+from workbench.pricing.capital import (
+    BASEL3_PD_FLOOR,
+    asset_correlation,
+    irb_capital,
+    irb_risk_weight,
+    maturity_adjustment,
+    risk_weight,
+)
 
 # BCBS, "International Convergence of Capital Measurement and Capital Standards - A Revised
 # Framework, Comprehensive Version" (June 2006), Annex 5 "Illustrative IRB risk weights":

@@ -6,8 +6,17 @@ import numpy as np
 import pytest
 
 from workbench.pricing.capital import irb_capital
-from workbench.pricing.economics import (bps_to_rate, cost_of_funds, economics_kwargs, price_breakdown, raroc,
-                                         rate_to_bps, required_rate, required_rate_from_params, required_spread_bps)
+from workbench.pricing.economics import (
+    bps_to_rate,
+    cost_of_funds,
+    economics_kwargs,
+    price_breakdown,
+    raroc,
+    rate_to_bps,
+    required_rate,
+    required_rate_from_params,
+    required_spread_bps,
+)
 from workbench.pricing.params import CapitalParams, EconomicsParams, PricingParams
 
 CURVE = {1: 60.0, 2: 75.0, 3: 90.0, 5: 115.0, 7: 135.0, 10: 160.0, 15: 185.0, 20: 200.0}

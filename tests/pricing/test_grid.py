@@ -7,13 +7,26 @@ import pandas as pd
 import pytest
 
 from workbench.params import read_params_file
-from workbench.pricing import (PriceResponseModel, PricingGrid, PricingParams, calibrate_pricing_grid, cost_of_funds,
-                               grade_pd_table, grid_from_table, hurdle_grid, params_only_grid, portfolio_raroc,
-                               pricing_metrics, quote_facility, quote_features, raroc, raroc_summary,
-                               required_spread_bps)
+from workbench.pricing import (
+    PriceResponseModel,
+    PricingGrid,
+    PricingParams,
+    calibrate_pricing_grid,
+    cost_of_funds,
+    grade_pd_table,
+    grid_from_table,
+    hurdle_grid,
+    params_only_grid,
+    portfolio_raroc,
+    pricing_metrics,
+    quote_facility,
+    quote_features,
+    raroc,
+    raroc_summary,
+    required_spread_bps,
+)
 from workbench.reference import MasterScale
 from workbench.synthetic import GeneratorSettings, generate_portfolio
-
 
 # What the calibration job's params add to PricingParams (its run id and data); the rest of the file is
 # the pricing domain's and must validate as PricingParams, unknown keys included.

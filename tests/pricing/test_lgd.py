@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.pricing.params import CollateralLGDParams, LGDParams
 from workbench.pricing.capital import irb_capital
 from workbench.pricing.economics import required_rate
 from workbench.pricing.lgd import foundation_lgd, label_codes, secured_share, substitute_guarantee
+from workbench.pricing.params import CollateralLGDParams, LGDParams
 
 
 @pytest.mark.parametrize("ctype, value, seniority, expected", [

@@ -12,8 +12,13 @@ from scipy.special import expit
 from sklearn.exceptions import NotFittedError
 
 from workbench.pricing.params import PricingParams
-from workbench.pricing.response import (CELL_COLUMNS, PriceResponseModel, optimal_spread, plot_acceptance_curves,
-                                        quote_features)
+from workbench.pricing.response import (
+    CELL_COLUMNS,
+    PriceResponseModel,
+    optimal_spread,
+    plot_acceptance_curves,
+    quote_features,
+)
 from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 PARAMS = PricingParams()

@@ -8,8 +8,16 @@ import pytest
 from scipy.special import expit
 
 from workbench.pricing.response import CELL_COLUMNS, optimal_spread
-from workbench.pricing.response.optimum import (CoarseSearch, choose_spread, coarse_search, golden_section,
-                                                margin_profit, search_range, spread_table, spread_terms)
+from workbench.pricing.response.optimum import (
+    CoarseSearch,
+    choose_spread,
+    coarse_search,
+    golden_section,
+    margin_profit,
+    search_range,
+    spread_table,
+    spread_terms,
+)
 
 
 def _cells(n: int) -> pd.DataFrame:

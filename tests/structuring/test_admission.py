@@ -8,11 +8,19 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from workbench.synthetic import INDUSTRY_NORMS
 from workbench.features.dictionary import FEATURES
-from workbench.structuring.admission import (PANEL_COLUMNS, AdmissionParams, CoverageBand, FacilityRequest,
-                                             GradeBandLimits, Limit, ProjectFinanceAllowance, assess_admission,
-                                             industry_score)
+from workbench.structuring.admission import (
+    PANEL_COLUMNS,
+    AdmissionParams,
+    CoverageBand,
+    FacilityRequest,
+    GradeBandLimits,
+    Limit,
+    ProjectFinanceAllowance,
+    assess_admission,
+    industry_score,
+)
+from workbench.synthetic import INDUSTRY_NORMS
 
 
 def strong_row(**overrides) -> pd.Series:

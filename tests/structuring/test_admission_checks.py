@@ -7,10 +7,20 @@ import pandas as pd
 import pytest
 
 from workbench.reference import DEFAULT_GRADE, INDUSTRIES
-from workbench.structuring.admission import (ADMISSION_CHECKS, REASON_COLUMNS, AdmissionParams, Check,
-                                             FacilityRequest, admission_context, assess_admission,
-                                             collateral_position, decide_admission, not_available, reasons_frame,
-                                             run_checks)
+from workbench.structuring.admission import (
+    ADMISSION_CHECKS,
+    REASON_COLUMNS,
+    AdmissionParams,
+    Check,
+    FacilityRequest,
+    admission_context,
+    assess_admission,
+    collateral_position,
+    decide_admission,
+    not_available,
+    reasons_frame,
+    run_checks,
+)
 from workbench.structuring.admission import checks as ck
 from workbench.structuring.admission.context import band_limits, parse_grade
 

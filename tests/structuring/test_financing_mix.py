@@ -12,8 +12,15 @@ from matplotlib.figure import Figure
 from pydantic import ValidationError
 from scipy.optimize import linprog
 
-from workbench.structuring.financing_mix import (ChannelSpec, FinancingMixParams, MixConstraints, annuity_factor,
-                                                 default_channels, optimise_financing_mix, plot_financing_mix)
+from workbench.structuring.financing_mix import (
+    ChannelSpec,
+    FinancingMixParams,
+    MixConstraints,
+    annuity_factor,
+    default_channels,
+    optimise_financing_mix,
+    plot_financing_mix,
+)
 
 NO_POLICY = dict(min_equity_share=0.0, max_leverage=None, dscr_floor=None)
 

@@ -7,12 +7,28 @@ import pandas as pd
 import pytest
 from scipy.optimize import OptimizeResult
 
-from workbench.structuring.financing_mix import (ChannelSpec, MixConstraints, MixInputs, annuity_factor,
-                                                 build_mix_model, channel_eligibility, channel_exclusion,
-                                                 channel_table, constraint_report, default_channels, feasible_mix,
-                                                 ineligibility_reason, infeasible_mix, mix_inputs,
-                                                 obvious_infeasibility, optimise_financing_mix, parse_mix_grade,
-                                                 solve_mix_model, solver_infeasibility, solver_status)
+from workbench.structuring.financing_mix import (
+    ChannelSpec,
+    MixConstraints,
+    MixInputs,
+    annuity_factor,
+    build_mix_model,
+    channel_eligibility,
+    channel_exclusion,
+    channel_table,
+    constraint_report,
+    default_channels,
+    feasible_mix,
+    ineligibility_reason,
+    infeasible_mix,
+    mix_inputs,
+    obvious_infeasibility,
+    optimise_financing_mix,
+    parse_mix_grade,
+    solve_mix_model,
+    solver_infeasibility,
+    solver_status,
+)
 from workbench.structuring.financing_mix.eligibility import DEFAULTED_REASON
 
 NO_POLICY = dict(min_equity_share=0.0, max_leverage=None, dscr_floor=None)

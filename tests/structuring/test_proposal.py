@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.structuring import (default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile,
-                                   proposal_obligor)
+from workbench.structuring import (
+    default_obligor,
+    facility_request,
+    financing_need,
+    obligor_cfads,
+    obligor_profile,
+    proposal_obligor,
+)
 
 
 @pytest.fixture()

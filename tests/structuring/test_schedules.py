@@ -13,8 +13,14 @@ import pytest
 from matplotlib.figure import Figure
 from scipy.optimize import brentq
 
-from workbench.structuring.schedules import (SCHEDULE_KINDS, compare_schedules, level_payment, plot_schedules,
-                                             repayment_schedule, year_fractions)
+from workbench.structuring.schedules import (
+    SCHEDULE_KINDS,
+    compare_schedules,
+    level_payment,
+    plot_schedules,
+    repayment_schedule,
+    year_fractions,
+)
 
 P = 1_000_000.0
 
@@ -334,3 +340,17 @@ def test_step_up_below_the_interest_capitalises_the_shortfall_and_the_balance_ri
     np.testing.assert_allclose(first_year["capitalised_interest"], first_year["interest"] - first_year["payment"])
     assert first_year["closing_balance"].iloc[-1] > P
     assert abs(s["closing_balance"].iloc[-1]) <= 1e-6 * P
+
+
+def test_named_schedule_specs_give_the_schedules_and_the_comparison_of_each():
+    from workbench.structuring import ScheduleSpec, compare_schedules, repayment_schedule, repayment_schedules
+
+    specs = {"plain": ScheduleSpec(kind="annuity"),
+             "balloon": ScheduleSpec(kind="balloon", options={"balloon_share": 0.3})}
+    got = repayment_schedules(100.0, 0.06, 5, 4, specs)
+    assert list(got) == ["plain", "balloon"]
+    pd.testing.assert_frame_equal(got["balloon"], repayment_schedule("balloon", 100.0, 0.06, 5, 4, balloon_share=0.3))
+    table = compare_schedules(100.0, 0.06, 5, 4, specs)
+    assert table.loc["balloon", "last_payment"] > table.loc["plain", "last_payment"]
+    pd.testing.assert_frame_equal(table, compare_schedules(100.0, 0.06, 5, 4, {"plain": "annuity",
+                                                                           "balloon": ("balloon", {"balloon_share": 0.3})}))

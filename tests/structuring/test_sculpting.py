@@ -14,8 +14,16 @@ from matplotlib.figure import Figure
 from scipy.optimize import brentq
 
 from workbench.structuring.schedules import repayment_schedule
-from workbench.structuring.sculpting import (DebtCapacity, SculptResult, breakeven_haircut, cfads_sensitivities,
-                                             debt_capacity, plot_sculpting, plot_tornado, sculpt_debt)
+from workbench.structuring.sculpting import (
+    DebtCapacity,
+    SculptResult,
+    breakeven_haircut,
+    cfads_sensitivities,
+    debt_capacity,
+    plot_sculpting,
+    plot_tornado,
+    sculpt_debt,
+)
 
 CFADS = np.array([80.0, 95.0, 110.0, 120.0, 125.0, 130.0, 128.0, 126.0, 120.0, 115.0, 100.0, 90.0])
 TAIL = np.array([85.0, 80.0, 70.0, 60.0])  # project life beyond the loan's maturity

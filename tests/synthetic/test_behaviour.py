@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def test_behaviour_deteriorates_before_default(portfolio):
-    beh = portfolio["behaviour"].merge(portfolio["defaults"][["obligor_id", "default_date"]], on="obligor_id", how="left")
+    defaults = portfolio["defaults"][["obligor_id", "default_date"]]
+    beh = portfolio["behaviour"].merge(defaults, on="obligor_id", how="left")
     months_before = (beh["default_date"] - beh["month_end"]).dt.days / 30.4
     near = beh[(months_before > 1) & (months_before <= 6)]
     performing = beh[beh["default_date"].isna()]

@@ -32,7 +32,8 @@ def test_truth_pd_is_calibrated_to_realised_defaults(portfolio):
     last = truth["month_end"].max() - pd.DateOffset(months=12)
     obs = truth[(truth["month_end"].dt.month == 12) & (truth["month_end"] <= last)]
     obs = obs.merge(defaults[["obligor_id", "default_date"]], on="obligor_id", how="left")
-    hit = (obs["default_date"] > obs["month_end"]) & (obs["default_date"] <= obs["month_end"] + pd.DateOffset(months=12))
+    hit = ((obs["default_date"] > obs["month_end"])
+           & (obs["default_date"] <= obs["month_end"] + pd.DateOffset(months=12)))
     expected, observed = obs["pd_12m"].sum(), hit.sum()
     # Poisson-binomial: observed within 4 standard deviations of the expected count.
     sd = np.sqrt((obs["pd_12m"] * (1 - obs["pd_12m"])).sum())

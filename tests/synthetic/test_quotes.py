@@ -10,7 +10,8 @@ from workbench.synthetic.quotes import quote_grade
 
 def test_quote_acceptance_falls_with_the_offered_spread_at_equal_grade(portfolio):
     quotes = portfolio["quotes"]
-    rel = quotes["offered_spread_bps"] / quotes.groupby(["grade", "tenor_years", "collateral_type"])["offered_spread_bps"].transform("median")
+    cell = quotes.groupby(["grade", "tenor_years", "collateral_type"])["offered_spread_bps"]
+    rel = quotes["offered_spread_bps"] / cell.transform("median")
     cheap = quotes[rel < 0.9]["accepted"].mean()
     dear = quotes[rel > 1.1]["accepted"].mean()
     assert cheap > dear + 0.1

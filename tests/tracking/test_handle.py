@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -16,10 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from workbench import __version__, tracking
-from workbench.jobs import TrainPDParams
-from workbench.params import params_hash
-from workbench.paths import project_root
+from workbench import tracking
 
 
 def _experiment() -> str:

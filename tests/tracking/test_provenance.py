@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -13,8 +11,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in tests
 
-import matplotlib.pyplot as plt
-import pandas as pd
 import pytest
 
 from workbench import __version__, tracking

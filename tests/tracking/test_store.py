@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -12,14 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in tests
 
-import matplotlib.pyplot as plt
-import pandas as pd
 import pytest
 
-from workbench import __version__, tracking
-from workbench.jobs import TrainPDParams
-from workbench.params import params_hash
-from workbench.paths import project_root
+from workbench import tracking
 
 
 def _experiment() -> str:

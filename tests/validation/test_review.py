@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.validation import (ModelComparison, auc, importance_comparison, reproducibility_check,
-                                  review_metrics)
+from workbench.validation import ModelComparison, auc, importance_comparison, reproducibility_check, review_metrics
 
 
 def _scores(seed: int = 0, n: int = 4000, noise: float = 0.5) -> pd.DataFrame:
@@ -108,3 +107,12 @@ def test_traffic_lights_follow_the_master_scale_order_and_mark_empty_grades():
     assert list(lights.index) == sorted(lights.index, key=int)
     assert set(lights.stack()) <= {"green", "yellow", "red", "(empty)"}
     assert lights.at["1", "champion"] == "(empty)" and lights.at["1", "reviewed"] != "(empty)"
+
+
+def test_oot_sample_draws_at_most_the_rows_asked_reproducibly_and_only_oot():
+    from workbench.validation import oot_sample
+
+    frame = _scores(n=400)
+    a, b = oot_sample(frame, 50, seed=3), oot_sample(frame, 50, seed=3)
+    assert len(a) == 50 and a.index.equals(b.index) and (a["split"] == "oot").all()
+    assert len(oot_sample(frame, 10_000, seed=3)) == (frame["split"] == "oot").sum()

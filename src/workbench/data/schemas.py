@@ -20,27 +20,35 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from ..reference import (
+    CHANNELS,
+    COLLATERAL_TYPES,
+    DEFAULT_TYPES,
+    INDUSTRY_CODES,
+    INTERACTION_TOPICS,
+    MASTER_SCALE,
+    PRODUCTS,
+    QUESTIONS,
+    REGIONS,
+    REPAYMENT_TYPES,
+    SEGMENTS,
+    SENIORITIES,
+    SIZE_BANDS,
+)
+
 __all__ = [
     "SCHEMAS",
     "TABLES",
-    "REPAYMENT_TYPES",
-    "COLLATERAL_TYPES",
-    "PRODUCTS",
-    "DEFAULT_TYPES",
-    "CHANNELS",
     "DataValidationError",
     "Problem",
     "validate",
 ]
 
-PRODUCTS = ["term_loan", "revolver", "project_loan", "trade_finance", "guarantee"]
-REPAYMENT_TYPES = ["annuity", "equal_principal", "bullet", "balloon", "revolving", "sculpted"]
-COLLATERAL_TYPES = ["none", "financial", "receivables", "real_estate", "other_physical"]
-SENIORITIES = ["senior", "subordinated"]
-DEFAULT_TYPES = ["90dpd", "bankruptcy", "distressed_restructuring", "unlikely_to_pay"]
-CHANNELS = ["call", "email", "meeting", "site_visit", "video_call"]
-SEGMENTS = ["corporate", "project_finance"]
-SIZE_BANDS = ["mid_corporate", "large_corporate", "very_large_corporate"]
+
+def _codes(values: tuple[str, ...]) -> pa.Check:
+    """The column holds codes of the reference list ``values`` (``workbench.reference``)."""
+    return pa.Check.isin(list(values))
+
 
 _ID = dict(dtype=str, nullable=False)
 
@@ -79,10 +87,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "obligor_id": pa.Column(str, unique=True, nullable=False),
             "name": pa.Column(str, nullable=False),
-            "industry": pa.Column(str, nullable=False),
-            "region": pa.Column(str, nullable=False),
-            "segment": pa.Column(str, pa.Check.isin(SEGMENTS), nullable=False),
-            "size_band": pa.Column(str, pa.Check.isin(SIZE_BANDS), nullable=False),
+            "industry": pa.Column(str, _codes(INDUSTRY_CODES), nullable=False),
+            "region": pa.Column(str, _codes(REGIONS), nullable=False),
+            "segment": pa.Column(str, _codes(SEGMENTS), nullable=False),
+            "size_band": pa.Column(str, _codes(SIZE_BANDS), nullable=False),
             "sales": _money(nullable=False),
             "group_id": pa.Column(str, nullable=True),
             "relationship_start": pa.Column(pa.DateTime, nullable=False),
@@ -128,16 +136,16 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "facility_id": pa.Column(str, unique=True, nullable=False),
             "obligor_id": pa.Column(**_ID),
-            "product": pa.Column(str, pa.Check.isin(PRODUCTS), nullable=False),
+            "product": pa.Column(str, _codes(PRODUCTS), nullable=False),
             "limit": pa.Column(float, pa.Check.gt(0), nullable=False),
             "drawn": _money(nullable=False),
             "origination_date": pa.Column(pa.DateTime, nullable=False),
             "maturity_date": pa.Column(pa.DateTime, nullable=False),
-            "repayment_type": pa.Column(str, pa.Check.isin(REPAYMENT_TYPES), nullable=False),
+            "repayment_type": pa.Column(str, _codes(REPAYMENT_TYPES), nullable=False),
             "spread_bps": _money(nullable=False),
-            "collateral_type": pa.Column(str, pa.Check.isin(COLLATERAL_TYPES), nullable=False),
+            "collateral_type": pa.Column(str, _codes(COLLATERAL_TYPES), nullable=False),
             "collateral_value": _money(nullable=False),
-            "seniority": pa.Column(str, pa.Check.isin(SENIORITIES), nullable=False),
+            "seniority": pa.Column(str, _codes(SENIORITIES), nullable=False),
         },
         checks=[_ordered("origination_date", "maturity_date")],
         name="facilities",
@@ -160,7 +168,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "obligor_id": pa.Column(str, unique=True, nullable=False),
             "default_date": pa.Column(pa.DateTime, nullable=False),
-            "default_type": pa.Column(str, pa.Check.isin(DEFAULT_TYPES), nullable=False),
+            "default_type": pa.Column(str, _codes(DEFAULT_TYPES), nullable=False),
             "ead": _money(nullable=False),
             "recovery": _money(nullable=False),
         },
@@ -173,7 +181,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "project_id": pa.Column(str, unique=True, nullable=False),
             "obligor_id": pa.Column(**_ID),
-            "sector": pa.Column(str, nullable=False),
+            "sector": pa.Column(str, _codes(INDUSTRY_CODES), nullable=False),
             "financial_close": pa.Column(pa.DateTime, nullable=False),
             "operations_start": pa.Column(pa.DateTime, nullable=False),
             "operations_years": pa.Column(int, pa.Check.in_range(1, 60), nullable=False),
@@ -196,7 +204,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "obligor_id": pa.Column(**_ID),
             "survey_date": pa.Column(pa.DateTime, nullable=False),
-            "question_id": pa.Column(str, nullable=False),
+            "question_id": pa.Column(str, _codes(tuple(QUESTIONS)), nullable=False),
             "answer": pa.Column(int, pa.Check.in_range(1, 5), nullable=False),
         },
         checks=[_unique_keys(["obligor_id", "survey_date", "question_id"])],
@@ -207,9 +215,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "quote_id": pa.Column(str, unique=True, nullable=False),
             "obligor_id": pa.Column(**_ID),
             "quote_date": pa.Column(pa.DateTime, nullable=False),
-            "grade": pa.Column(int, pa.Check.in_range(1, 10), nullable=False),
+            "grade": pa.Column(int, pa.Check.in_range(1, MASTER_SCALE.n_grades), nullable=False),
             "tenor_years": pa.Column(float, pa.Check.in_range(0, 40, include_min=False), nullable=False),
-            "collateral_type": pa.Column(str, pa.Check.isin(COLLATERAL_TYPES), nullable=False),
+            "collateral_type": pa.Column(str, _codes(COLLATERAL_TYPES), nullable=False),
             "offered_spread_bps": _money(nullable=False),
             "accepted": pa.Column(bool, nullable=False),
         },
@@ -219,8 +227,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "obligor_id": pa.Column(**_ID),
             "date": pa.Column(pa.DateTime, nullable=False),
-            "channel": pa.Column(str, pa.Check.isin(CHANNELS), nullable=False),
-            "topic": pa.Column(str, nullable=False),
+            "channel": pa.Column(str, _codes(CHANNELS), nullable=False),
+            "topic": pa.Column(str, _codes(INTERACTION_TOPICS), nullable=False),
         },
         name="interactions",
     ),

@@ -33,11 +33,13 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from scipy import stats
+
 # The text bar: tqdm.auto would need ipywidgets in the kernel and warns without them.
 from tqdm import tqdm
 
 from ..features.dictionary import FEATURES
 from ..models.pd_model import PDModel
+from ..reference import metrics as metric_names
 from . import _treeshap
 
 if TYPE_CHECKING:
@@ -351,8 +353,12 @@ class ImportanceStability:
     mean: float
 
     def summary(self) -> dict[str, float]:
-        """``{"spearman_min", "spearman_mean", "n_runs"}`` for logging."""
+        """``{"spearman_min", "spearman_mean", "n_runs"}``."""
         return {"spearman_min": self.min, "spearman_mean": self.mean, "n_runs": float(self.importance.shape[1])}
+
+    def metrics(self) -> dict[str, float]:
+        """``summary()`` under the names it is logged with (``explain/bag_spearman_min``, ...)."""
+        return {metric_names.explain_metric(k): v for k, v in self.summary().items()}
 
 
 def _as_importance(item) -> pd.Series:

@@ -1,8 +1,8 @@
 """Features: the point-in-time modelling panel (ratios, trends, behaviour, peers, questionnaire, macro)
 and its dictionary."""
 
-from .dictionary import FEATURES, FeatureSpec, feature_dictionary, lookup, monotone_directions
 from .assembly import ID_COLUMNS, INPUT_TABLES, add_peer_features, feature_columns, obligor_rows
+from .dictionary import FEATURES, FeatureSpec, feature_dictionary, lookup, monotone_directions
 from .panel import build_panel, panel_metrics, plot_default_rate_by_obs_date, summarise_panel
 from .params import PanelParams, TimeSplit
 from .ratios import RATIO_NAMES, RATIOS, altman_z2, compute_ratios, safe_divide

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from ..reference import QUESTION_THEMES
 from .behaviour import SPIKE
 from .peers import LEADER_QUANTILE, PEER_RATIOS
 from .ratios import RATIOS
-from ..reference import QUESTION_THEMES
 from .statements import HISTORY, TREND_RATIOS
 
 __all__ = ["FeatureSpec", "FEATURES", "feature_dictionary", "lookup", "monotone_directions"]

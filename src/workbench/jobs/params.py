@@ -47,6 +47,11 @@ class TrainPDParams(PDModelParams):
     register_model: bool = Field(True, description="Register the model version with alias 'challenger'")
 
     @property
+    def registry_name(self) -> str | None:
+        """The registered model to add this run's version to, or None when ``register_model`` is off."""
+        return self.registered_model if self.register_model else None
+
+    @property
     def pd_model(self) -> PDModelParams:
         """What ``fit_pd_model`` / ``fit_on_panel`` take."""
         return narrow(self, PDModelParams)

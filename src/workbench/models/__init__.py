@@ -1,10 +1,9 @@
 """PD models: the calibrated xgboost PD model (``fit_pd_model``), its tuning, calibration and
 master scale, and its evaluation by split."""
 
-from .calibration import Calibrator, anchor_shift
 from ..reference import DEFAULT_GRADE, MasterScale
-from .challengers import challenger_scores, compare_models
-from .scorecard import ScorecardModel
+from .calibration import Calibrator, anchor_shift
+from .challengers import challenger_metrics, challenger_scores, compare_models
 from .params import (
     CalibrationParams,
     MasterScaleParams,
@@ -15,10 +14,11 @@ from .params import (
     XGBParams,
 )
 from .pd_model import PDModel, fit_pd_model, monotone_directions_or_zero
+from .scorecard import ScorecardModel
 from .training import TrainingResult, champion_comparison, fit_on_panel, flat_table_panel, load_pd_model, score_panel
 from .tuning import TuningResult, tune_xgboost, validation_folds
 
-__all__ = ["CalibrationParams", "MasterScaleParams", "PDModelParams", "Range", "SearchSpace", "TuningParams",
+__all__ = ["challenger_metrics", "CalibrationParams", "MasterScaleParams", "PDModelParams", "Range", "SearchSpace", "TuningParams",
            "XGBParams", "challenger_scores", "compare_models", "ScorecardModel", "Calibrator", "anchor_shift", "DEFAULT_GRADE", "MasterScale", "PDModel",
            "fit_pd_model", "monotone_directions_or_zero", "TrainingResult", "champion_comparison", "fit_on_panel", "flat_table_panel", "load_pd_model", "score_panel",
            "TuningResult", "tune_xgboost", "validation_folds"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..reference import metrics
 from ..validation import auc, brier, gini, ks
 from .scorecard import ScorecardModel
 from .training import TrainingResult
 
-__all__ = ["challenger_scores", "compare_models"]
+__all__ = ["challenger_scores", "compare_models", "challenger_metrics"]
 
 
 def challenger_scores(panel: pd.DataFrame, result: TrainingResult, target: str,
@@ -54,3 +55,8 @@ def compare_models(scores: pd.DataFrame, target: str, split: str = "oot") -> pd.
         rows.append({"model": model, "auc": auc(y, s), "gini": gini(y, s), "ks": ks(y, s),
                      "brier": brier(y, s) if is_pd else np.nan})
     return pd.DataFrame(rows).set_index("model")
+
+
+def challenger_metrics(comparison: pd.DataFrame) -> dict[str, float]:
+    """The comparison's AUC per model as logged: ``{"oot/auc_xgboost": ..., "oot/auc_scorecard": ...}``."""
+    return {metrics.oot_auc_of(str(model)): float(value) for model, value in comparison["auc"].items()}

@@ -16,8 +16,8 @@ import xgboost as xgb
 from sklearn.exceptions import NotFittedError
 
 from ..features.dictionary import lookup
-from .calibration import Calibrator
 from ..reference import MasterScale
+from .calibration import Calibrator
 from .params import PDModelParams
 from .tuning import tune_xgboost, xgb_settings
 

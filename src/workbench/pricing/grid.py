@@ -26,8 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..reference import DEFAULT_GRADE, NO_COLLATERAL, MasterScale
-from ..reference import metrics
+from ..reference import DEFAULT_GRADE, NO_COLLATERAL, MasterScale, metrics
 from .capital import irb_capital
 from .economics import cost_of_funds, raroc, required_rate
 from .lgd import foundation_lgd
@@ -293,7 +292,7 @@ def plot_capital_curve(capital: CapitalParams, lgd: float = 0.45, maturity: floa
     """IRB risk weight against PD from ``capital.pd_floor`` to 30 % (LGD 45 %, M 2.5; with the SME
     curve at sales of EUR 5m), with the published Basel II Annex 5 values marked: the computed curve
     must pass through them."""
-    pd_axis = np.geomspace(0.0003, 0.3, 200)
+    pd_axis = np.geomspace(capital.pd_floor, 0.3, 200)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     ax.plot(100 * pd_axis, 100 * 12.5 * irb_capital(pd_axis, lgd, maturity, pd_floor=capital.pd_floor),
             label="corporate (computed)")

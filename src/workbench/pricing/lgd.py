@@ -183,12 +183,12 @@ def substitute_guarantee(pd: ArrayLike, lgd: ArrayLike, exposure: ArrayLike, gua
     """
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in
                                    (pd, lgd, exposure, guarantee_value, guarantor_pd, guarantor_lgd)))
-    p, l, e, gv, gp, gl = arrays
-    for name, x in (("pd", p), ("lgd", l), ("guarantor_pd", gp), ("guarantor_lgd", gl)):
+    p, lg, e, gv, gp, gl = arrays
+    for name, x in (("pd", p), ("lgd", lg), ("guarantor_pd", gp), ("guarantor_lgd", gl)):
         _check_unit(name, x)
     bad = ~(e > 0)
     if bad.any():
         raise ValueError(f"exposure must be > 0; got {_fmt(e, bad)}")
     g = _guaranteed_share(e, gv)
-    return GuaranteeSplit(share=g, borrower_ead=(1.0 - g) * e, guarantor_ead=g * e, borrower_pd=p, borrower_lgd=l,
-                          guarantor_pd=gp, guarantor_lgd=gl, el_rate=(1.0 - g) * p * l + g * gp * gl)
+    return GuaranteeSplit(share=g, borrower_ead=(1.0 - g) * e, guarantor_ead=g * e, borrower_pd=p, borrower_lgd=lg,
+                          guarantor_pd=gp, guarantor_lgd=gl, el_rate=(1.0 - g) * p * lg + g * gp * gl)

@@ -1,8 +1,10 @@
 """Params of the pricing functions: capital, economics, F-IRB LGD, the grid layout, price response.
 
 Each pricing function takes the narrowest of these it needs (``required_rate_from_params``
-an ``EconomicsParams``, ``foundation_lgd`` an ``LGDParams``, ...). ``PricingParams`` groups
-them for the functions that build a whole grid; the calibration job's params
+an ``EconomicsParams`` and a ``CapitalParams``, ``foundation_lgd`` an ``LGDParams``,
+``plot_capital_curve`` a ``CapitalParams``, ``PriceResponseModel.from_params`` a
+``PriceResponseParams``, ...). ``PricingParams`` groups them for the functions that build a
+whole grid or quote a facility; the calibration job's params
 (``workbench.jobs.params.CalibratePricingParams``) add the run ids and paths to it.
 """
 

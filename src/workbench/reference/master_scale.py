@@ -11,9 +11,12 @@ and the synthetic generator all read it from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MasterScale", "DEFAULT_GRADE", "MASTER_SCALE"]
 
@@ -42,6 +45,8 @@ class MasterScale:
 
     def bands(self) -> pd.DataFrame:
         """Grade, lower and upper PD bound and the grade PD (geometric mid-point); D has PD 1."""
+        import pandas as pd  # here, not at import: the reference data loads without pandas
+
         e = self.edges
         table = pd.DataFrame({"grade": [str(g) for g in range(1, self.n_grades + 1)],
                               "pd_low": e[:-1], "pd_high": e[1:], "grade_pd": np.sqrt(e[:-1] * e[1:])})
@@ -65,6 +70,8 @@ class MasterScale:
 
     def table(self, pd_values, defaults) -> pd.DataFrame:
         """Per grade: PD band, grade PD, count, share, defaults, observed default rate, mean predicted PD."""
+        import pandas as pd
+
         grades = self.grade(pd_values)
         df = pd.DataFrame({"grade": grades, "pd": np.asarray(pd_values, float), "default": np.asarray(defaults, int)})
         g = df.groupby("grade")

@@ -7,14 +7,37 @@ are packages of named steps, each with its own params module.
 """
 
 from .admission import AdmissionParams, AdmissionResult, FacilityRequest, assess_admission, industry_score
-from .financing_mix import (ChannelSpec, FinancingMixParams, MixConstraints, MixResult, annuity_factor,
-                            default_channels, optimise_financing_mix, plot_financing_mix)
+from .financing_mix import (
+                            ChannelSpec,
+                            FinancingMixParams,
+                            MixConstraints,
+                            MixResult,
+                            annuity_factor,
+                            default_channels,
+                            optimise_financing_mix,
+                            plot_financing_mix,
+)
 from .params import ProposalParams, ScheduleSpec
-from .proposal import (default_obligor, facility_request, financing_need, obligor_cfads, obligor_profile,
-                       proposal_obligor, structuring_metrics)
-from .schedules import SCHEDULE_KINDS, compare_schedules, plot_schedules, repayment_schedule
-from .sculpting import (DebtCapacity, SculptResult, breakeven_haircut, cfads_sensitivities, debt_capacity,
-                        plot_sculpting, plot_tornado, sculpt_debt)
+from .proposal import (
+                            default_obligor,
+                            facility_request,
+                            financing_need,
+                            obligor_cfads,
+                            obligor_profile,
+                            proposal_obligor,
+                            structuring_metrics,
+)
+from .schedules import SCHEDULE_KINDS, compare_schedules, plot_schedules, repayment_schedule, repayment_schedules
+from .sculpting import (
+                            DebtCapacity,
+                            SculptResult,
+                            breakeven_haircut,
+                            cfads_sensitivities,
+                            debt_capacity,
+                            plot_sculpting,
+                            plot_tornado,
+                            sculpt_debt,
+)
 
 __all__ = [
     "AdmissionParams", "AdmissionResult", "FacilityRequest", "assess_admission", "industry_score",
@@ -23,7 +46,7 @@ __all__ = [
     "ProposalParams", "ScheduleSpec",
     "default_obligor", "facility_request", "financing_need", "obligor_cfads", "obligor_profile", "proposal_obligor",
     "structuring_metrics",
-    "SCHEDULE_KINDS", "compare_schedules", "plot_schedules", "repayment_schedule",
+    "SCHEDULE_KINDS", "compare_schedules", "plot_schedules", "repayment_schedule", "repayment_schedules",
     "DebtCapacity", "SculptResult", "breakeven_haircut", "cfads_sensitivities", "debt_capacity", "plot_sculpting",
     "plot_tornado", "sculpt_debt",
 ]

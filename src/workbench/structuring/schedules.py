@@ -87,7 +87,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["SCHEDULE_KINDS", "DAY_COUNTS", "repayment_schedule", "compare_schedules", "plot_schedules",
+__all__ = ["SCHEDULE_KINDS", "DAY_COUNTS", "repayment_schedule", "repayment_schedules", "compare_schedules",
+           "plot_schedules",
            "year_fractions", "level_payment"]
 
 SCHEDULE_KINDS = ("annuity", "equal_principal", "bullet", "balloon", "step_up", "grace", "custom")
@@ -370,9 +371,10 @@ def _weighted_average_life(schedule: pd.DataFrame, periods_per_year: int) -> flo
 
 
 def compare_schedules(principal: float, annual_rate: float, years: float, periods_per_year: int,
-                      kinds: Mapping[str, tuple[str, Mapping[str, Any] | None] | str], *,
+                      kinds: Mapping[str, tuple[str, Mapping[str, Any] | None] | str | Any], *,
                       start_date: Any = None, day_count: str | None = None) -> pd.DataFrame:
-    """One row per named schedule: ``kinds`` maps a name to ``(kind, options)`` (or just the kind).
+    """One row per named schedule: ``kinds`` maps a name to ``(kind, options)``, just the kind, or a
+    spec with ``kind`` and ``options`` attributes (``structuring.params.ScheduleSpec``).
 
     Columns: kind, total_interest (accrued, capitalised included), total_paid (= principal +
     total_interest), first_payment, max_payment, last_payment, wal_years (weighted average life:
@@ -383,7 +385,7 @@ def compare_schedules(principal: float, annual_rate: float, years: float, period
         raise ValueError("kinds must name at least one schedule: {name: (kind, options)}")
     rows = []
     for name, spec in kinds.items():
-        kind, opts = (spec, None) if isinstance(spec, str) else spec
+        kind, opts = _kind_and_options(spec)
         sched = repayment_schedule(kind, principal, annual_rate, years, periods_per_year, start_date=start_date,
                                    day_count=day_count, **dict(opts or {}))
         pay = sched["payment"].to_numpy(dtype=float)
@@ -392,6 +394,25 @@ def compare_schedules(principal: float, annual_rate: float, years: float, period
                      "max_payment": float(pay.max()), "last_payment": float(pay[-1]),
                      "wal_years": _weighted_average_life(sched, int(periods_per_year))})
     return pd.DataFrame(rows).set_index("name")
+
+
+def _kind_and_options(spec) -> tuple[str, Mapping[str, Any] | None]:
+    if isinstance(spec, str):
+        return spec, None
+    if hasattr(spec, "kind"):
+        return spec.kind, getattr(spec, "options", None)
+    return spec
+
+
+def repayment_schedules(principal: float, annual_rate: float, years: float, periods_per_year: int,
+                        kinds: Mapping[str, Any], **kwargs: Any) -> dict[str, pd.DataFrame]:
+    """``repayment_schedule`` of each named spec (same forms as ``compare_schedules`` takes)."""
+    out = {}
+    for name, spec in kinds.items():
+        kind, opts = _kind_and_options(spec)
+        out[name] = repayment_schedule(kind, principal, annual_rate, years, periods_per_year, **kwargs,
+                                       **dict(opts or {}))
+    return out
 
 
 def plot_schedules(schedules: Mapping[str, pd.DataFrame]) -> Figure:

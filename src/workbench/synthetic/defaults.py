@@ -7,8 +7,16 @@ import pandas as pd
 
 from workbench.reference import NO_COLLATERAL
 
-from .codes import (BANKRUPTCY, DEFAULT_TYPE_ORDER, DISTRESSED_RESTRUCTURING, DPD90, PRODUCT_ORDER, REVOLVER,
-                    TRADE_FINANCE, UNLIKELY_TO_PAY)
+from .codes import (
+    BANKRUPTCY,
+    DEFAULT_TYPE_ORDER,
+    DISTRESSED_RESTRUCTURING,
+    DPD90,
+    PRODUCT_ORDER,
+    REVOLVER,
+    TRADE_FINANCE,
+    UNLIKELY_TO_PAY,
+)
 from .frames import frame, ns, str_take
 from .latent import Latent
 from .streams import S_DEFTYPE, rng

@@ -11,9 +11,26 @@ import numpy as np
 import pandas as pd
 
 from .behaviour import Behaviour, facility_limits
-from .codes import (BALLOON, BULLET, COLLATERAL_ORDER, FINANCIAL, GUARANTEE, OTHER_PHYSICAL, PRODUCT_ORDER,
-                    PROJECT_LOAN, REAL_ESTATE, RECEIVABLES, REPAYMENT_ORDER, REVOLVER, REVOLVING, SCULPTED,
-                    SENIORITY_ORDER, TERM_LOAN, TRADE_FINANCE, UNSECURED)
+from .codes import (
+    BALLOON,
+    BULLET,
+    COLLATERAL_ORDER,
+    FINANCIAL,
+    GUARANTEE,
+    OTHER_PHYSICAL,
+    PRODUCT_ORDER,
+    PROJECT_LOAN,
+    REAL_ESTATE,
+    RECEIVABLES,
+    REPAYMENT_ORDER,
+    REVOLVER,
+    REVOLVING,
+    SCULPTED,
+    SENIORITY_ORDER,
+    TERM_LOAN,
+    TRADE_FINANCE,
+    UNSECURED,
+)
 from .frames import add_years, frame, ns, str_take
 from .latent import Latent
 from .streams import S_FAC, rng

@@ -25,7 +25,6 @@ from .metrics import (
 )
 from .oot_summary import oot_backtest_summary
 from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi, plot_roc_by_split
-from .stability import csi, psi, psi_bins, psi_from_proportions, psi_status
 from .review import (
     REVIEW_MODEL_TAG,
     REVIEW_VERSION_TAG,
@@ -36,6 +35,7 @@ from .review import (
     review_metrics,
     review_tags,
 )
+from .stability import csi, psi, psi_bins, psi_from_proportions, psi_status
 
 __all__ = [
     "oot_backtest_summary",

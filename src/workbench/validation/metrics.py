@@ -30,6 +30,8 @@ import numpy as np
 import pandas
 from scipy.stats import rankdata
 
+from ..reference import SPLITS
+
 __all__ = [
     "auc",
     "gini",
@@ -41,7 +43,6 @@ __all__ = [
     "discrimination_table",
 ]
 
-SPLIT_ORDER = ("train", "valid", "oot")
 LOG_LOSS_EPS = 1e-15
 
 
@@ -169,8 +170,8 @@ def accuracy_ratio(y, score) -> float:
 
 def _split_order(labels: np.ndarray) -> list:
     present = list(pandas.unique(labels))
-    known = [s for s in SPLIT_ORDER if s in present]
-    return known + [s for s in present if s not in SPLIT_ORDER]
+    known = [s for s in SPLITS if s in present]
+    return known + [s for s in present if s not in SPLITS]
 
 
 def discrimination_table(y, pd, split) -> pandas.DataFrame:

@@ -41,10 +41,15 @@ multiple).
 from ...reference import Cyclicality, Outlook
 from .assess import REASON_COLUMNS, assess_admission, decide_admission, reasons_frame
 from .checks import ADMISSION_CHECKS, SEVERITY, Check, CheckFunction, Status, not_available, run_checks
-from .context import (PANEL_COLUMNS, AdmissionContext, CollateralPosition, admission_context, collateral_position,
-                      industry_score)
-from .params import (AdmissionParams, CoverageBand, FacilityRequest, GradeBandLimits, Limit,
-                     ProjectFinanceAllowance)
+from .context import (
+                      PANEL_COLUMNS,
+                      AdmissionContext,
+                      CollateralPosition,
+                      admission_context,
+                      collateral_position,
+                      industry_score,
+)
+from .params import AdmissionParams, CoverageBand, FacilityRequest, GradeBandLimits, Limit, ProjectFinanceAllowance
 from .result import AdmissionResult, Decision
 
 __all__ = [

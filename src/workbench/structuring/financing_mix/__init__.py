@@ -53,8 +53,15 @@ from .eligibility import Eligibility, channel_eligibility, channel_exclusion
 from .inputs import MixInputs, as_channels, mix_inputs, parse_mix_grade
 from .model import MixModel, annuity_factor, build_mix_model, solve_mix_model
 from .optimise import optimise_financing_mix
-from .params import (DEBT_KINDS, ChannelKind, ChannelSpec, FinancingMixParams, MixConstraints, check_unique_names,
-                     default_channels)
+from .params import (
+                     DEBT_KINDS,
+                     ChannelKind,
+                     ChannelSpec,
+                     FinancingMixParams,
+                     MixConstraints,
+                     check_unique_names,
+                     default_channels,
+)
 from .plot import plot_financing_mix
 from .report import channel_table, constraint_report, feasible_mix, infeasible_mix
 from .result import MixResult

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import pytest
 import typer
-from typer.testing import CliRunner
-
-from workbench.cli_review import review_app
-
-from .test_signoff import (
+from test_signoff import (
     GOOD_METRICS,
     aliases,
     approved_version,
@@ -17,6 +13,9 @@ from .test_signoff import (
     validation_run,
     version_tags,
 )
+from typer.testing import CliRunner
+
+from workbench.cli_review import review_app
 
 app = typer.Typer()
 app.add_typer(review_app, name="review")

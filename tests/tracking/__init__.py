@@ -1,0 +1,1 @@
+"""Tests of workbench.tracking (a package, so test module names cannot clash across folders)."""
