@@ -233,3 +233,14 @@ def test_overrides_with_dates_reach_the_notebook_as_text_the_params_model_reads_
 
     assert runner._injectable({"split": {"train_end": date(2019, 12, 31)}, "xs": [date(2020, 1, 31)], "n": 3}) == \
         {"split": {"train_end": "2019-12-31"}, "xs": ["2020-01-31"], "n": 3}
+
+
+def test_runs_and_pipelines_describe_themselves_for_the_mlflow_ui() -> None:
+    exp = _experiment()
+    steps = [runner.PipelineStep(OK, None, step_name="first")]
+    result = runner.run_pipeline(steps, pipeline="described", experiment=exp, description="What it does.")
+    parent = _run(result.parent_run_id).data.tags[tracking.NOTE_TAG]
+    assert parent.startswith("**Pipeline described**: What it does.")
+    assert "- first: finished in" in parent and result.steps[0].run_id[:8] in parent
+    child = _run(result.steps[0].run_id).data.tags[tracking.NOTE_TAG]
+    assert child.startswith("**ok** (finished") and "ok.ipynb" in child and "ok.html" in child

@@ -20,7 +20,20 @@ GOOD_METRICS = {
 }
 
 
+TRAINER = "mo.deller"  # the OS user the helper's training runs record (tag workbench.user)
+APPROVER_OS_USER = "val.idator"  # the OS user the tests approve as ($LOGNAME / $USER)
+
+
 # --------------------------------------------------------------------------- helpers (also used by the CLI tests)
+
+
+@pytest.fixture(autouse=True)
+def approver_os_user(monkeypatch):
+    """Every test approves as OS user ``APPROVER_OS_USER``, whoever runs the suite: getpass reads
+    $LOGNAME first, then $USER."""
+    monkeypatch.setenv("LOGNAME", APPROVER_OS_USER)
+    monkeypatch.setenv("USER", APPROVER_OS_USER)
+    return APPROVER_OS_USER
 
 
 def unique_model_name() -> str:
@@ -28,10 +41,12 @@ def unique_model_name() -> str:
     return f"test-pd-{uuid.uuid4().hex[:10]}"
 
 
-def new_version(name: str) -> str:
-    """Register a new version of ``name`` from a tiny logged artifact; returns the version."""
+def new_version(name: str, trainer: str = TRAINER) -> str:
+    """Register a new version of ``name`` from a tiny logged artifact, trained by OS user
+    ``trainer`` (the training run's ``workbench.user`` tag, as ``standard_tags`` records it);
+    returns the version."""
     c = tracking.client()
-    with tracking.tracked_run("review-tests-training", "train") as run:
+    with tracking.tracked_run("review-tests-training", "train", tags={"workbench.user": trainer}) as run:
         c.log_text(run.run_id, "not a model", "pd_model/MLmodel.txt")
     try:
         c.get_registered_model(name)
@@ -60,7 +75,7 @@ def version_tags(name: str, version: str) -> dict[str, str]:
 
 
 def champion(name: str) -> str | None:
-    return signoff._current_champion(name)
+    return tracking.alias_version(name, "champion")
 
 
 def aliases(name: str) -> dict[str, str]:

@@ -192,6 +192,31 @@ def train(
     typer.echo(result.run_id)
 
 
+def _consumer_model(model: str, *, required: bool):
+    """The model version consumers must use (``signoff.model_for_consumers``), said on stderr: the
+    verified champion, or the UNAPPROVED warning. Records that do not verify exit 2 with what does
+    not verify; no registered model exits 2 when ``required``, else returns None with a note."""
+    from rich.markup import escape
+
+    from .signoff import SignoffNotVerified, model_for_consumers
+
+    try:
+        consumer = model_for_consumers(model)
+    except SignoffNotVerified as exc:
+        _fail(escape(str(exc)), code=2)
+    except LookupError as exc:
+        if required:
+            _fail(escape(f"{exc}; train and register one (`workbench run 20_train_pd_model`) or pass "
+                         f"-p training_run_id=RUN"), code=2)
+        console.print(f"[yellow]note:[/] {escape(str(exc))}")
+        return None
+    if consumer.approved:
+        console.print(f"[green]model:[/] {escape(consumer.describe())}")
+    else:
+        console.print(f"[bold yellow]WARNING:[/] {escape(consumer.warning)}")
+    return consumer
+
+
 @app.command("price")
 def price(
     grade: int = typer.Option(..., "--grade", min=1, help="Master-scale grade (1 = best)"),
@@ -202,43 +227,56 @@ def price(
     tier: str = typer.Option("B", "--tier", help="Client tier A, B or C"),
     collateral_value: Optional[float] = typer.Option(None, "--collateral-value", help="EUR m (default: params coverage x amount)"),
     params: Optional[Path] = typer.Option(None, "--params", help="Pricing params YAML (default: the calibration job's own)"),
+    model: str = typer.Option("key-account-pd", "--model", help="Registered PD model whose champion the quote is for"),
 ) -> None:
     """Quote one facility: PD, LGD, risk weight, capital, EL, funding, opex, required and
-    recommended spread, RAROC; from the latest calibrated grid in MLflow, else from the params."""
+    recommended spread, RAROC. For the model version consumers must use (the signed-off
+    champion; with no champion the challenger, with an UNAPPROVED warning): from the latest grid
+    calibrated on that version's training run, else from the params. Exits 2, quoting nothing,
+    when the champion's sign-off does not verify."""
+    from rich.markup import escape
+
     from . import tracking
     from .jobs import CalibratePricingParams
     from .params import load_params
     from .pricing import grid_from_table, params_only_grid, quote_facility
+    from .signoff import latest_run_built_on
 
     try:
         cfg = load_params(CalibratePricingParams, _params_or_default("30_calibrate_pricing", params))
     except (ParamsError, FileNotFoundError) as exc:
         _fail(str(exc), code=2)
-    try:
-        source_run = tracking.find_latest_run_anywhere("30_calibrate_pricing")
-    except LookupError:
-        source_run = None
+    consumer = _consumer_model(model, required=False)
+    source_run = latest_run_built_on(consumer, "30_calibrate_pricing") if consumer else None
     if source_run:
         import pandas as pd
 
-        grid = grid_from_table(pd.read_parquet(tracking.resolve_output(source_run, "price_grid")))
-        source = f"calibrated grid of run {source_run}"
+        try:
+            grid = grid_from_table(pd.read_parquet(tracking.resolve_output(source_run, "price_grid")))
+        except (LookupError, OSError, KeyError) as exc:
+            _fail(escape(f"the calibration run {source_run} of {consumer.label} has no readable price grid: {exc}"),
+                  code=2)
+        source = f"calibrated grid of run {source_run} (calibrated on {consumer.label})"
     else:
         grid = params_only_grid(cfg.pricing)
-        source = (f"hurdle grid from {params or 'the calibration params'} "
-                  "(no calibration run in MLflow yet: market layer off)")
+        why = (f"no calibration run built on {consumer.label} yet" if consumer else
+               f"no registered model {model}")
+        source = f"hurdle grid from {params or 'the calibration params'} ({why}: market layer off)"
     try:
         table = quote_facility(grid, cfg.pricing, grade=grade, tenor_years=tenor, collateral_type=collateral,
                                amount_eur_m=amount, tier=tier, sales_eur_m=sales, collateral_value_eur_m=collateral_value)
     except ValueError as exc:
         _fail(str(exc), code=2)
-    out = Table(title=f"Quote: grade {grade}, {tenor:g} years, {collateral}, EUR {amount:g}m, tier {tier}")
+    title = f"Quote: grade {grade}, {tenor:g} years, {collateral}, EUR {amount:g}m, tier {tier}"
+    if consumer is not None:
+        title += f"; model {consumer.label}" + ("" if consumer.approved else " UNAPPROVED")
+    out = Table(title=escape(title))
     out.add_column("item")
     out.add_column("value", justify="right")
     for item, value in table.itertuples(index=False):
         out.add_row(item, _fmt_quote(item, value))
     Console(soft_wrap=True).print(out)
-    console.print(f"source: {source}")
+    console.print(f"source: {escape(source)}")
 
 
 def _fmt_quote(item: str, value) -> str:
@@ -260,9 +298,14 @@ def structure(
     tenor: Optional[float] = typer.Option(None, "--tenor", help="Tenor in years (default: the params')"),
     params: Optional[Path] = typer.Option(None, "--params", help="Params YAML (default: the job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
+    model: str = typer.Option("key-account-pd", "--model", help="Registered PD model whose champion grades the obligor"),
 ) -> None:
     """Draw up a financing proposal for one obligor (notebooks/60_structure_financing): admission,
-    schedules, sculpting, sensitivities, financing mix; prints the HTML report's path."""
+    schedules, sculpting, sensitivities, financing mix; prints the HTML report's path. Grades and
+    panel come from the training run of the model version consumers must use (the signed-off
+    champion; with no champion the challenger, with an UNAPPROVED warning) unless
+    -p training_run_id=RUN says otherwise; a champion whose sign-off does not verify exits 2
+    before the notebook starts."""
     if not obligor and not project:
         _fail("say whom to structure for: --obligor ID or --project ID", code=2)
     overrides: dict[str, Any] = {"obligor_id": obligor, "project_id": project}
@@ -270,7 +313,13 @@ def structure(
         overrides["amount_eur_m"] = amount
     if tenor is not None:
         overrides["tenor_years"] = tenor
-    overrides.update(_overrides(set_))
+    user_overrides = _overrides(set_)
+    overrides.update(user_overrides)
+    if str(user_overrides.get("training_run_id", "")).strip():
+        console.print(f"model: the training run set with -p training_run_id={user_overrides['training_run_id']} "
+                      "(no model version resolved)")
+    else:
+        overrides["training_run_id"] = _consumer_model(model, required=True).run_id
     result = _run_notebook_or_fail("60_structure_financing", _params_or_default("60_structure_financing", params),
                                    overrides)
     from . import tracking

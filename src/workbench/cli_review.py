@@ -2,7 +2,8 @@
 
 Mounted by ``workbench.cli`` as ``app.add_typer(review_app, name="review")``. The sign-off module
 (and with it mlflow) is imported inside the commands so that ``workbench --help`` stays fast.
-Refusals print every problem to stderr and exit 1; successes print one line to stdout.
+Refusals print every problem to stderr and exit 1; records that do not verify (tampering) and an
+unusable signing key exit 2 with what does not verify; successes print one line to stdout.
 """
 
 from __future__ import annotations
@@ -27,9 +28,21 @@ _MODEL_HELP = "Registered model name (e.g. key-account-pd)"
 _VERSION_HELP = "Model version number"
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str, code: int = 1) -> None:
     _err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(1)
+    raise typer.Exit(code)
+
+
+def _decide(action, *args, **kwargs):
+    """Run ``approve``/``reject``; a refusal exits 1, unverifiable records or no usable key exit 2."""
+    from .signoff import SigningKeyError, SignoffNotVerified, SignoffRefused
+
+    try:
+        return action(*args, **kwargs)
+    except SignoffRefused as exc:
+        _refuse(str(exc))
+    except (SignoffNotVerified, SigningKeyError) as exc:
+        _refuse(str(exc), code=2)
 
 
 def _print_notes(decision) -> None:
@@ -45,17 +58,15 @@ def approve_cmd(
     comment: str = typer.Option(..., "--comment", help="Why (recorded)"),
     override_reason: Optional[str] = typer.Option(
         None, "--override-reason",
-        help="Approve despite a failed reproducibility check or red out-of-time grades; recorded",
+        help="Approve despite a failed reproducibility check, red out-of-time grades or a self-approval "
+        "(you trained the version); recorded",
     ),
 ) -> None:
-    """Approve MODEL VERSION and move alias `champion` to it, if the validation gate passes."""
-    from .signoff import SignoffRefused, approve
+    """Approve MODEL VERSION and move alias `champion` to it, if the validation gate passes and you
+    did not train it; the decision is signed and recorded with your name and OS user."""
+    from .signoff import approve
 
-    try:
-        decision = approve(model, version, by, comment, override_reason=override_reason)
-    except SignoffRefused as exc:
-        _refuse(str(exc))
-        return
+    decision = _decide(approve, model, version, by, comment, override_reason=override_reason)
     _out.print(escape(decision.summary()))
     _print_notes(decision)
 
@@ -67,39 +78,80 @@ def reject_cmd(
     by: str = typer.Option(..., "--by", help="Who decides (recorded)"),
     comment: str = typer.Option(..., "--comment", help="Why (recorded)"),
 ) -> None:
-    """Record a rejection of MODEL VERSION; aliases never move."""
-    from .signoff import SignoffRefused, reject
+    """Record a rejection of MODEL VERSION (signed); aliases never move."""
+    from .signoff import reject
 
-    try:
-        decision = reject(model, version, by, comment)
-    except SignoffRefused as exc:
-        _refuse(str(exc))
-        return
+    decision = _decide(reject, model, version, by, comment)
     _out.print(escape(decision.summary()))
     _print_notes(decision)
 
 
-@review_app.command("status")
-def status_cmd(model: str = typer.Argument("key-account-pd", help=_MODEL_HELP)) -> None:
-    """Versions of MODEL with their aliases, latest decision, who, when and the validation run."""
-    from .signoff import status
-
-    try:
-        df = status(model)
-    except LookupError as exc:
-        _refuse(str(exc))
-        return
-    if df.empty:
-        _out.print(f"{escape(model)}: no versions")
-        return
-    columns = ["version", "aliases", "decision", "by", "at", "validation_run_id", "decisions"]
+def _print_table(df, columns: list[str], title: str) -> None:
     if not _out.is_terminal:
         # Piped or captured (cron, scripts): plain text, nothing truncated to fit a width.
         typer.echo(df[columns].to_string(index=False))
         return
-    table = Table(title=f"{escape(model)} sign-off status")
+    table = Table(title=title)
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in df[columns].itertuples(index=False):
         table.add_row(*(escape(str(v)) for v in row))
     _out.print(table)
+
+
+def _report_verification(verification) -> None:
+    """After a table: the chain verified (stdout), or every problem (stderr) and exit 2."""
+    if verification.ok:
+        champion = f"version {verification.champion}" if verification.champion else "none"
+        _out.print(f"sign-off records of {escape(verification.name)}: verified ({len(verification.records)} signed "
+                   f"decisions; champion: {champion})")
+        return
+    lines = "\n".join(f"  - {p}" for p in verification.problems())
+    _refuse(f"the sign-off records of {verification.name} do not verify:\n{lines}", code=2)
+
+
+@review_app.command("status")
+def status_cmd(model: str = typer.Argument("key-account-pd", help=_MODEL_HELP)) -> None:
+    """Versions of MODEL with their aliases, latest decision, who (name, OS user), when, who trained
+    it, any override, the validation run, and whether the signed records verify. Exits 2 when
+    they do not (a moved alias, deleted, forged or edited sign-off tags)."""
+    from .signoff import status, verify
+
+    try:
+        verification = verify(model)
+        df = status(model, verification=verification)
+    except LookupError as exc:
+        _refuse(str(exc))
+        return
+    if df.empty:
+        _out.print(f"{escape(model)}: no versions")
+        _report_verification(verification)
+        return
+    columns = ["version", "aliases", "decision", "by", "os_user", "at", "trained_by", "validation_run_id",
+               "decisions", "override_reason", "signature"]
+    _print_table(df, columns, f"{escape(model)} sign-off status")
+    _report_verification(verification)
+
+
+@review_app.command("history")
+def history_cmd(
+    model: str = typer.Argument(..., help=_MODEL_HELP),
+    version: str = typer.Argument(..., help=_VERSION_HELP),
+) -> None:
+    """Every decision on MODEL VERSION, oldest first: who (name, OS user), when, why, any override
+    reason, who trained it, and whether each decision verifies. Exits 2 when the records do not."""
+    from .signoff import decision_history, verify
+
+    try:
+        verification = verify(model)
+        df = decision_history(model, version, verification=verification)
+    except LookupError as exc:
+        _refuse(str(exc))
+        return
+    if df.empty:
+        _out.print(f"{escape(model)} version {escape(version)}: no decisions")
+    else:
+        columns = ["number", "decision", "by", "os_user", "at", "comment", "validation_run_id", "override_reason",
+                   "trained_by", "self_approval", "verified"]
+        _print_table(df.fillna(""), columns, f"{escape(model)} version {escape(version)}: decisions")
+    _report_verification(verification)

@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 import nbformat
 from pydantic import BaseModel
 
+from workbench import format as fmt
 from workbench import jobs, tracking
 from workbench.data.io import write_text_atomic
 from workbench.params import ParamsError, flatten_params, load_params
@@ -281,9 +282,12 @@ def run_notebook(
     tags["workbench.mode"] = "papermill"
     if pipeline:
         tags["workbench.pipeline"] = pipeline
+    if prepared.experiment in jobs.EXPERIMENTS:
+        tracking.describe_experiment(prepared.experiment, jobs.EXPERIMENTS[prepared.experiment])
     handle = tracking.start_run(prepared.experiment, prepared.name, parent_run_id=parent_run_id, tags=tags)
     started = time.monotonic()
     try:
+        tracking.describe_run(handle.run_id, _run_description(prepared, "RUNNING"))
         if prepared.params is not None:
             handle.log_params(flatten_params(prepared.params))
         elif prepared.overrides:
@@ -326,13 +330,14 @@ def run_notebook(
             except Exception as exc:  # noqa: BLE001
                 _echo(f"  could not log {path.name} to run {handle.run_id}: {tracking.error_message(exc)}")
 
+    status = "FINISHED" if failure is None else ("KILLED" if isinstance(failure, KeyboardInterrupt) else "FAILED")
+    _describe_safely(handle.run_id, _run_description(prepared, status, handle.run_id, duration))
     if failure is None:
         tracking.end_run(handle.run_id, "FINISHED")
         _echo(f"  {prepared.name}: FINISHED in {duration:.1f}s -> {output_dir}")
         return NotebookResult(handle.run_id, "FINISHED", executed, html, output_dir, None, prepared.name, duration)
 
     error_text, where = _failure_text(failure)
-    status = "KILLED" if isinstance(failure, KeyboardInterrupt) else "FAILED"
     tracking.end_run(handle.run_id, status, error=f"{error_text} (in {where})")
     _echo(f"  {prepared.name}: {status} after {duration:.1f}s in {where}: {error_text}")
     if isinstance(failure, KeyboardInterrupt):
@@ -344,6 +349,29 @@ def run_notebook(
         f"  executed notebook: {shown}\n  MLflow run: {handle.run_id}",
         result,
     ) from failure
+
+
+def _run_description(prepared: _Prepared, status: str, run_id: str | None = None, duration: float = 0.0) -> str:
+    """The run's description in the MLflow UI: what the notebook does, how to read the run and,
+    once it ended, its key figures formatted for people."""
+    job = prepared.job
+    lines = [f"**{prepared.name}** ({status.lower()}" + (f", {duration:.0f} s)" if duration else ")"),
+             job.description if job is not None and job.description else f"Notebook {prepared.path.name}.",
+             f"The executed notebook and its HTML report are the artifacts {prepared.name}.ipynb and "
+             f"{prepared.name}.html; params are the validated params of the run."]
+    if run_id and job is not None and job.key_figures:
+        logged = tracking.run_metrics(run_id)
+        if any(k in logged for k in job.key_figures):
+            lines.append("Key figures: " + fmt.metrics_line(logged, job.key_figures) + ".")
+    return "\n\n".join(lines)
+
+
+def _describe_safely(run_id: str, text: str) -> None:
+    # A description is for readers; failing to write one must not change how the run ends.
+    try:
+        tracking.describe_run(run_id, text)
+    except Exception as exc:  # noqa: BLE001
+        _echo(f"  could not describe run {run_id}: {tracking.error_message(exc)}")
 
 
 def _local_socket_kernel_manager() -> type:
@@ -389,6 +417,7 @@ def run_pipeline(
     experiment: str,
     data_path: Path | None = None,
     parent_tags: Mapping[str, Any] | None = None,
+    description: str = "",
 ) -> PipelineResult:
     """Run ``steps`` in order as nested runs of one parent run in ``experiment``.
 
@@ -425,6 +454,7 @@ def run_pipeline(
     started = time.monotonic()
     _echo(f"pipeline {pipeline}: {len(steps)} notebooks, experiment {experiment}")
     with tracking.tracked_run(experiment, pipeline, tags=tags) as parent:
+        tracking.describe_run(parent.run_id, _pipeline_description(pipeline, description, steps, {}))
         try:
             for step in steps:
                 overrides = dict(step.overrides)
@@ -444,11 +474,26 @@ def run_pipeline(
                 parent.set_tags({f"workbench.step.{step.name}": result.run_id})
         except NotebookFailed as exc:
             parent.set_tags({f"workbench.step.{step.name}": exc.result.run_id})
+            _describe_safely(parent.run_id, _pipeline_description(pipeline, description, steps,
+                                                                  {**results, step.name: exc.result}))
             exc.pipeline_result = PipelineResult(parent.run_id, [*results.values(), exc.result], output_root)
             raise
         parent.log_metrics({metrics.PIPELINE_DURATION_S: time.monotonic() - started})
+        _describe_safely(parent.run_id, _pipeline_description(pipeline, description, steps, results))
     _echo(f"pipeline {pipeline}: FINISHED in {time.monotonic() - started:.1f}s (run {parent.run_id[:8]})")
     return PipelineResult(parent.run_id, list(results.values()), output_root)
+
+
+def _pipeline_description(pipeline: str, description: str, steps: list[PipelineStep],
+                          results: Mapping[str, NotebookResult]) -> str:
+    """The parent run's description: what the pipeline does and, step by step, its child run."""
+    lines = [f"**Pipeline {pipeline}**" + (f": {description}" if description else ""),
+             "Each step is a nested run below this one (open it for its metrics, figures and report):"]
+    for step in steps:
+        done = results.get(step.name)
+        state = f"{done.status.lower()} in {done.duration_s:.0f} s, run {done.run_id[:8]}" if done else "not run yet"
+        lines.append(f"- {step.name}: {state}")
+    return "\n\n".join(lines[:2]) + "\n" + "\n".join(lines[2:])
 
 
 # --------------------------------------------------------------------------- registered pipelines
@@ -487,5 +532,7 @@ def run_registered_pipeline(name: str, data_dir: str | Path, params_dir: str | P
         raise FileNotFoundError(f"no portfolio at {data_path} (expected obligors.parquet, financials.parquet, ...); "
                                 f"create one with `workbench data generate --out {data_dir}`")
     spec = jobs.pipeline(name)
+    if spec.experiment in jobs.EXPERIMENTS:
+        tracking.describe_experiment(spec.experiment, jobs.EXPERIMENTS[spec.experiment])
     return run_pipeline(pipeline_steps(name, data_path, params_dir, overrides), pipeline=spec.name,
-                        experiment=spec.experiment, data_path=data_path)
+                        experiment=spec.experiment, data_path=data_path, description=spec.description)

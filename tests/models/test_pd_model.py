@@ -79,3 +79,32 @@ def test_prediction_requires_the_fitted_columns():
     model = fit_pd_model(X, y, NO_TUNING)
     with pytest.raises(ValueError, match="noise"):
         model.predict_pd(X.drop(columns="noise"))
+
+
+def test_same_data_params_and_seed_give_the_same_boosters_however_slow_the_machine(tmp_path, monkeypatch):
+    """The tuning budget is a number of trials: a machine that is slower between trials (simulated
+    here with sleeps in an optuna callback) fits the same model."""
+    import time
+
+    monkeypatch.setenv("WORKBENCH_STATE_DIR", str(tmp_path))
+    X, y = _toy(n=2000)
+    params = load_params(PDModelParams, None, {"tuning.n_trials": 4, "tuning.n_folds": 2, "xgb.n_estimators": 80,
+                                               "xgb.early_stopping_rounds": 10, "n_bags": 2})
+    fast = fit_pd_model(X, y, params)
+    slow = fit_pd_model(X, y, params, callbacks=[lambda study, trial: time.sleep(0.3)])
+    assert fast.booster_params_ == slow.booster_params_
+    for a, b in zip(fast.boosters_, slow.boosters_):
+        assert a.get_booster().save_raw("json") == b.get_booster().save_raw("json")
+    assert np.array_equal(fast.predict_pd(X), slow.predict_pd(X))
+
+
+def test_fitted_params_say_what_the_model_was_fitted_with_not_the_starting_point():
+    X, y = _toy()
+    model = fit_pd_model(X, y, FAST)
+    used = model.fitted_params()
+    assert {f"model.{k}" for k in model.booster_params_} <= set(used)
+    assert used["model.learning_rate"] == model.booster_params_["learning_rate"]
+    assert used["model.boosters"] == FAST.n_bags and used["model.tuned"] == "yes"
+    assert used["model.early_stopped_trees"] == model.best_iteration_ + 1
+    assert model.tuning_summary()["trials_asked"] == FAST.tuning.n_trials
+    assert fit_pd_model(X, y, NO_TUNING).tuning_summary() == {}

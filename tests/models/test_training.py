@@ -69,3 +69,10 @@ def test_a_flat_table_becomes_a_panel_split_by_time(tmp_path):
     assert list(panel.columns[:4]) == ["obligor_id", "obs_date", "split", "y"]
     order = panel.sort_values("obs_date")["split"].tolist()
     assert order[:300] == ["train"] * 300 and order[-100:] == ["oot"] * 100
+
+
+def test_the_description_of_a_version_says_what_it_is_and_its_oot_figures(trained):
+    _, result = trained
+    text = result.describe("default_12m")
+    assert "not tuned" in text and "1 boosters, 2 features" in text
+    assert f"oot/auc {result.metrics.loc['oot', 'auc']:.4f}" in text and "oot/red_grades" in text

@@ -54,3 +54,22 @@ def test_workers_sharing_a_study_name_add_to_one_study(tmp_path):
     second = _tune(X, y, _params(tmp_path, **{"tuning.study_name": "shared"}))
     assert (first.n_trials, second.n_trials) == (3, 6)
     assert second.best_auc >= first.best_auc
+
+
+def test_the_summary_counts_this_calls_trials_and_says_the_budget_stopped_it(tmp_path):
+    X, y = _toy()
+    result = _tune(X, y, _params(tmp_path, **{"tuning.n_trials": 4}))
+    assert (result.budget, result.asked) == (4, 4) and not result.cut_short
+    assert result.completed + result.pruned + result.failed == 4 and result.completed >= 1
+    summary = result.summary()
+    assert summary["stopped_by"] == "trial budget" and summary["trials_asked"] == 4
+    assert result.trials.loc[result.trials["number"] == summary["best_trial"], "value"].item() == pytest.approx(
+        result.best_auc)
+
+
+def test_a_time_limit_is_a_safety_stop_that_says_so(tmp_path):
+    X, y = _toy()
+    params = _params(tmp_path, **{"tuning.n_trials": 50, "tuning.timeout_s": 0.01})
+    with pytest.warns(UserWarning, match=r"tuning stopped by its time limit \(0.01 s\) after \d+ of 50 trials"):
+        result = _tune(X, y, params)
+    assert result.cut_short and result.asked < 50 and result.summary()["stopped_by"] == "time limit"

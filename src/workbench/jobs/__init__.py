@@ -3,7 +3,7 @@ figures, report kind) and the pipelines that chain them. See ``registry`` for th
 ``catalogue`` for the workbench's own jobs; ``params`` holds each job's params model."""
 
 from . import catalogue  # noqa: F401  (registers the workbench's jobs)
-from .catalogue import CREDIT_PIPELINE
+from .catalogue import CREDIT_PIPELINE, EXPERIMENTS
 from .params import (
     BuildFeaturesParams,
     CalibratePricingParams,
@@ -14,7 +14,7 @@ from .params import (
 from .registry import JOBS, PIPELINES, Job, Pipeline, Upstream, job, pipeline, register, register_pipeline, unregister
 
 __all__ = [
-    "CREDIT_PIPELINE",
+    "CREDIT_PIPELINE", "EXPERIMENTS",
     "BuildFeaturesParams", "CalibratePricingParams", "ReviewModelParams", "StructureFinancingParams", "TrainPDParams",
     "JOBS", "PIPELINES", "Job", "Pipeline", "Upstream", "job", "pipeline", "register", "register_pipeline",
     "unregister",

@@ -12,9 +12,26 @@ from .params import (
 )
 from .registry import Job, Pipeline, Upstream, register, register_pipeline
 
-__all__ = ["CREDIT_PIPELINE"]
+__all__ = ["CREDIT_PIPELINE", "EXPERIMENTS"]
 
 CREDIT_PIPELINE = "credit-pd"
+
+#: What each MLflow experiment holds, as its description in the UI says.
+EXPERIMENTS: dict[str, str] = {
+    "credit-pd": "The credit pipeline: one parent run per pipeline (features -> PD model -> pricing -> review), "
+                 "a nested run per notebook. Open a parent run for the summary; a child run for its metrics "
+                 "(split/metric: oot/auc, valid/brier, ...), figures, the executed notebook and its HTML report. "
+                 "Training runs hold the optuna trials as nested runs (the best one tagged workbench.best_trial) "
+                 "and register the model as key-account-pd@challenger.",
+    "pricing": "Pricing-grid calibrations run on their own (workbench run 30_calibrate_pricing): IRB capital, "
+               "hurdle floor, price-response model, the calibrated grid per tier and the portfolio RAROC.",
+    "validation": "Independent reviews of registered model versions (workbench review run): reproducibility of "
+                  "the logged metrics, champion vs challenger on the same out-of-time rows, the gate's figures. "
+                  "The HTML report of each run is the validation document.",
+    "structuring": "Financing proposals for one obligor or project (workbench structure): admission, repayment "
+                   "schedules, debt sculpting, CFADS sensitivities and the financing mix.",
+    "adhoc": "Notebooks run by path that are not registered jobs.",
+}
 
 register(Job(
     "10_build_features", BuildFeaturesParams, "params/build_features.yaml", experiment="credit-pd",

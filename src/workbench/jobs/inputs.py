@@ -1,15 +1,21 @@
 """What a job's notebook reads before its first library call: one call per input, so that the
-notebook holds no branching (e.g. the training rows come from a flat table or the upstream panel)."""
+notebook holds no branching (e.g. the training rows come from a flat table or the upstream panel;
+the PD model a consumer uses is the explicit run or the signed-off champion)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from ..models import flat_table_panel
+from ..signoff import DEFAULT_MODEL_NAME, TRAINING_NOTEBOOK, model_for_consumers
 from ..tracking import RunHandle
 from .params import TrainPDParams
 
-__all__ = ["training_panel"]
+__all__ = ["training_panel", "consumer_training_run", "MODEL_VERSION_TAG", "MODEL_APPROVED_TAG", "WARNING_TAG"]
+
+MODEL_VERSION_TAG = "workbench.model_version"  # "<name>/<version>" a consumer run used
+MODEL_APPROVED_TAG = "workbench.model_approved"  # "true" / "false"
+WARNING_TAG = "workbench.warning"
 
 
 def training_panel(cfg: TrainPDParams, run: RunHandle) -> pd.DataFrame:
@@ -20,3 +26,28 @@ def training_panel(cfg: TrainPDParams, run: RunHandle) -> pd.DataFrame:
         return flat_table_panel(cfg.table_path, target=cfg.target, id_column=cfg.id_column,
                                 time_column=cfg.time_column, seed=cfg.seed)
     return pd.read_parquet(run.upstream_output(cfg.features_run_id, notebook="10_build_features", name="panel"))
+
+
+def consumer_training_run(run: RunHandle, training_run_id: str, model_name: str = DEFAULT_MODEL_NAME) -> str:
+    """The 20_train_pd_model run a consumer notebook (pricing, structuring, ...) reads its model from.
+
+    An explicit ``training_run_id`` wins (a pipeline passing the run it just trained, or a
+    modeller's choice). Otherwise the training run of the version consumers must use
+    (``signoff.model_for_consumers``): the verified ``champion``, else the challenger flagged
+    UNAPPROVED, which prints the warning and tags the run ``workbench.warning``. Either way the
+    run id is recorded as lineage (``workbench.upstream.20_train_pd_model``); a resolved version
+    also as ``workbench.model_version`` (name/version) and ``workbench.model_approved``.
+    Raises ``signoff.SignoffNotVerified`` when the champion's sign-off does not verify.
+    """
+    if str(training_run_id).strip():
+        return run.upstream(str(training_run_id).strip(), notebook=TRAINING_NOTEBOOK)
+    model = model_for_consumers(model_name)
+    run.upstream(model.run_id, notebook=TRAINING_NOTEBOOK)
+    tags = {MODEL_VERSION_TAG: model.label, MODEL_APPROVED_TAG: "true" if model.approved else "false"}
+    if model.approved:
+        print(model.describe())
+    else:
+        print(f"WARNING: {model.warning}")
+        tags[WARNING_TAG] = model.warning
+    run.set_tags(tags)
+    return model.run_id

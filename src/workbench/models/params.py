@@ -60,8 +60,10 @@ class SearchSpace(StrictModel):
 
 class TuningParams(StrictModel):
     enabled: bool = True
-    n_trials: int = Field(15, ge=1)
-    timeout_s: float | None = Field(240.0, gt=0, description="Stop starting trials after this long")
+    n_trials: int = Field(15, ge=1, description="The tuning budget: the same trials on a busy or an idle machine")
+    timeout_s: float | None = Field(None, gt=0, description="Safety stop: no new trial after this long (the run "
+                                    "is then marked as cut short and the model depends on the machine's speed); "
+                                    "empty = none")
     n_folds: int = Field(3, ge=2, le=10, description="Validation folds (time-ordered when a time column exists)")
     storage: str = Field("", description="SQLAlchemy URL of the optuna study; empty = sqlite file in the state dir")
     study_name: str = Field("", description="Shared name lets several workers fill one study; empty = a new one")

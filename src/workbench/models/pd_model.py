@@ -98,6 +98,8 @@ class PDModel:
         settings = {**settings, "n_estimators": n_trees, "early_stopping_rounds": None}
         self.boosters_ = [xgb.XGBClassifier(**{**settings, "random_state": p.seed + k}).fit(
             X.iloc[rows], y[rows], verbose=False) for k in range(p.n_bags)]
+        self.n_trees_ = n_trees
+        self.refit_rows_ = int(len(rows))
         ms = p.master_scale
         self.master_scale_ = MasterScale(ms.n_grades, ms.pd_floor, ms.pd_cap)
         self.holdout_share_ = float(hold.mean())
@@ -151,6 +153,28 @@ class PDModel:
     def grade(self, X: pd.DataFrame) -> np.ndarray:
         """Master-scale grade label of each row ("1" best .. "n")."""
         return self.master_scale_.grade(self.predict_pd(X))
+
+    def fitted_params(self) -> dict[str, float | int | str]:
+        """The settings the final model was fitted with (tuned where tuning ran), as ``model.*``:
+        what a validator must see beside the configured params, which only hold the starting point."""
+        self._check_fitted()
+        out: dict[str, float | int | str] = {f"model.{k}": v for k, v in sorted(self.booster_params_.items())}
+        out.update({
+            "model.early_stopped_trees": self.best_iteration_ + 1,
+            "model.trees_per_booster": getattr(self, "n_trees_", self.best_iteration_ + 1),
+            "model.boosters": len(self.boosters_),
+            "model.fit_rows": getattr(self, "refit_rows_", 0),
+            "model.monotone_features": int(sum(1 for d in (self.monotone_constraints_ or []) if d)),
+            "model.calibration": self.calibrator_.method,
+            "model.tuned": "yes" if self.tuning_ is not None else "no",
+        })
+        return out
+
+    def tuning_summary(self) -> dict[str, str | int | float]:
+        """How the search went (best trial, trials asked / completed / pruned, why it stopped);
+        empty when tuning was off."""
+        self._check_fitted()
+        return {} if self.tuning_ is None else self.tuning_.summary()
 
     def feature_importance(self) -> pd.DataFrame:
         """Total gain per feature, largest first, with its share and monotone constraint."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import format as fmt
 from ..data.io import write_parquet_atomic, write_pickle_atomic
 from ..features import feature_columns
 from ..paths import resolve_path
@@ -33,6 +34,19 @@ class TrainingResult:
         """The out-of-time back-test summary (``workbench.validation.oot_backtest_summary``), the
         figures the independent review recomputes and the sign-off gate reads."""
         return oot_backtest_summary(self.predictions, target, self.model.master_scale_.grade_pd())
+
+    def describe(self, target: str) -> str:
+        """A paragraph for the model version's page: what the model is and its out-of-time figures."""
+        figures = {**self.metric_dict(), **self.validation_metrics(target)}
+        shown = (metrics.OOT_AUC, metrics.OOT_GINI, metrics.OOT_KS, metrics.OOT_BRIER, metrics.OOT_DEFAULT_RATE,
+                 metrics.OOT_MEAN_PD_OVER_DEFAULT_RATE, metrics.OOT_RED_GRADES, metrics.OOT_YELLOW_GRADES)
+        tuning = self.model.tuning_summary()
+        searched = (f"tuned over {tuning['trials_asked']} optuna trials (best trial {tuning['best_trial']}, "
+                    f"stopped by its {tuning['stopped_by']})" if tuning else "not tuned")
+        return (f"Calibrated xgboost 12-month PD model ({len(self.model.boosters_)} boosters, "
+                f"{len(self.features)} features, master scale of {self.model.master_scale_.n_grades} grades + D), "
+                f"{searched}. Out of time: {fmt.metrics_line(figures, shown)}. "
+                "Its review run (validation experiment) and sign-off decisions are linked from the version's tags.")
 
     def metric_dict(self) -> dict[str, float]:
         """``{"oot/auc": ..., "valid/brier": ...}`` as logged to MLflow."""

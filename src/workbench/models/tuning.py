@@ -13,6 +13,7 @@ logs each trial as a nested MLflow run); this module knows nothing of MLflow.
 from __future__ import annotations
 
 import uuid
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -26,7 +27,8 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from ..paths import state_dir
 from .params import SearchSpace, TuningParams, XGBParams
 
-__all__ = ["TuningResult", "validation_folds", "tune_xgboost", "default_storage", "xgb_settings"]
+__all__ = ["TuningResult", "validation_folds", "tune_xgboost", "default_storage", "xgb_settings", "STOPPED_BY_TRIALS",
+           "STOPPED_BY_TIMEOUT"]
 
 
 def default_storage() -> str:
@@ -104,14 +106,41 @@ class _PruneOnAUC(xgb.callback.TrainingCallback):
         return False
 
 
+#: Why a tuning run stopped: its trial budget was used, or the optional wall-clock safety stop hit first.
+STOPPED_BY_TRIALS = "trial budget"
+STOPPED_BY_TIMEOUT = "time limit"
+
+
 @dataclass
 class TuningResult:
+    """What a search found and how it went. ``n_trials`` counts every trial of the study (several
+    workers may share one); ``asked``/``completed``/``pruned``/``failed`` count this call's."""
+
     best_values: dict
     best_auc: float
     study_name: str
     storage: str
     n_trials: int
     trials: pd.DataFrame
+    best_trial: int = -1
+    budget: int = 0
+    asked: int = 0
+    completed: int = 0
+    pruned: int = 0
+    failed: int = 0
+    stopped_by: str = STOPPED_BY_TRIALS
+    timeout_s: float | None = None
+
+    @property
+    def cut_short(self) -> bool:
+        """True when the wall-clock safety stop ended the search before its trial budget."""
+        return self.stopped_by == STOPPED_BY_TIMEOUT
+
+    def summary(self) -> dict[str, str | int | float]:
+        """The search in a few named figures (logged as tags of the training run)."""
+        return {"best_trial": self.best_trial, "best_cv_auc": round(self.best_auc, 6), "trials_budget": self.budget,
+                "trials_asked": self.asked, "trials_completed": self.completed, "trials_pruned": self.pruned,
+                "trials_failed": self.failed, "stopped_by": self.stopped_by, "study": self.study_name}
 
 
 def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_params: XGBParams, *, seed: int,
@@ -145,11 +174,30 @@ def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_param
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=50),
     )
+    before = len(study.trials)
     # Start from the configured defaults so tuning can only improve on them.
     if not study.trials:
         study.enqueue_trial({k: min(max(getattr(xgb_params, k), r.low), r.high) for k, r in tuning.search_space})
+    # The budget is a number of trials, so the result does not depend on how busy the machine is;
+    # `timeout_s`, if set, is only a safety stop, and saying so is part of the result.
     study.optimize(objective, n_trials=tuning.n_trials, timeout=tuning.timeout_s, callbacks=list(callbacks),
                    show_progress_bar=progress)
+    return _result(study, name, storage, before, tuning)
+
+
+def _result(study: optuna.Study, name: str, storage: str, before: int, tuning: TuningParams) -> TuningResult:
+    ran = study.trials[before:]
+    states = [t.state for t in ran]
+    asked = len(ran)
+    stopped_by = STOPPED_BY_TIMEOUT if tuning.timeout_s is not None and asked < tuning.n_trials else STOPPED_BY_TRIALS
+    if stopped_by == STOPPED_BY_TIMEOUT:
+        warnings.warn(f"tuning stopped by its time limit ({tuning.timeout_s:g} s) after {asked} of "
+                      f"{tuning.n_trials} trials: the model depends on how fast this machine was; "
+                      "set tuning.timeout_s to null for a reproducible search", stacklevel=3)
     trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration"))
-    return TuningResult(best_values=dict(study.best_params), best_auc=float(study.best_value), study_name=name,
-                        storage=storage, n_trials=len(study.trials), trials=trials)
+    return TuningResult(
+        best_values=dict(study.best_params), best_auc=float(study.best_value), study_name=name, storage=storage,
+        n_trials=len(study.trials), trials=trials, best_trial=int(study.best_trial.number), budget=tuning.n_trials,
+        asked=asked, completed=states.count(optuna.trial.TrialState.COMPLETE),
+        pruned=states.count(optuna.trial.TrialState.PRUNED), failed=states.count(optuna.trial.TrialState.FAIL),
+        stopped_by=stopped_by, timeout_s=tuning.timeout_s)

@@ -13,7 +13,16 @@ here, so that the conventions of DESIGN.md section 5 hold in one place:
 * ``callbacks``: optuna trials as nested runs; ``ui``: run URLs and overviews.
 """
 
-from .callbacks import optuna_trial_logger
+from .callbacks import log_tuning, optuna_trial_logger
+from .describe import (
+    CLASSICAL_ML,
+    EXPERIMENT_KIND_TAG,
+    NOTE_TAG,
+    describe_experiment,
+    describe_model_version,
+    describe_registered,
+    describe_run,
+)
 from .handle import RunHandle, attach_run, start_run, tracked_run
 from .lineage import (
     find_latest_run,
@@ -58,7 +67,9 @@ from .store import MlflowException, artifact_root, client, ensure_experiment, ex
 from .ui import run_overview, run_url
 
 __all__ = [
-    "optuna_trial_logger",
+    "optuna_trial_logger", "log_tuning",
+    "CLASSICAL_ML", "EXPERIMENT_KIND_TAG", "NOTE_TAG", "describe_experiment", "describe_model_version",
+    "describe_registered", "describe_run",
     "RunHandle", "attach_run", "start_run", "tracked_run",
     "find_latest_run", "find_latest_run_anywhere", "find_latest_run_in", "resolve_output", "run_outputs",
     "search_latest_run",

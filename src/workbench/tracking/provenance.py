@@ -1,10 +1,11 @@
 """Provenance of a run: the tags every run carries (DESIGN.md section 5).
 
-Git commit, params hash, data fingerprint, notebook and workbench version.
+Git commit, params hash, data fingerprint, notebook, workbench version and the OS user who ran it.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import os
 import subprocess
@@ -19,7 +20,10 @@ from ..paths import project_root
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["data_fingerprint", "git_commit", "notebook_label", "standard_tags"]
+__all__ = ["USER_TAG", "data_fingerprint", "git_commit", "notebook_label", "os_user", "standard_tags"]
+
+#: Who ran a run (the OS user); the sign-off gate reads it on the training run as "who trained the version".
+USER_TAG = "workbench.user"
 
 
 def data_fingerprint(path: str | os.PathLike[str] | None) -> str:
@@ -64,6 +68,15 @@ def git_commit() -> str:
         return "unknown"
 
 
+def os_user() -> str:
+    """The OS user running this process (``getpass.getuser()``: $LOGNAME, $USER, ..., else the
+    password database), or ``"unknown"`` when none can be found."""
+    try:
+        return getpass.getuser().strip() or "unknown"
+    except Exception:  # no environment variable and no passwd entry (some containers)
+        return "unknown"
+
+
 def notebook_label(notebook_path: str | os.PathLike[str] | None) -> str:
     if notebook_path is None or str(notebook_path) == "":
         return "none"
@@ -87,4 +100,5 @@ def standard_tags(
         "workbench.data_fingerprint": data_fingerprint(data_path) if data_path is not None else "none",
         "workbench.notebook": notebook_label(notebook_path),
         "workbench.version": workbench.__version__,
+        USER_TAG: os_user(),
     }

@@ -27,6 +27,7 @@ __all__ = [
     "ModelVersionInfo", "PDModelPyfunc", "log_pd_model", "load_registered_model", "alias_version", "model_exists",
     "version_numbers", "version_key", "get_model_version", "model_aliases", "set_alias", "set_version_tags",
     "resolve_model_version", "load_pd_model_version", "load_alias_model",
+    "RegisteredModelInfo", "get_registered_model_info", "set_registered_model_tags", "delete_alias",
 ]
 
 
@@ -39,6 +40,16 @@ class ModelVersionInfo:
     run_id: str
     source: str
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisteredModelInfo:
+    """A registered model as the workbench reads it: its tags, aliases and when it was created."""
+
+    name: str
+    created: int  # creation timestamp, ms since the epoch (a re-created model has a new one)
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # {alias: version}
 
 
 # MLflow reads predict's type hints when the class is created: DataFrame in, DataFrame out.
@@ -163,6 +174,31 @@ def model_aliases(name: str) -> dict[str, str]:
 
 def set_alias(name: str, alias: str, version: str) -> None:
     client().set_registered_model_alias(name, alias, version)
+
+
+def get_registered_model_info(name: str) -> RegisteredModelInfo:
+    """Registered model ``name`` with its tags and aliases; ``LookupError`` if it does not exist."""
+    try:
+        model = client().get_registered_model(name)
+    except MlflowException:
+        raise LookupError(f"no registered model {name!r} at {tracking_uri()}") from None
+    return RegisteredModelInfo(name=name, created=int(model.creation_timestamp or 0), tags=dict(model.tags or {}),
+                               aliases={alias: str(v) for alias, v in (model.aliases or {}).items()})
+
+
+def set_registered_model_tags(name: str, tags: Mapping[str, str]) -> None:
+    """Tag a registered model (model-level records, e.g. the sign-off ledger)."""
+    c = client()
+    for key, value in tags.items():
+        c.set_registered_model_tag(name, key, value)
+
+
+def delete_alias(name: str, alias: str) -> bool:
+    """Remove registry alias ``alias`` of ``name``; False (and nothing done) if it is not set."""
+    if alias_version(name, alias) is None:
+        return False
+    client().delete_registered_model_alias(name, alias)
+    return True
 
 
 def set_version_tags(name: str, version: str, tags: Mapping[str, str]) -> None:

@@ -22,7 +22,11 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from ..paths import state_dir  # noqa: E402
 
-__all__ = ["MlflowException", "tracking_uri", "artifact_root", "client", "ensure_experiment", "experiment_ids",
+#: MLflow 3 shows an experiment of this kind ("machine learning", not GenAI) on its runs table.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSICAL_ML = "custom_model_development"
+
+__all__ = ["EXPERIMENT_KIND_TAG", "CLASSICAL_ML", "MlflowException", "tracking_uri", "artifact_root", "client", "ensure_experiment", "experiment_ids",
            "ui_command"]
 
 
@@ -79,7 +83,8 @@ def ensure_experiment(name: str) -> str:
     if _is_local_store(tracking_uri()):
         location = (artifact_root() / _safe_dir_name(name)).as_uri()
     try:
-        return c.create_experiment(name, artifact_location=location)
+        # Classical model development: MLflow 3's UI then opens the experiment on its runs, not its GenAI views.
+        return c.create_experiment(name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: CLASSICAL_ML})
     except MlflowException:
         # Another process (a notebook kernel, a parallel job) created it in between.
         exp = c.get_experiment_by_name(name)
