@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
+import typer
+from test_signoff import (  # noqa: F401  (approver_os_user: the autouse fixture fixing the approver's OS user)
+    approver_os_user,
+    champion_version,
+    new_version,
+    training_run_of,
+    unique_model_name,
+)
 from typer.testing import CliRunner
 
+from workbench import tracking
 from workbench.cli import app
 from workbench.data import write_tables
 from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 runner = CliRunner()
+QUOTE = ["price", "--grade", "5", "--tenor", "4", "--collateral", "real_estate", "--amount", "20", "--tier", "A"]
 
 
 def test_data_validate_names_the_bad_column_and_rows(tmp_path):
@@ -75,3 +86,121 @@ def test_train_on_a_flat_table_prints_the_run_id(tmp_path):
     assert run.info.status == "FINISHED"
     assert run.data.params["table_path"].endswith("1year.arff")
     assert run.data.metrics["oot/auc"] > 0.8
+
+
+# --------------------------------------------------------------------------- consumers use the champion
+
+
+def _calibration_run(training_run_id: str, tmp_path) -> str:
+    """A finished 30_calibrate_pricing run built on ``training_run_id`` with a price grid (the
+    params' hurdle grid: the quote only needs a valid table)."""
+    from workbench import jobs
+    from workbench.params import load_params
+    from workbench.pricing import params_only_grid
+
+    cfg = load_params(jobs.CalibratePricingParams, jobs.job("30_calibrate_pricing").params_file)
+    path = tmp_path / f"price_grid_{training_run_id[:8]}.parquet"
+    params_only_grid(cfg.pricing).table().to_parquet(path, index=False)
+    tags = {"workbench.notebook": "notebooks/30_calibrate_pricing.ipynb",
+            "workbench.upstream.20_train_pd_model": training_run_id}
+    with tracking.tracked_run("pricing-tests", "30_calibrate_pricing", tags=tags) as run:
+        run.record_output("price_grid", path)
+    return run.run_id
+
+
+def test_price_quotes_for_the_champion_from_its_own_calibration(tmp_path):
+    name = unique_model_name()
+    first = champion_version(name, by="ana")
+    second = new_version(name)
+    own = _calibration_run(training_run_of(name, first), tmp_path)
+    _calibration_run(training_run_of(name, second), tmp_path)  # newer, but built on the challenger
+
+    result = runner.invoke(app, [*QUOTE, "--model", name])
+    assert result.exit_code == 0, result.output
+    assert f"model {name}/{first}" in result.stdout and "recommended" in result.stdout
+    assert f"version {first} (champion, signed off by ana" in result.stderr
+    assert f"source: calibrated grid of run {own} (calibrated on {name}/{first})" in result.stderr
+    assert "UNAPPROVED" not in result.output
+
+
+def test_price_without_a_champion_warns_unapproved_and_says_where_the_grid_comes_from():
+    name = unique_model_name()
+    version = new_version(name)
+    result = runner.invoke(app, [*QUOTE, "--model", name])
+    assert result.exit_code == 0, result.output
+    assert f"UNAPPROVED model version {version} of {name}" in result.stderr
+    assert f"no calibration run built on {name}/{version} yet" in result.stderr
+    assert "UNAPPROVED" in result.stdout  # the quote's title says it too
+
+    nothing = runner.invoke(app, [*QUOTE, "--model", unique_model_name()])
+    assert nothing.exit_code == 0, nothing.output
+    assert "hurdle grid" in nothing.stderr and "no registered model" in nothing.stderr
+
+
+@pytest.mark.parametrize("tamper", ["move_alias", "forge_tag", "delete_summary"])
+def test_price_exits_2_on_a_champion_that_does_not_verify_quoting_nothing(tamper, tmp_path):
+    name = unique_model_name()
+    first = champion_version(name)
+    second = new_version(name)
+    _calibration_run(training_run_of(name, first), tmp_path)
+    c = tracking.client()
+    if tamper == "move_alias":
+        c.set_registered_model_alias(name, "champion", second)
+        expected = (second, f"alias champion points at version {second}")
+    elif tamper == "forge_tag":
+        c.set_model_version_tag(name, first, "signoff.002.override_reason", "board approval")
+        expected = (first, "signoff.002.override_reason")
+    else:
+        c.delete_model_version_tag(name, first, "signoff.decision")
+        expected = (first, "signoff.decision was deleted")
+    result = runner.invoke(app, [*QUOTE, "--model", name])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"champion version {expected[0]} cannot be used" in result.stderr and expected[1] in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Replace the notebook run of `structure` by a recorder: no kernel starts."""
+    calls = []
+
+    def fake(notebook, params_file, overrides):
+        calls.append(overrides)
+        raise typer.Exit(0)
+
+    monkeypatch.setattr("workbench.cli._run_notebook_or_fail", fake)
+    return calls
+
+
+def test_structure_runs_on_the_champions_training_run_unless_told_otherwise(no_kernel):
+    name = unique_model_name()
+    first = champion_version(name, by="ana")
+    new_version(name)
+    result = runner.invoke(app, ["structure", "--obligor", "OB000003", "--model", name])
+    assert result.exit_code == 0, result.output
+    assert no_kernel[-1]["training_run_id"] == training_run_of(name, first)
+    assert f"version {first} (champion, signed off by ana" in result.stderr
+
+    result = runner.invoke(app, ["structure", "--obligor", "OB000003", "--model", name,
+                                 "-p", "training_run_id=abc123"])
+    assert result.exit_code == 0, result.output
+    assert no_kernel[-1]["training_run_id"] == "abc123" and "set with -p training_run_id=abc123" in result.stderr
+
+
+def test_structure_warns_unapproved_and_refuses_a_tampered_champion_before_any_kernel(no_kernel):
+    name = unique_model_name()
+    version = new_version(name)
+    result = runner.invoke(app, ["structure", "--obligor", "OB000003", "--model", name])
+    assert result.exit_code == 0, result.output
+    assert f"UNAPPROVED model version {version}" in result.stderr
+    assert no_kernel[-1]["training_run_id"] == training_run_of(name, version)
+
+    champion = champion_version(name)
+    tracking.client().set_model_version_tag(name, champion, "signoff.by", "mallory")
+    calls = len(no_kernel)
+    result = runner.invoke(app, ["structure", "--obligor", "OB000003", "--model", name])
+    assert result.exit_code == 2 and len(no_kernel) == calls
+    assert f"champion version {champion} cannot be used" in result.stderr and "'mallory'" in result.stderr
+    missing = runner.invoke(app, ["structure", "--obligor", "OB000003", "--model", unique_model_name()])
+    assert missing.exit_code == 2 and "no registered model" in missing.stderr and len(no_kernel) == calls

@@ -1,13 +1,20 @@
-"""`workbench review approve|reject|status`, mounted the way cli.py mounts it."""
+"""`workbench review approve|reject|status|history`, mounted the way cli.py mounts it."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import typer
-from test_signoff import (
+from test_signoff import (  # noqa: F401  (approver_os_user: the autouse fixture fixing the approver's OS user)
+    APPROVER_OS_USER,
     GOOD_METRICS,
+    TRAINER,
+    _elsewhere,
     aliases,
     approved_version,
+    approver_os_user,
+    champion_version,
     new_version,
     unique_model_name,
     validation_run,
@@ -15,6 +22,7 @@ from test_signoff import (
 )
 from typer.testing import CliRunner
 
+from workbench import signoff, tracking
 from workbench.cli_review import review_app
 
 app = typer.Typer()
@@ -109,3 +117,61 @@ def test_cli_status_prints_full_run_ids_when_piped(cli):
     result = cli("status", name)
     assert result.exit_code == 0, result.output
     assert run_id in result.stdout and "challenger" in result.stdout
+
+
+def test_cli_self_approval_is_refused_then_recorded_with_a_reason_and_shown(cli):
+    name = unique_model_name()
+    version = new_version(name, trainer=APPROVER_OS_USER)  # the OS user approving trained it
+    validation_run(name, version)
+    refused = cli("approve", name, version, "--by", "Val", "--comment", "mine")
+    assert refused.exit_code == 1
+    assert "self-approval" in refused.stderr and "--override-reason" in refused.stderr
+    assert "champion" not in aliases(name)
+
+    result = cli("approve", name, version, "--by", "Val", "--comment", "mine", "--override-reason",
+                 "[single-user demo machine]")
+    assert result.exit_code == 0, result.output
+    assert "overridden: self-approval" in result.stdout and "alias challenger removed" in result.stdout
+    status = cli("status", name)
+    assert status.exit_code == 0, status.output
+    assert "[single-user demo machine]" in status.stdout and "verified" in status.stdout
+    assert APPROVER_OS_USER in status.stdout
+    history = cli("history", name, version)
+    assert history.exit_code == 0, history.output
+    assert "[single-user demo machine]" in history.stdout and "True" in history.stdout
+    assert f"verified (1 signed decisions; champion: version {version})" in history.stdout
+
+
+def test_cli_approve_by_the_trainers_name_is_a_self_approval(cli):
+    name = unique_model_name()
+    version = approved_version(name)
+    result = cli("approve", name, version, "--by", TRAINER, "--comment", "ok")
+    assert result.exit_code == 1 and "the name given with --by" in result.stderr
+
+
+def test_cli_status_of_tampered_records_exits_2_naming_the_version(cli):
+    name = unique_model_name()
+    first = champion_version(name)
+    second = approved_version(name)
+    tracking.client().set_registered_model_alias(name, "champion", second)
+    result = cli("status", name)
+    assert result.exit_code == 2
+    assert "NOT VERIFIED" in result.stdout
+    assert f"version {second}: alias champion points at version {second}" in result.stderr
+    assert f"makes version {first} champion" in result.stderr
+
+    refused = cli("approve", name, second, "--by", "bo", "--comment", "make it so")
+    assert refused.exit_code == 2 and "do not verify" in refused.stderr
+    assert len(signoff.verify(name).records) == 1
+
+
+def test_cli_a_loose_key_file_exits_2_naming_the_file(cli, tmp_path, monkeypatch):
+    name = unique_model_name()
+    version = approved_version(name)
+    _elsewhere(monkeypatch, tmp_path)
+    signoff.signing_key(create=True)
+    os.chmod(signoff.key_file(), 0o644)
+    result = cli("approve", name, version, "--by", "ana", "--comment", "ok")
+    assert result.exit_code == 2
+    assert str(signoff.key_file()) in result.stderr and "chmod 600" in result.stderr
+    assert "Traceback" not in result.output

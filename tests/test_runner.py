@@ -7,6 +7,7 @@ one checks as much as it can of that execution.
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from pathlib import Path
@@ -244,3 +245,85 @@ def test_runs_and_pipelines_describe_themselves_for_the_mlflow_ui() -> None:
     assert "- first: finished in" in parent and result.steps[0].run_id[:8] in parent
     child = _run(result.steps[0].run_id).data.tags[tracking.NOTE_TAG]
     assert child.startswith("**ok** (finished") and "ok.ipynb" in child and "ok.html" in child
+
+
+SLEEPS = FIXTURES / "sleeps.ipynb"
+
+
+def test_sigterm_ends_the_pipeline_and_the_running_notebook_killed_with_its_cell_named(isolated_state: Path) -> None:
+    """What cron or systemd send on a timeout: every run ends KILLED, the partial notebook is logged,
+    nothing temporary is left behind and the process exits 143."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    exp = _experiment()
+    code = (
+        "import sys\n"
+        "from workbench import runner\n"
+        "from workbench.supervise import Terminated, exit_code\n"
+        f"steps = [runner.PipelineStep({str(OK)!r}, None, step_name='first'),\n"
+        f"         runner.PipelineStep({str(SLEEPS)!r}, None, step_name='second')]\n"
+        "try:\n"
+        f"    runner.run_pipeline(steps, pipeline='sigterm-{exp}', experiment={exp!r})\n"
+        "except Terminated as exc:\n"
+        "    sys.exit(exit_code(exc))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    root = isolated_state / "experiments" / f"sigterm-{exp}"
+    deadline = time.monotonic() + 180
+    while not list(root.glob("*/started")):
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "the sleeping notebook never started"
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 143
+    stderr = proc.stderr.read()
+    assert "KILLED" in stderr and "cell In [5] `time.sleep(" in stderr
+
+    c = tracking.client()
+    exp_id = c.get_experiment_by_name(exp).experiment_id
+    runs = {r.info.run_name: r for r in c.search_runs([exp_id])}
+    assert {name: r.info.status for name, r in runs.items()} == {
+        f"sigterm-{exp}": "KILLED", "ok": "FINISHED", "sleeps": "KILLED"}
+    sleeps = runs["sleeps"]
+    assert "SIGTERM" in sleeps.data.tags[tracking.ERROR_TAG] and "cell In [5]" in sleeps.data.tags[tracking.ERROR_TAG]
+    assert "sleeps.ipynb" in tracking.list_artifacts(sleeps.info.run_id)  # the partial notebook, logged
+    out_dir = Path(sleeps.data.tags["workbench.output_dir"])
+    assert not list(out_dir.glob(".*partial*")) and (out_dir / "sleeps.ipynb").is_file()
+
+
+def test_stale_running_runs_are_recognised_by_process_and_heartbeat_not_by_age() -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from workbench import supervise
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    exp = _experiment()
+    here, now = socket.gethostname(), time.time()
+    cases = {
+        "killed-here": {supervise.PID_TAG: str(dead.pid), supervise.HOST_TAG: here, supervise.HEARTBEAT_TAG: f"{now:.0f}"},
+        "alive-long-tuning": {supervise.PID_TAG: str(os.getpid()), supervise.HOST_TAG: here,
+                              supervise.HEARTBEAT_TAG: f"{now - 5:.0f}"},
+        "silent-elsewhere": {supervise.PID_TAG: "1", supervise.HOST_TAG: "another-host",
+                             supervise.HEARTBEAT_TAG: f"{now - 3600:.0f}"},
+        "beating-elsewhere": {supervise.PID_TAG: "1", supervise.HOST_TAG: "another-host",
+                              supervise.HEARTBEAT_TAG: f"{now - 10:.0f}"},
+        "interactive": {},
+    }
+    ids = {name: tracking.start_run(exp, name, tags=tags).run_id for name, tags in cases.items()}
+    repaired = {r.name: r for r in supervise.repair_stale_runs() if r.experiment == exp}
+    assert set(repaired) == {"killed-here", "silent-elsewhere"}
+    assert "is gone" in repaired["killed-here"].reason and "no heartbeat" in repaired["silent-elsewhere"].reason
+    status = {name: _run(run_id).info.status for name, run_id in ids.items()}
+    assert status == {"killed-here": "FAILED", "alive-long-tuning": "RUNNING", "silent-elsewhere": "FAILED",
+                      "beating-elsewhere": "RUNNING", "interactive": "RUNNING"}
+    assert "marked FAILED by repair" in _run(ids["killed-here"]).data.tags[tracking.ERROR_TAG]
+    for run_id in ids.values():
+        tracking.end_run(run_id, "KILLED")  # leave the shared store clean

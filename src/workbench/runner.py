@@ -14,9 +14,15 @@ as-of report in ``state_dir()/experiments/reports/<kind>/<as_of>/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import sys
+import tempfile
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -31,6 +37,7 @@ from workbench.data.io import write_text_atomic
 from workbench.params import ParamsError, flatten_params, load_params
 from workbench.paths import project_root, reports_dir, resolve_path, state_dir
 from workbench.reference import metrics
+from workbench.supervise import Heartbeat, Terminated, on_signals, run_identity_tags
 
 __all__ = [
     "KERNEL_NAME",
@@ -243,17 +250,44 @@ def _export_html(notebook_path: Path, html_path: Path, hide_input: bool = False)
         return None
 
 
-def _failure_text(exc: BaseException) -> tuple[str, str]:
+def _first_line(source: str) -> str:
+    line = next((line for line in str(source).splitlines() if line.strip()), "")
+    return line if len(line) <= 80 else line[:77] + "..."
+
+
+def _running_cell(notebook_path: Path | None) -> str | None:
+    """Which cell papermill had started and not finished, from the notebook it saves at each cell start."""
+    if notebook_path is None or not notebook_path.exists():
+        return None
+    try:
+        nb = nbformat.read(notebook_path, as_version=4)
+    except Exception:  # noqa: BLE001 - a notebook cut mid-write says nothing reliable
+        return None
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    # A cell still marked running, else the one the interrupt stopped with an exception, else the
+    # last cell that started (papermill marks the rest "completed" when it closes the notebook).
+    started = [i for i, c in enumerate(code) if c.metadata.get("papermill", {}).get("start_time")]
+    for wanted in (lambda m: m.get("status") == "running", lambda m: m.get("exception") is True):
+        hits = [i for i, c in enumerate(code) if wanted(c.metadata.get("papermill", {}))]
+        if hits:
+            started = hits
+            break
+    if not started:
+        return None
+    # Numbered as the executed notebook shows it (papermill's injected-parameters cell counts).
+    return f"cell In [{started[-1] + 1}] `{_first_line(code[started[-1]].source)}`"
+
+
+def _failure_text(exc: BaseException, notebook_path: Path | None = None) -> tuple[str, str]:
     """(error as ``ename: evalue``, which cell) for the tag and the message."""
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
-        first_line = next((line for line in str(exc.source).splitlines() if line.strip()), "")
-        if len(first_line) > 80:
-            first_line = first_line[:77] + "..."
         # exec_count counts papermill's injected-parameters cell too, as the executed notebook shows it.
-        return f"{exc.ename}: {exc.evalue}", f"cell In [{exc.exec_count}] `{first_line}`"
-    return tracking.error_message(exc), "before any cell ran (kernel start-up or papermill)"
+        return f"{exc.ename}: {exc.evalue}", f"cell In [{exc.exec_count}] `{_first_line(exc.source)}`"
+    running = _running_cell(notebook_path)
+    text = tracking.error_message(exc) if not isinstance(exc, Terminated) else str(exc)
+    return text, running or "before any cell ran (kernel start-up or papermill)"
 
 
 def run_notebook(
@@ -280,6 +314,7 @@ def run_notebook(
 
     tags = tracking.standard_tags(prepared.path, prepared.params, _default_data_path(prepared.params, data_path))
     tags["workbench.mode"] = "papermill"
+    tags.update(run_identity_tags())
     if pipeline:
         tags["workbench.pipeline"] = pipeline
     if prepared.experiment in jobs.EXPERIMENTS:
@@ -313,10 +348,18 @@ def run_notebook(
 
     failure: BaseException | None = None
     try:
-        _execute(prepared.path, partial_nb, parameters)
+        with on_signals(first=_interrupt_kernels), Heartbeat(handle.run_id):
+            _execute(prepared.path, partial_nb, parameters)
     except BaseException as exc:  # noqa: BLE001 - recorded on the run, then re-raised below
         failure = exc
+    # From here on a second SIGTERM must not cut the bookkeeping short: the run ends as recorded.
+    with _signals_deferred():
+        return _finish(prepared, handle, failure, partial_nb, output_nb, html_path, output_dir, started)
 
+
+def _finish(prepared: _Prepared, handle: tracking.RunHandle, failure: BaseException | None, partial_nb: Path,
+            output_nb: Path, html_path: Path, output_dir: Path, started: float) -> NotebookResult:
+    """Log the executed (or partial) notebook and its HTML, end the run, say how it went."""
     duration = time.monotonic() - started
     if partial_nb.exists():
         os.replace(partial_nb, output_nb)
@@ -337,7 +380,7 @@ def run_notebook(
         _echo(f"  {prepared.name}: FINISHED in {duration:.1f}s -> {output_dir}")
         return NotebookResult(handle.run_id, "FINISHED", executed, html, output_dir, None, prepared.name, duration)
 
-    error_text, where = _failure_text(failure)
+    error_text, where = _failure_text(failure, output_nb if output_nb.exists() else partial_nb)
     tracking.end_run(handle.run_id, status, error=f"{error_text} (in {where})")
     _echo(f"  {prepared.name}: {status} after {duration:.1f}s in {where}: {error_text}")
     if isinstance(failure, KeyboardInterrupt):
@@ -374,16 +417,51 @@ def _describe_safely(run_id: str, text: str) -> None:
         _echo(f"  could not describe run {run_id}: {tracking.error_message(exc)}")
 
 
-def _local_socket_kernel_manager() -> type:
+@contextlib.contextmanager
+def _signals_deferred():
+    """SIGTERM / SIGINT wait until the block is done (the run's bookkeeping), then act as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGTERM,
+                                                                                         signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            raise Terminated(caught[0])
+
+
+# Kernels this process has started, so that a signal can interrupt them (see _interrupt_kernels).
+_LIVE_KERNEL_MANAGERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _interrupt_kernels(signum: int) -> None:
+    """Send the running kernels SIGINT: the executing cell raises KeyboardInterrupt and the kernel
+    answers again, so papermill saves the partial notebook and shuts the kernel down cleanly."""
+    for km in list(_LIVE_KERNEL_MANAGERS):
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signal.SIGINT)
+
+
+def _socket_kernel_manager(socket_dir: Path) -> type:
     from jupyter_client.manager import KernelManager
 
     class LocalSocketKernelManager(KernelManager):
-        """Talk to the kernel over Unix sockets in the Jupyter runtime dir, not loopback TCP:
-        no port another local user can connect to, and no plain-text-TCP warning per notebook."""
+        """Talk to the kernel over Unix sockets in this run's private directory, not loopback TCP:
+        no port another local user can connect to, no plain-text-TCP warning, and no socket name
+        shared with another run (jupyter_client's default ``ip`` for ipc puts them in the cwd)."""
 
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(socket_dir / "kernel"))
             super().__init__(**kwargs)
+            _LIVE_KERNEL_MANAGERS.add(self)
 
     return LocalSocketKernelManager
 
@@ -394,17 +472,22 @@ def _execute(input_path: Path, output_path: Path, parameters: dict[str, Any]) ->
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
     import papermill
 
-    papermill.execute_notebook(
-        str(input_path),
-        str(output_path),
-        parameters=parameters,
-        kernel_name=KERNEL_NAME,
-        kernel_manager_class=_local_socket_kernel_manager(),
-        cwd=str(project_root()),
-        progress_bar=sys.stderr.isatty(),
-        log_output=False,
-        request_save_on_cell_execute=True,
-    )
+    # Unix socket paths are limited to about 100 bytes: a short private directory in /tmp (mode 0700).
+    socket_dir = Path(tempfile.mkdtemp(prefix="wb-k-"))
+    try:
+        papermill.execute_notebook(
+            str(input_path),
+            str(output_path),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            kernel_manager_class=_socket_kernel_manager(socket_dir),
+            cwd=str(project_root()),
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+            request_save_on_cell_execute=True,
+        )
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- pipelines
@@ -453,7 +536,9 @@ def run_pipeline(
     results: dict[str, NotebookResult] = {}
     started = time.monotonic()
     _echo(f"pipeline {pipeline}: {len(steps)} notebooks, experiment {experiment}")
-    with tracking.tracked_run(experiment, pipeline, tags=tags) as parent:
+    tags.update(run_identity_tags())
+    with on_signals(first=_interrupt_kernels), tracking.tracked_run(experiment, pipeline, tags=tags) as parent, \
+            Heartbeat(parent.run_id):
         tracking.describe_run(parent.run_id, _pipeline_description(pipeline, description, steps, {}))
         try:
             for step in steps:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.explain import ShapResult, direction_allows, favourable_label, reason_codes, shap_values
+from workbench.explain import ShapResult, direction_allows, favourable_label, reason_codes, reason_table, shap_values
 from workbench.models import PDModelParams, ScorecardModel, fit_pd_model
 from workbench.params import load_params
 
@@ -140,7 +140,9 @@ def test_wide_format_pads_with_nan_and_long_format_has_one_row_per_cited_factor(
     X, _ = population
     obligors = pd.DataFrame({"leverage": [0.98], "noise": [0.0]}, index=["risky"])
     wide = reason_codes(model, obligors, top=3, reference=X)
-    assert list(wide.columns) == [f"adverse_{k}" for k in (1, 2, 3)] + [f"mitigating_{k}" for k in (1, 2, 3)]
+    assert list(wide.columns) == ([f"adverse_{k}" for k in (1, 2, 3)] + [f"mitigating_{k}" for k in (1, 2, 3)]
+                                  + ["context_1", "context_2"])
+    assert wide.loc["risky", ["context_1", "context_2"]].isna().all()  # both features describe the obligor
     assert list(wide.index) == ["risky"]
     assert pd.isna(wide.loc["risky", "adverse_3"])  # two features: at most two adverse codes
     long = reason_codes(model, obligors, top=3, reference=X, format="long")
@@ -191,3 +193,74 @@ def test_bad_arguments_are_rejected_with_a_reason(model, obligors):
         reason_codes(model, obligors, shap=shap_values(model, obligors.iloc[:1], progress=False))
     with pytest.raises(ValueError, match="format"):
         reason_codes(model, obligors, format="tall")
+
+
+def _with_macro_and_meta() -> tuple[ShapResult, pd.DataFrame, pd.DataFrame]:
+    """One obligor whose largest contributions come from the policy rate (macro) and the peer
+    group's size (meta); leverage is its own."""
+    data = {"policy_rate": [4.25], "peer_group_size": [7.0], "has_questionnaire": [0.0], "leverage": [0.9],
+            "gdp_growth": [-0.8]}
+    res = _hand_made({"policy_rate": [0.9], "peer_group_size": [-0.7], "has_questionnaire": [0.6],
+                      "leverage": [0.3], "gdp_growth": [0.05]}, data)
+    reference = pd.DataFrame({"policy_rate": np.linspace(0, 5, 101), "peer_group_size": np.linspace(5, 50, 101),
+                              "has_questionnaire": np.r_[np.zeros(20), np.ones(81)],
+                              "leverage": np.linspace(0, 1, 101), "gdp_growth": np.linspace(-2, 3, 101)})
+    return res, pd.DataFrame(data), reference
+
+
+def test_only_obligor_features_are_reasons_macro_and_meta_ones_are_context():
+    res, X, reference = _with_macro_and_meta()
+    long = reason_codes(None, X, shap=res, reference=reference, format="long", context=3)
+    reasons = long[long["kind"].isin(["adverse", "mitigating"])]
+    assert list(reasons["feature"]) == ["leverage"]  # the largest contributions are not reasons
+    context = long[long["kind"] == "context"]
+    # The largest macro / meta contributions by size, either sign, in the dictionary's neutral words.
+    assert list(context["feature"]) == ["policy_rate", "peer_group_size", "has_questionnaire"]
+    assert list(context["text"]) == ["Central-bank policy rate: 4.25 % (raises the PD)",
+                                     "Statements in the peer group used: 7 (lowers the PD)",
+                                     "A survey was answered on or before the observation date: no (raises the PD)"]
+    assert context["peer_percentile"].isna().all() and context["percentile_basis"].isna().all()
+    # Wide: the reasons, then the context columns; a context factor is never worded as a reason.
+    wide = reason_codes(None, X, shap=res, reference=reference, top=2, context=1)
+    assert wide.loc[0, "adverse_1"] == "High leverage: 0.90, 90th percentile"
+    assert wide.loc[0, "context_1"] == "Central-bank policy rate: 4.25 % (raises the PD)"
+    assert not wide.filter(like="adverse").astype(str).apply(lambda c: c.str.contains("rate|peer|survey")).any().any()
+    assert "context_2" not in wide.columns
+
+
+def test_without_context_macro_and_meta_features_are_left_out_not_promoted_to_reasons():
+    res, X, reference = _with_macro_and_meta()
+    long = reason_codes(None, X, shap=res, reference=reference, format="long", context=0)
+    assert set(long["kind"]) == {"adverse"} and list(long["feature"]) == ["leverage"]
+    with pytest.raises(ValueError, match="context"):
+        reason_codes(None, X, shap=res, reference=reference, context=-1)
+
+
+def test_the_dictionary_gives_every_feature_a_role_and_reasons_follow_it():
+    from workbench.features import FEATURES, feature_role
+
+    assert {f.role for f in FEATURES.values() if f.group == "macro"} == {"macro"}
+    assert feature_role("peer_group_size") == feature_role("years_of_history") == "meta"
+    assert feature_role("leverage_peer_pct") == feature_role("dpd_max_12m") == "obligor"
+    assert feature_role("my_own_column") == "obligor"  # bring-your-own data describes the obligor
+
+
+def test_reason_table_shows_every_code_in_full_with_whose_it_is():
+    res, X, reference = _with_macro_and_meta()
+    X = X.assign(obligor_id="OB000042", obs_date=pd.Timestamp("2019-06-30"))
+    long = reason_codes(None, X, shap=res, reference=reference, format="long", ids=["obligor_id", "obs_date"])
+    assert list(long.columns[:3]) == ["row", "obligor_id", "obs_date"]
+    scores = pd.DataFrame({"pd": [0.21238], "grade": ["10"]}, index=X.index)
+    table = reason_table(long, scores)
+    assert list(table.index.names) == ["obligor", "kind", "#"]
+    first = table.index[0]
+    assert first == ("OB000042, 2019-06-30, PD 21.238 %, grade 10", "adverse driver", 1)
+    assert table.iloc[0]["reason or context"] == "High leverage: 0.90, 90th percentile"
+    assert table.iloc[0]["effect on score (log-odds)"] == "+0.3000"
+    kinds = list(dict.fromkeys(table.index.get_level_values("kind")))
+    assert kinds == ["adverse driver", "context (economy, data; not a reason)"]
+    assert table.iloc[-1]["effect on score (log-odds)"] == "-0.7000"
+    # Nothing is cut: the longest text is there whole.
+    assert max(map(len, table["reason or context"])) == max(map(len, long["text"]))
+    with pytest.raises(ValueError, match="long format"):
+        reason_table(reason_codes(None, X, shap=res, reference=reference))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -181,3 +183,17 @@ def test_chunks_of_unsorted_tables_give_the_same_panel(tables, panel):
                 else df for name, df in tables.items()}
     chunked = build_panel(shuffled, PARAMS.model_copy(update={"chunk_obligors": 200}))
     pd.testing.assert_frame_equal(chunked, panel)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_the_panel_is_not_a_fragmented_frame(tables, engine):
+    # Built column by column it held a block per column, and the first column a report added
+    # (``panel.assign(year=...)``) raised pandas' "DataFrame is highly fragmented" warning.
+    from pandas.errors import PerformanceWarning
+
+    panel = build_panel(tables, PARAMS.model_copy(update={"chunk_obligors": 300}), engine=engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerformanceWarning)
+        widened = panel.assign(year=panel["obs_date"].dt.year)
+    assert widened["year"].notna().all()
+    assert panel[feature_columns(panel)].dtypes.eq(np.float32).all()

@@ -246,8 +246,70 @@ def test_review_run_reproduces_the_training_metrics_and_links_the_model_version(
         assert run.data.metrics[name] == pytest.approx(trained[name], abs=1e-12, nan_ok=True), name
     mv = tracking.client().get_model_version("key-account-pd", version)
     assert mv.tags["validation_run_id"] == review.run_id
-    assert {"tables/reproducibility.csv", "tables/champion_vs_challenger_oot.csv",
-            "figures/grade_migration_oot.png"} <= set(tracking.list_artifacts(review.run_id))
+    assert {"tables/reproducibility.csv", "tables/champion_vs_challenger_oot.csv", "tables/grade_backtest_oot.csv",
+            "tables/grade_migration_oot.csv", "figures/grade_backtest_oot.png"} <= set(tracking.list_artifacts(review.run_id))
+    # What it reviewed, under new params (the job's own model_version param is empty), and its verdict.
+    assert run.data.params["review.model_version"] == version
+    assert run.data.params["review.training_run_id"] == training.run_id
+    assert run.data.tags["workbench.review.verdict"].startswith(("meets the gate", "does not meet the gate"))
+    # The version's description keeps the training paragraph and adds the review's, linking this run.
+    training_part, review_part = mv.description.split("\n\n")
+    assert training_part.startswith("Calibrated xgboost 12-month PD model")
+    assert f"review run {review.run_id}" in review_part and run.data.tags["workbench.review.verdict"] in review_part
+
+
+def _html_text(html: str) -> str:
+    """The visible text of an HTML fragment, whitespace collapsed (no style or script content)."""
+    import html as html_lib
+
+    html = re.sub(r"(?is)<(style|script)\b.*?</\1>", " ", html)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"(?s)<[^>]+>", " ", html))).strip()
+
+
+def test_review_report_opens_with_the_header_and_the_verdict_box(pipeline):
+    from workbench.signoff import REQUIRED_VALIDATION_METRICS
+
+    training, review = _step(pipeline, "20_train_pd_model"), _step(pipeline, "40_review_model")
+    version = _registered_version(training.run_id)
+    html = review.html.read_text(encoding="utf-8")
+    body = html[html.index("<body"):]
+    header_at, verdict_at = (re.search(rf"""class=["']{name}["']""", body).start()
+                             for name in ("review-header", "review-verdict"))
+    # First screen: the title paragraph, then the header, then the verdict box; no table or figure before them.
+    before = body[:header_at]
+    assert "<table" not in before and "<img" not in before
+    assert _html_text(before).startswith("Validation review of a PD model version")
+    assert header_at < verdict_at
+    end = body.index("How to read the verdict", verdict_at)
+    header, verdict = _html_text(body[header_at:verdict_at]), _html_text(body[verdict_at:end])
+    assert f"key-account-pd version {version} (@challenger)" in header  # the aliases the registry has
+    for label in ("Training run", "Trained", "Trained by", "Git commit", "Data fingerprint", "Params hash",
+                  "Reviewed"):
+        assert label in header, label
+    training_tags = _run(training.run_id).data.tags
+    for value in (training.run_id, training_tags["workbench.git_commit"], training_tags["workbench.data_fingerprint"],
+                  training_tags["workbench.params_hash"], review.run_id):
+        assert value in header, value
+    assert verdict.startswith("Verdict: ")
+    assert _run(review.run_id).data.tags["workbench.review.verdict"] in verdict
+    for name in REQUIRED_VALIDATION_METRICS:
+        assert f"{name} recorded" in verdict, name
+    assert "reproducibility passed" in verdict and "no red grade" in verdict
+    assert "PASS" in verdict and "Findings:" in verdict
+    assert "No champion to compare with" in verdict  # the pipeline's first version has no champion
+
+
+def test_review_report_shows_no_raw_reprs_or_stray_return_values(pipeline):
+    review = _step(pipeline, "40_review_model")
+    html = review.html.read_text(encoding="utf-8")
+    text = _html_text(html[html.index("<body"):])
+    for stray in ("ReviewModelParams(", "{'", "'aliases'", "'tables/", "Empty DataFrame", "RunHandle(",
+                  "<Figure size", "passed': True", "000000"):
+        assert stray not in text, stray
+    assert "No champion yet: this version would be the first" in text
+    nb = nbformat.read(review.output_notebook, as_version=4)
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the grade back-test once; no empty migration figure without a champion
 
 
 def test_approving_the_reviewed_version_makes_it_champion(pipeline):

@@ -98,9 +98,29 @@ def test_standard_tags(tmp_path: Path) -> None:
         "workbench.data_fingerprint",
         "workbench.notebook",
         "workbench.version",
+        "workbench.user",
     }
     assert tags["workbench.params_hash"] == params_hash(params)
     assert tags["workbench.data_fingerprint"] == tracking.data_fingerprint(data)
     assert tags["workbench.notebook"] == "notebooks/20_train_pd_model.ipynb"  # relative to the checkout
     assert tags["workbench.version"] == __version__
     assert all(isinstance(v, str) and v for v in tags.values())
+
+
+def test_standard_tags_record_the_os_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    # getpass reads $LOGNAME, then $USER: the tag follows whoever runs the process.
+    monkeypatch.setenv("LOGNAME", "ana.lyst")
+    monkeypatch.setenv("USER", "ana.lyst")
+    assert tracking.standard_tags(None, None, None)["workbench.user"] == "ana.lyst"
+    monkeypatch.setenv("LOGNAME", "bo.ss")
+    assert tracking.standard_tags(None, None, None)["workbench.user"] == "bo.ss"
+
+
+def test_an_os_user_that_cannot_be_found_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    def nobody() -> str:
+        raise OSError("No username set in the environment")
+
+    monkeypatch.setattr(getpass, "getuser", nobody)
+    assert tracking.standard_tags(None, None, None)["workbench.user"] == "unknown"

@@ -116,3 +116,111 @@ def test_oot_sample_draws_at_most_the_rows_asked_reproducibly_and_only_oot():
     a, b = oot_sample(frame, 50, seed=3), oot_sample(frame, 50, seed=3)
     assert len(a) == 50 and a.index.equals(b.index) and (a["split"] == "oot").all()
     assert len(oot_sample(frame, 10_000, seed=3)) == (frame["split"] == "oot").sum()
+
+
+# --------------------------------------------------------------------------- the report's tables and notes
+
+
+def test_review_params_name_the_resolved_version_under_new_keys():
+    from workbench.validation import review_params
+
+    version = {"name": "key-account-pd", "version": "4", "run_id": "abc", "aliases": []}
+    assert review_params(version) == {"review.model_name": "key-account-pd", "review.model_version": "4",
+                                      "review.training_run_id": "abc"}
+
+
+def test_recomputed_metrics_join_the_split_figures_and_the_back_test_summary():
+    from types import SimpleNamespace
+
+    from workbench.validation import recomputed_metrics
+
+    scored = SimpleNamespace(metric_dict=lambda: {"oot/auc": 0.8}, validation_metrics=lambda t: {t: 1.0})
+    assert recomputed_metrics(scored, "oot/red_grades") == {"oot/auc": 0.8, "oot/red_grades": 1.0}
+
+
+def test_review_metrics_carry_the_oot_sample_for_the_findings():
+    base = _scores()
+    comp = ModelComparison({"reviewed": _scored(base, 0.2, 1)}, target="default_12m")
+    metrics = review_metrics(comp, reproducibility_check({"x": 1.0}, {"x": 1.0}))
+    oot = base[base["split"] == "oot"]
+    assert metrics["oot/rows"] == len(oot) and metrics["oot/defaults"] == oot["default_12m"].sum()
+    assert metrics["oot/default_rate"] == pytest.approx(oot["default_12m"].mean())
+    assert "oot/mean_pd" in metrics and "champion/oot/auc" not in metrics
+
+
+def test_without_a_champion_the_report_says_so_in_one_line_instead_of_empty_figures():
+    from matplotlib.figure import Figure
+
+    from workbench.validation import Note, champion_note, importance_note
+
+    alone = ModelComparison({"reviewed": _scored(_scores(), 0.3, 1)}, target="default_12m")
+    view = alone.migration_view()
+    assert isinstance(view, Note) and view.text.startswith("No champion yet: this version would be the first")
+    assert "No champion yet" in view._repr_html_()
+    assert champion_note(None).text.startswith("No champion yet: this version would be the first")
+    assert "version 2" in champion_note("2").text
+    assert importance_note(pd.DataFrame(columns=["feature"])).text.startswith("No champion yet")
+    same = _scored(_scores(), 0.3, 1)
+    pair = ModelComparison({"reviewed": same, "champion": same.copy()}, target="default_12m")
+    assert isinstance(pair.migration_view(), Figure)
+
+
+def test_importance_note_gives_the_rank_correlation():
+    from workbench.validation import importance_note
+
+    table = pd.DataFrame({"feature": ["a"]})
+    table.attrs["spearman"] = {"champion": 0.912345}
+    assert "champion 0.9123" in importance_note(table).text
+
+
+def test_reproducibility_note_says_passed_or_names_what_differs():
+    from workbench.validation import reproducibility_note
+
+    ok = reproducibility_note(reproducibility_check({"oot/auc": 0.8, "oot/ks": 0.5}, {"oot/auc": 0.8, "oot/ks": 0.5}))
+    assert ok.text.startswith("**Reproduced**: all 2 metrics") and "within 1e-06" in ok.text
+    bad = reproducibility_note(reproducibility_check({"oot/auc": 0.8}, {"oot/auc": 0.81, "oot/ks": 0.5}))
+    assert bad.text.startswith("**Not reproduced**: 2 of 2") and "`oot/auc` (MISMATCH)" in bad.text
+    assert "<strong>Not reproduced</strong>" in bad._repr_html_() and "<code>oot/auc</code>" in bad._repr_html_()
+
+
+def test_report_tables_show_integers_as_integers_rates_as_percentages_and_4_digits_elsewhere():
+    from workbench.validation import format_backtest, format_comparison, format_reproducibility
+
+    base = _scores()
+    comp = ModelComparison({"reviewed": _scored(base, 0.2, 1)}, target="default_12m")
+    table = comp.table()
+    shown = format_comparison(table)
+    col = "reviewed"
+    assert shown.at["rows", col] == f"{int(table.at['rows', col]):,d}" and "." not in shown.at["defaults", col]
+    assert shown.at["default_rate", col] == f"{100 * table.at['default_rate', col]:.2f} %"
+    assert shown.at["mean_pd", col].endswith(" %") and shown.at["hosmer_lemeshow_p", col].endswith(" %")
+    assert shown.at["red_grades", col] == f"{int(table.at['red_grades', col])}"
+    assert shown.at["auc", col] == f"{table.at['auc', col]:.4f}"
+    backtest = format_backtest(comp.backtest(col))
+    assert all("." not in v for v in backtest["n"]) and all(v.endswith(" %") for v in backtest["default_rate"])
+    assert set(backtest["jeffreys_light"]) <= {"green", "yellow", "red"}
+    repro = format_reproducibility(reproducibility_check({"oot/rows": 625.0, "oot/default_rate": 0.0288},
+                                                         {"oot/rows": 625.0, "oot/default_rate": 0.0288}))
+    assert repro.at["oot/rows", "logged"] == "625" and repro.at["oot/default_rate", "recomputed"] == "2.88 %"
+    assert repro.at["oot/rows", "abs_diff"] == "0"
+
+
+def test_split_summary_params_and_logged_figures_are_formatted_for_readers():
+    from workbench.jobs import ReviewModelParams
+    from workbench.validation import format_importance, format_review_metrics, params_table, split_summary
+
+    panel = _scores(n=1000).assign(obligor_id=lambda f: (f.index % 100).astype(str))
+    summary = split_summary(panel, "default_12m")
+    assert list(summary.index) == ["train", "oot"] and list(summary.columns) == ["rows", "obligors", "defaults",
+                                                                                 "default_rate"]
+    assert summary.at["train", "rows"] == "500" and summary.at["train", "default_rate"].endswith(" %")
+    params = params_table(ReviewModelParams())
+    assert params.at["model_version", "value"] == "(empty)" and params.at["shap_rows", "value"] == "5000"
+    logged = format_review_metrics({"oot/rows": 625.0, "migration/same_grade": 0.5, "oot/auc": 0.86472634,
+                                    "reproducibility/passed": 1.0})
+    assert list(logged["value"]) == ["625", "50.00 %", "0.8647", "1"]
+    importance = pd.DataFrame({"feature": ["a", "b"], "mean_abs_shap[reviewed]": [0.239696, 0.0123456],
+                               "rank[reviewed]": [1.0, 2.0]})
+    shown = format_importance(importance)
+    assert list(shown["rank[reviewed]"]) == ["1", "2"] and list(shown["mean_abs_shap[reviewed]"]) == ["0.2397",
+                                                                                                     "0.01235"]

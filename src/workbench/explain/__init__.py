@@ -5,6 +5,7 @@ Pure functions of a fitted model and a DataFrame; they return results, tables an
 write nothing (the notebook logs what it shows).
 """
 
+from .display import display_bag_stability, display_importance, display_importance_comparison, importance_agreement
 from .plots import (
     plot_beeswarm,
     plot_dependence,
@@ -13,7 +14,7 @@ from .plots import (
     plot_waterfall,
     strongest_interaction,
 )
-from .reasons import direction_allows, favourable_label, reason_codes
+from .reasons import KINDS, context_label, direction_allows, favourable_label, reason_codes, reason_table
 from .shap_values import (
     ADDITIVITY_TOL,
     AdditivityError,
@@ -31,6 +32,8 @@ from .shap_values import (
 __all__ = [
     "ADDITIVITY_TOL", "AdditivityError", "ShapResult", "ImportanceStability", "shap_values", "shap_importance_side_by_side",
     "scorecard_contributions", "importance_stability", "bag_importance_stability", "feature_label",
-    "feature_direction", "reason_codes", "favourable_label", "direction_allows", "plot_importance",
+    "feature_direction", "reason_codes", "reason_table", "context_label", "KINDS", "favourable_label",
+    "direction_allows", "plot_importance", "display_importance", "display_importance_comparison",
+    "importance_agreement", "display_bag_stability",
     "plot_beeswarm", "plot_dependence", "plot_top_dependence", "plot_waterfall", "strongest_interaction",
 ]

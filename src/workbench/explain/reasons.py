@@ -37,6 +37,19 @@ of them; otherwise no percentile is known and the text omits it.
 ratio that cannot be computed has its own ``__undefined`` flag, which is cited instead), so a
 NaN value is never cited, unless the feature is listed in ``missing_meaningful``: then it is
 cited, by the sign of its contribution, as ``"<label>: not reported"``.
+
+**Reasons and context.** Only features the dictionary gives the role ``obligor`` (and
+bring-your-own-data columns it does not know) can be an obligor's reasons. Macro features (GDP
+growth, the policy rate, the industry index) and meta features (peer-group size, the sector
+fallback, statement and survey age, whether there is a survey, the statement count, the segment
+flag) move the score too, but they are not something about the obligor a relationship manager
+can act on: the ``context`` largest of them (by absolute contribution, either sign) are shown
+as ``kind="context"``, worded neutrally with their value and whether they raise or lower the
+PD, e.g. ``"Central-bank policy rate: 4.25 % (raises the PD)"``. The direction rule does not
+apply to them (they are not worded as the obligor's strength or weakness).
+
+``reason_table`` turns the long format into the table a reader sees: one block per obligor
+(id, date, PD and grade), its adverse drivers, mitigating factors and context, each in full.
 """
 
 from __future__ import annotations
@@ -47,10 +60,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..features.dictionary import FEATURES
+from ..features.dictionary import CONTEXT_ROLES, FEATURES, REASON_ROLES, feature_role
+from ..features.display import date, pd_percent, signed, text
 from .shap_values import ShapResult, feature_direction, feature_label, scorecard_contributions, shap_values
 
-__all__ = ["reason_codes", "favourable_label", "direction_allows", "MIN_REFERENCE_ROWS", "MIN_GROUP"]
+__all__ = ["reason_codes", "reason_table", "context_label", "favourable_label", "direction_allows",
+           "MIN_REFERENCE_ROWS", "MIN_GROUP", "KINDS"]
+
+#: The kinds of a cited factor, in the order they are shown.
+KINDS = ("adverse", "mitigating", "context")
 
 MIN_REFERENCE_ROWS = 50
 MIN_GROUP = 20
@@ -213,30 +231,74 @@ def _wording(feature: str, kind: str, value: float, q: float, basis: str | None)
     return label, f"{label}: {', '.join(details)}" if details else label
 
 
-def reason_codes(model, X: pd.DataFrame, top: int = 4, *, shap: ShapResult | None = None,
-                 peer_percentiles: pd.DataFrame | None = None, reference: pd.DataFrame | None = None,
-                 format: Literal["wide", "long"] = "wide", missing_meaningful: Collection[str] = (),
-                 min_contribution: float = 1e-6) -> pd.DataFrame:
-    """The ``top`` adverse drivers and ``top`` mitigating factors of each row of X, in words.
+def context_label(feature: str) -> str:
+    """The neutral wording of a macro or meta feature: its dictionary description up to the first
+    parenthesis ("Central-bank policy rate (lagged)" -> "Central-bank policy rate"); the
+    humanised column name without a description."""
+    spec = FEATURES.get(feature)
+    if spec is None or not spec.description:
+        return _humanise(feature)
+    return spec.description.split(" (", 1)[0].strip()
+
+
+def _context_value(feature: str, value: float) -> str:
+    spec = FEATURES.get(feature)
+    unit = spec.unit if spec is not None else ""
+    if unit == "0/1":
+        return "yes" if value >= 0.5 else "no"
+    if unit == "%":
+        return f"{value:.2f} %"
+    if unit == "pp":
+        return f"{value:+.2f} pp"
+    if unit == "ratio" and spec is not None and spec.role == "macro":
+        return f"{100 * value:+.1f} %"  # a change of an index: -0.031 -> -3.1 %
+    if unit in ("days", "years", "months"):
+        return f"{_fmt(value)} {unit}"
+    return _fmt(value)
+
+
+def _context_wording(feature: str, value: float, contribution: float) -> tuple[str, str]:
+    """(label, text) of a macro or meta feature shown as context."""
+    label = context_label(feature)
+    effect = "raises the PD" if contribution > 0 else "lowers the PD"
+    shown = "not reported" if value != value else _context_value(feature, value)
+    return label, f"{label}: {shown} ({effect})"
+
+
+def reason_codes(model, X: pd.DataFrame, top: int = 4, *, context: int = 2, ids: Collection[str] = (),
+                 shap: ShapResult | None = None, peer_percentiles: pd.DataFrame | None = None,
+                 reference: pd.DataFrame | None = None, format: Literal["wide", "long"] = "wide",
+                 missing_meaningful: Collection[str] = (), min_contribution: float = 1e-6) -> pd.DataFrame:
+    """The ``top`` adverse drivers and ``top`` mitigating factors of each row of X, in words,
+    and the ``context`` macro and meta features that move its score most.
 
     ``model``: a ``PDModel`` / xgboost model (SHAP values) or a ``ScorecardModel`` (exact
     contributions); ignored when ``shap`` (a ``ShapResult`` of these rows) is given.
     ``peer_percentiles``: optional frame with ``<feature>_peer_pct`` columns, row-aligned with X.
     ``reference``: the training population for percentiles (see the module docstring for the
-    direction rule, the percentiles and missing values).
+    direction rule, the percentiles, missing values and what is a reason or context).
+    ``ids``: columns of X copied into the result before the codes (e.g. ``obligor_id``,
+    ``obs_date``), so that the table says whose codes they are.
 
-    ``format="wide"``: indexed like X, columns ``adverse_1..top`` and ``mitigating_1..top``
-    (text; NaN where a row has fewer). ``format="long"``: one row per cited factor with
-    ``row`` (X's index label), ``kind``, ``rank``, ``feature``, ``label``, ``value``,
-    ``peer_percentile`` (the percentile used, from peers or the reference), ``percentile_basis``
+    ``format="wide"``: indexed like X, columns ``adverse_1..top``, ``mitigating_1..top`` and
+    ``context_1..context`` (text; NaN where a row has fewer). ``format="long"``: one row per
+    cited factor with ``row`` (X's index label), ``kind`` (``adverse``, ``mitigating`` or
+    ``context``), ``rank``, ``feature``, ``label``, ``value``, ``peer_percentile`` (the
+    percentile used, from peers or the reference; NaN for context), ``percentile_basis``
     (``peers``, ``industry``, ``reference`` or None), ``contribution`` (log-odds) and ``text``.
     """
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
+    if context < 0:
+        raise ValueError(f"context must be >= 0, got {context}")
     if format not in ("wide", "long"):
         raise ValueError(f"format must be 'wide' or 'long', got {format!r}")
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
+    ids = list(dict.fromkeys(ids))
+    absent = [c for c in ids if c not in X.columns]
+    if absent:
+        raise KeyError(f"ids not in X: {', '.join(map(str, absent))}")
     if shap is None:
         from ..models.scorecard import ScorecardModel  # here: optbinning is slow to import
 
@@ -259,42 +321,99 @@ def reason_codes(model, X: pd.DataFrame, top: int = 4, *, shap: ShapResult | Non
 
     missing = np.isnan(V)
     cite_missing = np.array([f in set(missing_meaningful) for f in features])
-    allowed = np.where(missing, cite_missing[None, :], direction_allows(s[None, :], Q, C))
+    roles = np.array([feature_role(f) for f in features], dtype=object)
+    is_reason = np.isin(roles, REASON_ROLES)[None, :]
+    is_context = np.isin(roles, CONTEXT_ROLES)[None, :]
+    allowed = np.where(missing, cite_missing[None, :], direction_allows(s[None, :], Q, C)) & is_reason
     adverse = allowed & (C > min_contribution)
     mitigating = allowed & (C < -min_contribution)
+    shown_context = is_context & (np.abs(C) > min_contribution) & (~missing | cite_missing[None, :])
 
     records = []
-    for kind, mask, score in (("adverse", adverse, C), ("mitigating", mitigating, -C)):
+    for kind, mask, score, limit in (("adverse", adverse, C, top), ("mitigating", mitigating, -C, top),
+                                     ("context", shown_context, np.abs(C), context)):
+        if limit == 0:
+            continue
         ranked = np.where(mask, score, -np.inf)
         order = np.argsort(-ranked, axis=1, kind="stable")
         n_valid = mask.sum(axis=1)
         for r in np.flatnonzero(n_valid).tolist():
             seen: set[str] = set()
             for j in order[r, :n_valid[r]].tolist():
-                q = float(Q[r, j])
-                basis = _BASES[B[r, j]]
-                label, text = _wording(features[j], kind, float(V[r, j]), q, basis)
+                q, basis = float(Q[r, j]), _BASES[B[r, j]]
+                if kind == "context":
+                    q, basis = float("nan"), None
+                    label, words = _context_wording(features[j], float(V[r, j]), float(C[r, j]))
+                else:
+                    label, words = _wording(features[j], kind, float(V[r, j]), q, basis)
                 # Features sharing a label (utilisation and its 3-month mean) are cited once, the largest.
                 if label in seen:
                     continue
                 seen.add(label)
-                records.append((r, kind, len(seen), features[j], label, V[r, j], q, basis, C[r, j], text))
-                if len(seen) == top:
+                records.append((r, kind, len(seen), features[j], label, V[r, j], q, basis, C[r, j], words))
+                if len(seen) == limit:
                     break
     long = pd.DataFrame.from_records(records, columns=["pos", "kind", "rank", "feature", "label", "value",
                                                         "peer_percentile", "percentile_basis", "contribution",
                                                         "text"])
+    id_values = X[ids].reset_index(drop=True)
     if format == "long":
-        long = long.sort_values(["pos", "kind", "rank"], kind="stable").reset_index(drop=True)
-        long.insert(0, "row", X.index.to_numpy()[long["pos"].to_numpy(dtype=int)])
+        order_of_kind = long["kind"].map({k: i for i, k in enumerate(KINDS)})
+        long = (long.assign(_kind=order_of_kind).sort_values(["pos", "_kind", "rank"], kind="stable")
+                .drop(columns="_kind").reset_index(drop=True))
+        positions = long["pos"].to_numpy(dtype=int)
+        long.insert(0, "row", X.index.to_numpy()[positions])
+        for k, col in enumerate(ids):
+            long.insert(1 + k, col, id_values[col].to_numpy()[positions])
         return long.drop(columns="pos")
-    wide = pd.DataFrame(index=X.index, columns=[f"{kind}_{k}" for kind in ("adverse", "mitigating")
-                                                for k in range(1, top + 1)], dtype=object)
-    for kind in ("adverse", "mitigating"):
+    counts = {"adverse": top, "mitigating": top, "context": context}
+    wide = pd.DataFrame(index=X.index, columns=[f"{kind}_{k}" for kind in KINDS for k in range(1, counts[kind] + 1)],
+                        dtype=object)
+    for kind in KINDS:
         part = long[long["kind"] == kind]
-        for k in range(1, top + 1):
+        for k in range(1, counts[kind] + 1):
             sel = part[part["rank"] == k]
             column = np.full(len(X), np.nan, dtype=object)
             column[sel["pos"].to_numpy(dtype=int)] = sel["text"].to_numpy(dtype=object)
             wide[f"{kind}_{k}"] = column
+    for k, col in enumerate(ids):
+        wide.insert(k, col, id_values[col].to_numpy())
     return wide
+
+
+_KIND_HEADINGS = {"adverse": "adverse driver", "mitigating": "mitigating factor",
+                  "context": "context (economy, data; not a reason)"}
+
+
+def reason_table(reasons: pd.DataFrame, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The long format of ``reason_codes`` as a reader sees it, every text in full.
+
+    One block per row explained, labelled with its ``obligor_id`` and ``obs_date`` when the
+    codes carry them (``ids=``), else its row label, and with its PD and grade when ``scores``
+    (a frame with ``pd`` and ``grade``, indexed like the X explained, e.g. the training run's
+    predictions) is given. Index: (``obligor``, ``kind``, ``#``); columns ``reason or context``
+    (the text) and ``effect on score (log-odds)`` (the contribution with its sign: positive
+    raises the PD). Kinds are shown as "adverse driver", "mitigating factor" and "context
+    (economy, data; not a reason)", in that order.
+    """
+    needed = {"row", "kind", "rank", "text", "contribution"}
+    if not needed <= set(reasons.columns):
+        raise ValueError("reason_table needs the long format of reason_codes (format='long'); missing: "
+                         + ", ".join(sorted(needed - set(reasons.columns))))
+    if scores is not None and not {"pd", "grade"} <= set(scores.columns):
+        raise ValueError("scores needs columns 'pd' and 'grade'")
+
+    def who(record: pd.Series) -> str:
+        parts = [text(record["obligor_id"]) if "obligor_id" in record.index else text(record["row"])]
+        if "obs_date" in record.index:
+            parts.append(date(record["obs_date"]))
+        if scores is not None and record["row"] in scores.index:
+            parts.append(f"PD {pd_percent(scores.loc[record['row'], 'pd'])}")
+            parts.append(f"grade {text(scores.loc[record['row'], 'grade'])}")
+        return ", ".join(parts)
+
+    index = pd.MultiIndex.from_arrays(
+        [[who(r) for _, r in reasons.iterrows()], reasons["kind"].map(_KIND_HEADINGS).to_numpy(),
+         reasons["rank"].astype(int).to_numpy()], names=["obligor", "kind", "#"])
+    return pd.DataFrame({"reason or context": reasons["text"].map(text).to_numpy(),
+                         "effect on score (log-odds)": reasons["contribution"].map(signed).to_numpy()}, index=index)

@@ -41,7 +41,7 @@ from .questionnaire import questionnaire_features
 from .statements import statement_features
 
 __all__ = ["ID_COLUMNS", "INPUT_TABLES", "PEER_QUERY", "check_tables", "local_parts", "obligor_rows",
-           "add_peer_features", "finalise", "feature_columns"]
+           "add_peer_features", "finalise", "panel_frame", "feature_columns"]
 
 ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "split", "default_12m")
 # What the panel reads; never `truth`, which only tests and benchmarks may look at.
@@ -110,17 +110,33 @@ def add_peer_features(frame: pd.DataFrame, min_peer_group: int) -> pd.DataFrame:
 def finalise(panel: pd.DataFrame) -> pd.DataFrame:
     """Identifiers and target first with their own dtypes, every feature float32, rows in
     (obligor, observation date) order: the one shape both engines return."""
-    columns: dict[str, object] = {c: panel[c].to_numpy() for c in ID_COLUMNS}
-    columns["default_12m"] = panel["default_12m"].to_numpy(dtype=np.int8)
+    ids: dict[str, object] = {c: panel[c].to_numpy() for c in ID_COLUMNS}
+    ids["default_12m"] = panel["default_12m"].to_numpy(dtype=np.int8)
     for col in ("obligor_id", "industry", "segment", "split"):
-        columns[col] = panel[col].astype(str).to_numpy()
-    for col in panel.columns:
-        if col not in ID_COLUMNS and col != "available_date":
-            columns[col] = pd.to_numeric(panel[col], errors="coerce").to_numpy(dtype=np.float32)
-    out = pd.DataFrame(columns, copy=False)
+        ids[col] = panel[col].astype(str).to_numpy()
+    names = [c for c in panel.columns if c not in ID_COLUMNS and c != "available_date"]
+    block = np.empty((len(panel), len(names)), dtype=np.float32, order="F")
+    for j, col in enumerate(names):
+        block[:, j] = pd.to_numeric(panel[col], errors="coerce").to_numpy(dtype=np.float32)
+    out = panel_frame(ids, block, names)
     for col in ("obligor_id", "industry", "segment", "split"):
         out[col] = out[col].astype(str)
     return out.sort_values(["obligor_id", "obs_date"], kind="stable").reset_index(drop=True)
+
+
+def panel_frame(ids: Mapping[str, object], features: np.ndarray, names: list[str]) -> pd.DataFrame:
+    """The panel from its identifier columns and its float32 features as one rows x features
+    array (Fortran order, so each feature is contiguous): the features become a single block.
+
+    A frame built column by column holds one block per column (a hundred here), and pandas
+    warns that it is "highly fragmented" as soon as anyone adds a column to it (``assign`` in
+    a report). Built from one 2-D block it is not, without copying the features.
+    """
+    rows = {len(v) for v in ids.values()}
+    if rows - {features.shape[0]} or features.shape[1] != len(names):
+        raise ValueError(f"features has shape {features.shape}, expected ({', '.join(map(str, rows))}, {len(names)})")
+    floats = pd.DataFrame(features, columns=names, copy=False)
+    return pd.concat([pd.DataFrame(ids, copy=False), floats], axis=1)
 
 
 PEER_QUERY = ["industry", "period_end", "obs_date", *PEER_RATIOS]

@@ -1,10 +1,24 @@
 """The feature dictionary: every column of the modelling panel, in one place.
 
 Each entry has a name, group, description, formula, unit, the expected monotone
-direction with PD (+1 riskier when higher, -1 safer when higher, 0 no prior) and a
-business label that reason codes show ("High leverage versus industry peers").
-Models read ``direction`` for monotone constraints; the explainability layer reads
-``label``. A test checks that every panel column has an entry.
+direction with PD (+1 riskier when higher, -1 safer when higher, 0 no prior), a
+business label that reason codes show ("High leverage versus industry peers") and a
+``role``, what the feature is about:
+
+* ``obligor``: the obligor's own finances, behaviour, standing among its peers, answers to
+  the questionnaire and relationship. Only these can be an obligor's *reasons* (adverse
+  drivers, mitigating factors): they are what a relationship manager can discuss with the client.
+* ``macro``: the economy and the obligor's industry (GDP growth, the policy rate, the industry
+  activity index): the same for every obligor of an industry at a date.
+* ``meta``: about the data the bank holds rather than the obligor's credit: the peer group's
+  size and the sector fallback, how old the statement or the survey is, whether there is a
+  survey, how many statements there are, the segment flag.
+* ``identifier`` / ``target``: identifiers, the split and the target; not model inputs.
+
+Macro and meta features still move the score, so reason codes show them labelled as
+*context*, never as the obligor's reasons. Models read ``direction`` for monotone
+constraints; the explainability layer reads ``label`` and ``role``. A test checks that every
+panel column has an entry.
 """
 
 from __future__ import annotations
@@ -19,7 +33,15 @@ from .peers import LEADER_QUANTILE, PEER_RATIOS
 from .ratios import RATIOS
 from .statements import HISTORY, TREND_RATIOS
 
-__all__ = ["FeatureSpec", "FEATURES", "feature_dictionary", "lookup", "monotone_directions"]
+__all__ = ["FeatureSpec", "FEATURES", "ROLES", "REASON_ROLES", "CONTEXT_ROLES", "feature_dictionary", "lookup",
+           "monotone_directions", "feature_role"]
+
+#: What a feature is about (see the module docstring).
+ROLES = ("obligor", "macro", "meta", "identifier", "target")
+#: Roles whose features may be an obligor's reasons.
+REASON_ROLES = ("obligor",)
+#: Roles whose features reason codes show as context, never as reasons.
+CONTEXT_ROLES = ("macro", "meta")
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,11 @@ class FeatureSpec:
     unit: str
     direction: int
     label: str
+    role: str = "obligor"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"feature {self.name!r}: role must be one of {', '.join(ROLES)}, not {self.role!r}")
 
 
 _RATIO_DESCRIPTIONS = {
@@ -62,19 +89,20 @@ _RATIO_DESCRIPTIONS = {
 
 def _entries() -> list[FeatureSpec]:
     e: list[FeatureSpec] = []
-    add = lambda *a: e.append(FeatureSpec(*a))  # noqa: E731
+    add = lambda *a, role="obligor": e.append(FeatureSpec(*a, role=role))  # noqa: E731
 
     # Identifiers, target and split (not model inputs).
-    add("obligor_id", "id", "Obligor identifier", "obligors.obligor_id", "id", 0, "")
+    add("obligor_id", "id", "Obligor identifier", "obligors.obligor_id", "id", 0, "", role="identifier")
     add("obs_date", "id", "Observation date: month end at which the row's statement became usable",
-        "month_end(max(reported_date, period_end + reporting_lag_days))", "date", 0, "")
-    add("period_end", "id", "Period end of the statement the row uses", "financials.period_end", "date", 0, "")
-    add("industry", "id", "Industry of the obligor", "obligors.industry", "category", 0, "")
-    add("segment", "id", "Corporate or project finance", "obligors.segment", "category", 0, "")
+        "month_end(max(reported_date, period_end + reporting_lag_days))", "date", 0, "", role="identifier")
+    add("period_end", "id", "Period end of the statement the row uses", "financials.period_end", "date", 0, "",
+        role="identifier")
+    add("industry", "id", "Industry of the obligor", "obligors.industry", "category", 0, "", role="identifier")
+    add("segment", "id", "Corporate or project finance", "obligors.segment", "category", 0, "", role="identifier")
     add("split", "id", "Time split of the row (train / valid / oot)", "obs_date vs split.train_end / valid_end",
-        "category", 0, "")
+        "category", 0, "", role="identifier")
     add("default_12m", "target", "Default within the horizon after the observation date",
-        "default_date in (obs_date, obs_date + horizon_months]", "0/1", 0, "")
+        "default_date in (obs_date, obs_date + horizon_months]", "0/1", 0, "", role="target")
 
     by_name = {r.name: r for r in RATIOS}
     for r in RATIOS:
@@ -105,11 +133,11 @@ def _entries() -> list[FeatureSpec]:
     add("leverage_trend", "trend", "Slope of leverage per year over up to 4 usable statements (at least 3)",
         "OLS slope of leverage on years", "ratio per year", +1, "Leverage rising over several years")
     add("years_of_history", "history", "Number of the obligor's statements usable at the observation date",
-        "count(available_date <= obs_date)", "count", -1, "Short financial history")
+        "count(available_date <= obs_date)", "count", -1, "Short financial history", role="meta")
     add("audited", "history", "Statement audited (1) or management accounts (0)", "financials.audited", "0/1", -1,
         "Unaudited financial statements")
     add("statement_age_days", "history", "Days from the statement's period end to the observation date",
-        "obs_date - period_end", "days", +1, "Stale financial statements")
+        "obs_date - period_end", "days", +1, "Stale financial statements", role="meta")
 
     add("dpd", "behaviour", "Days past due at the observation month end", "days_past_due[t]", "days", +1,
         "Payments overdue")
@@ -156,9 +184,9 @@ def _entries() -> list[FeatureSpec]:
             f"(the {leader_q:.0%} quantile, the best decile)", f"{name} - quantile(peers, {leader_q})", r.unit,
             r.direction, f"{r.label} versus industry leaders")
     add("peer_group_size", "peers", "Statements in the peer group used (own included)",
-        "count of usable statements in industry (or sector) x fiscal year", "count", 0, "")
+        "count of usable statements in industry (or sector) x fiscal year", "count", 0, "", role="meta")
     add("peer_fallback_sector", "peers", "Peer group widened from the industry to the sector (too few peers)",
-        "industry group size < min_peer_group", "0/1", 0, "")
+        "industry group size < min_peer_group", "0/1", 0, "", role="meta")
 
     for theme, qs in QUESTION_THEMES.items():
         add(f"q_{theme}", "questionnaire", f"Questionnaire score, {theme.replace('_', ' ')} ({', '.join(qs)}); "
@@ -167,27 +195,28 @@ def _entries() -> list[FeatureSpec]:
     add("questionnaire_score", "questionnaire", "Mean oriented answer over all questions of the latest survey",
         "mean of oriented answers", "score 1-5", -1, "Weak client questionnaire")
     add("survey_age_days", "questionnaire", "Days since the latest survey", "obs_date - survey_date", "days", +1,
-        "Outdated client questionnaire")
+        "Outdated client questionnaire", role="meta")
     add("has_questionnaire", "questionnaire", "A survey was answered on or before the observation date",
-        "survey_date <= obs_date exists", "0/1", -1, "No client questionnaire")
+        "survey_date <= obs_date exists", "0/1", -1, "No client questionnaire", role="meta")
 
     add("gdp_growth", "macro", "GDP growth (published value, lagged)", "macro.gdp_growth[t - lag]", "%", -1,
-        "Weak economy")
+        "Weak economy", role="macro")
     add("gdp_growth_change_12m", "macro", "Change of GDP growth over 12 months", "gdp_growth[t-lag] - gdp_growth[t-lag-12]",
-        "pp", -1, "Slowing economy")
+        "pp", -1, "Slowing economy", role="macro")
     add("policy_rate", "macro", "Central-bank policy rate (lagged)", "macro.policy_rate[t - lag]", "%", +1,
-        "High interest rates")
+        "High interest rates", role="macro")
     add("policy_rate_change_12m", "macro", "Change of the policy rate over 12 months",
-        "policy_rate[t-lag] - policy_rate[t-lag-12]", "pp", +1, "Rising interest rates")
+        "policy_rate[t-lag] - policy_rate[t-lag-12]", "pp", +1, "Rising interest rates", role="macro")
     add("industry_index_yoy", "macro", "Change of the obligor's industry activity index over 12 months",
-        "idx_<industry>[t-lag] / idx_<industry>[t-lag-12] - 1", "ratio", -1, "Industry downturn")
+        "idx_<industry>[t-lag] / idx_<industry>[t-lag-12] - 1", "ratio", -1, "Industry downturn", role="macro")
 
     add("industry_index_3m", "macro", "Change of the obligor's industry activity index over the last 3 months, "
-        "annualised", "(idx_<industry>[t-lag] / idx_<industry>[t-lag-3])^4 - 1", "ratio", -1, "Industry turning down")
+        "annualised", "(idx_<industry>[t-lag] / idx_<industry>[t-lag-3])^4 - 1", "ratio", -1, "Industry turning down",
+        role="macro")
     add("relationship_years", "relationship", "Years since the relationship started", "obs_date - relationship_start",
         "years", -1, "New client relationship")
     add("project_finance", "relationship", "Project-finance obligor (1) or corporate (0)", "segment == project_finance",
-        "0/1", 0, "")
+        "0/1", 0, "", role="meta")
     return e
 
 
@@ -207,6 +236,13 @@ def lookup(name: str) -> FeatureSpec:
     if name not in FEATURES:
         raise KeyError(f"no dictionary entry for feature '{name}'")
     return FEATURES[name]
+
+
+def feature_role(name: str) -> str:
+    """The dictionary's role of ``name``; ``obligor`` for a column it does not know (a
+    bring-your-own-data feature is taken to describe the obligor)."""
+    spec = FEATURES.get(name)
+    return spec.role if spec is not None else "obligor"
 
 
 def monotone_directions(features: list[str]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .assembly import PEER_QUERY, finalise, local_parts
+from .assembly import ID_COLUMNS, PEER_QUERY, finalise, local_parts, panel_frame
 from .params import PanelParams
 from .peers import peer_features
 
@@ -34,15 +34,22 @@ def build_panel_pandas(tables: Mapping[str, pd.DataFrame], params: PanelParams) 
                           params.min_peer_group)
     del members, queries
     # Chunks are consecutive obligor ranges, each finalised in (obligor, date) order: joined, they are in order.
-    # Each is copied into preallocated columns and dropped, so the panel never exists twice.
+    # Each is copied into preallocated arrays and dropped, so the panel never exists twice: the identifiers
+    # column by column, the float32 features into one rows x features block (one block, not a fragmented frame).
     total = sum(len(c) for c in chunks)
     columns: dict[str, np.ndarray] = {}
     text: dict[str, list[np.ndarray]] = {}
+    features: np.ndarray | None = None
+    names: list[str] = []
     start = 0
     for k, rows_k in enumerate(chunks):
         part = finalise(pd.concat([rows_k, peers.iloc[start:start + len(rows_k)].set_axis(rows_k.index)], axis=1))
         chunks[k] = None
-        for col in part.columns:
+        if features is None:
+            names = [c for c in part.columns if c not in ID_COLUMNS]
+            features = np.empty((total, len(names)), dtype=np.float32, order="F")
+        features[start:start + len(part)] = part[names].to_numpy(dtype=np.float32)
+        for col in ID_COLUMNS:
             values = part[col].to_numpy()
             if values.dtype == object:
                 text.setdefault(col, []).append(values)
@@ -50,11 +57,11 @@ def build_panel_pandas(tables: Mapping[str, pd.DataFrame], params: PanelParams) 
             if col not in columns:
                 columns[col] = np.empty(total, dtype=values.dtype)
             columns[col][start:start + len(part)] = values
-        order = list(part.columns)
         start += len(part)
         del part
-    data = {col: (pd.array(np.concatenate(text[col]), dtype="str") if col in text else columns[col]) for col in order}
-    return pd.DataFrame(data, copy=False)
+    ids = {col: (pd.array(np.concatenate(text[col]), dtype="str") if col in text else columns[col])
+           for col in ID_COLUMNS}
+    return panel_frame(ids, features, names)
 
 
 

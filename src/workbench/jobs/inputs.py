@@ -45,7 +45,7 @@ def consumer_training_run(run: RunHandle, training_run_id: str, model_name: str 
     run.upstream(model.run_id, notebook=TRAINING_NOTEBOOK)
     tags = {MODEL_VERSION_TAG: model.label, MODEL_APPROVED_TAG: "true" if model.approved else "false"}
     if model.approved:
-        print(model.describe())
+        print(f"model: {model.describe()}")
     else:
         print(f"WARNING: {model.warning}")
         tags[WARNING_TAG] = model.warning

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ..tracking.provenance import USER_TAG
+
 __all__ = [
     "DEFAULT_MODEL_NAME", "CHAMPION_ALIAS", "CHALLENGER_ALIAS", "REVIEW_NOTEBOOK", "TRAINING_NOTEBOOK",
     "UPSTREAM_TRAINING_TAG", "TRAINER_TAG", "SIGNOFF_PREFIX", "NO_RUN", "UNKNOWN",
@@ -18,8 +20,8 @@ REVIEW_NOTEBOOK = "40_review_model"
 TRAINING_NOTEBOOK = "20_train_pd_model"
 #: Lineage tag of a run that read a training run (``RunHandle.upstream``).
 UPSTREAM_TRAINING_TAG = f"workbench.upstream.{TRAINING_NOTEBOOK}"
-#: Who ran a run: the OS user (``workbench.tracking.provenance.USER_TAG``); on the training run, who trained.
-TRAINER_TAG = "workbench.user"
+#: Who ran a run: the OS user (``standard_tags``); on the training run, who trained the version.
+TRAINER_TAG = USER_TAG
 
 SIGNOFF_PREFIX = "signoff."
 NO_RUN = "none"  # tag value when a decision has no validation run (tags cannot be deleted-by-omission)

@@ -49,7 +49,7 @@ class ConsumerModel:
     def describe(self) -> str:
         """One line: which version and why (the warning for an unapproved one)."""
         if self.approved:
-            return (f"model {self.name} version {self.version} ({CHAMPION_ALIAS}, signed off by "
+            return (f"{self.name} version {self.version} ({CHAMPION_ALIAS}, signed off by "
                     f"{self.signed_off_by} at {self.signed_off_at}; training_run_id={self.run_id})")
         return self.warning
 

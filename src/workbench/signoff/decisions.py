@@ -170,8 +170,8 @@ def _refusals(problems: list[Problem], text: list[str], override_reason: str | N
     if overridable and not override_reason:
         hint = "to approve anyway, give --override-reason saying why (it is recorded)"
         if self_problem is not None:
-            hint = ("a self-approval (or one that cannot be ruled out) needs --override-reason saying why; it is "
-                    "recorded and shown by `workbench review status`. " + hint)
+            hint = ("a self-approval (or one that cannot be ruled out) needs --override-reason saying why (it is "
+                    "recorded and shown by `workbench review status`)")
         return [p.text for p in overridable] + [hint]
     return []
 

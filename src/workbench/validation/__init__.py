@@ -2,7 +2,10 @@
 
 ``metrics`` (AUC, Gini, KS, CAP, Brier, log loss, per-split table), ``backtest`` (binomial and
 Jeffreys tests, traffic lights, Hosmer-Lemeshow, per-grade back-test), ``stability`` (PSI,
-CSI) and ``plots``. Sources for every formula are in each module's docstring.
+CSI) and ``plots``. Sources for every formula are in each module's docstring. The independent
+review: ``review`` (reproducibility, champion vs challenger, the report's tables), ``verdict``
+(the sign-off gate's checks, the findings, the header, the verdict box) and ``display``
+(formatting for readers).
 """
 
 from .backtest import (
@@ -13,6 +16,7 @@ from .backtest import (
     jeffreys_test,
     traffic_light,
 )
+from .display import Note, figure_text
 from .metrics import (
     accuracy_ratio,
     auc,
@@ -27,15 +31,49 @@ from .oot_summary import oot_backtest_summary
 from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi, plot_roc_by_split
 from .review import (
     REVIEW_MODEL_TAG,
+    REVIEW_PARAM_PREFIX,
     REVIEW_VERSION_TAG,
     ModelComparison,
+    champion_note,
+    format_backtest,
+    format_comparison,
+    format_importance,
+    format_reproducibility,
+    format_review_metrics,
     importance_comparison,
+    importance_note,
     oot_sample,
+    params_table,
+    recomputed_metrics,
     reproducibility_check,
+    reproducibility_note,
     review_metrics,
+    review_params,
     review_tags,
+    split_summary,
 )
 from .stability import csi, psi, psi_bins, psi_from_proportions, psi_status
+from .verdict import (
+    FAIL,
+    GATE_RED_GRADES_METRIC,
+    GATE_REPRODUCIBILITY_METRIC,
+    GATE_REQUIRED_METRICS,
+    PASS,
+    FindingThresholds,
+    GateProblem,
+    ReviewHeader,
+    ReviewVerdict,
+    format_gate_checks,
+    gate_checks,
+    gate_problems,
+    review_findings,
+    review_header,
+    review_run_description,
+    review_verdict,
+    verdict_tags,
+    version_aliases,
+    version_description,
+)
 
 __all__ = [
     "oot_backtest_summary",
@@ -47,6 +85,40 @@ __all__ = [
     "reproducibility_check",
     "review_metrics",
     "review_tags",
+    "REVIEW_PARAM_PREFIX",
+    "review_params",
+    "recomputed_metrics",
+    "params_table",
+    "split_summary",
+    "champion_note",
+    "reproducibility_note",
+    "format_reproducibility",
+    "format_comparison",
+    "format_backtest",
+    "format_importance",
+    "importance_note",
+    "format_review_metrics",
+    "Note",
+    "figure_text",
+    "PASS",
+    "FAIL",
+    "GATE_REQUIRED_METRICS",
+    "GATE_REPRODUCIBILITY_METRIC",
+    "GATE_RED_GRADES_METRIC",
+    "GateProblem",
+    "FindingThresholds",
+    "ReviewHeader",
+    "ReviewVerdict",
+    "gate_checks",
+    "gate_problems",
+    "format_gate_checks",
+    "review_findings",
+    "review_header",
+    "version_aliases",
+    "review_verdict",
+    "version_description",
+    "review_run_description",
+    "verdict_tags",
     "plot_roc_by_split",
     "auc",
     "gini",

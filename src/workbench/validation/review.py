@@ -8,14 +8,19 @@ logged model and the logged panel and uses these functions to
 - put the reviewed version beside the current champion on the same out-of-time rows
   (``ModelComparison``): discrimination, accuracy, per-grade Jeffreys traffic lights, PSI,
   the grade migration between the two and their SHAP importance (``importance_comparison``);
-- condense the result into the metrics the sign-off gate requires (``review_metrics``).
+- condense the result into the metrics the sign-off gate requires (``review_metrics``);
+- show every table of the report formatted for readers (``format_comparison``,
+  ``format_reproducibility``, ``format_backtest``, ``format_importance``, ``params_table``,
+  ``split_summary``) and say in one line what a missing figure means (``champion_note``,
+  ``reproducibility_note``, ``importance_note``, ``ModelComparison.migration_view``).
 
-Pure functions of DataFrames: MLflow stays in ``workbench.tracking`` and the notebook.
+The verdict (gate checks, findings, header) is ``workbench.validation.verdict``. Pure functions
+of DataFrames: MLflow stays in ``workbench.tracking`` and the notebook.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,15 +28,31 @@ import pandas
 from matplotlib.figure import Figure
 from scipy.stats import spearmanr
 
-from ..reference import metrics
+from .. import format as fmt
+from ..params import flatten_params
+from ..reference import SPLITS, metrics
 from .backtest import grade_backtest
+from .display import Note, format_columns, format_rows_by_name, format_values
 from .metrics import discrimination_table
 from .oot_summary import oot_backtest_summary
 
 __all__ = [
     "REVIEW_MODEL_TAG",
     "REVIEW_VERSION_TAG",
+    "REVIEW_PARAM_PREFIX",
     "review_tags",
+    "review_params",
+    "recomputed_metrics",
+    "params_table",
+    "split_summary",
+    "champion_note",
+    "reproducibility_note",
+    "format_reproducibility",
+    "format_comparison",
+    "format_backtest",
+    "format_importance",
+    "importance_note",
+    "format_review_metrics",
     "reproducibility_check",
     "ModelComparison",
     "importance_comparison",
@@ -44,10 +65,117 @@ REVIEW_MODEL_TAG = "workbench.review.model_name"
 REVIEW_VERSION_TAG = "workbench.review.model_version"
 
 
+#: Params of a validation run naming what it reviewed (new keys: the job's own ``model_version``
+#: param may be empty, and MLflow params cannot be changed once logged).
+REVIEW_PARAM_PREFIX = "review."
+
+
 def review_tags(version: Mapping[str, str]) -> dict[str, str]:
     """Tags of a validation run for a model version as returned by ``tracking.resolve_model_version``."""
     return {REVIEW_MODEL_TAG: str(version["name"]), REVIEW_VERSION_TAG: str(version["version"]),
             "workbench.review.training_run_id": str(version["run_id"])}
+
+
+def review_params(version: Mapping[str, str]) -> dict[str, str]:
+    """Params of a validation run: ``review.model_name``, ``review.model_version`` (the resolved
+    number) and ``review.training_run_id`` of the version reviewed."""
+    return {f"{REVIEW_PARAM_PREFIX}model_name": str(version["name"]),
+            f"{REVIEW_PARAM_PREFIX}model_version": str(version["version"]),
+            f"{REVIEW_PARAM_PREFIX}training_run_id": str(version["run_id"])}
+
+
+def recomputed_metrics(scored: Any, target: str) -> dict[str, float]:
+    """Every metric the training run logs, recomputed from a scored panel: the per-split figures
+    (``scored.metric_dict()``) and the OOT back-test summary (``scored.validation_metrics(target)``);
+    ``scored`` is the ``TrainingResult`` of ``workbench.models.score_panel``."""
+    return {**scored.metric_dict(), **scored.validation_metrics(target)}
+
+
+def params_table(params: Any) -> pandas.DataFrame:
+    """The review's validated params (a pydantic model) as a table: parameter, value (an empty
+    value shown as ``(empty)``)."""
+    flat = flatten_params(params)
+    values = ["(empty)" if v in ("", None) else fmt.number(v) if isinstance(v, float) else str(v)
+              for v in flat.values()]
+    return pandas.DataFrame({"parameter": list(flat), "value": values}).set_index("parameter")
+
+
+def split_summary(panel: pandas.DataFrame, target: str) -> pandas.DataFrame:
+    """Rows, obligors (when the panel has ``obligor_id``), defaults and default rate per split of
+    the panel, in split order (train, valid, oot), formatted for readers."""
+    grouped = panel.groupby("split", observed=True)
+    table = pandas.DataFrame({"rows": grouped.size(), "defaults": grouped[target].sum(),
+                              "default_rate": grouped[target].mean()})
+    if "obligor_id" in panel.columns:
+        table.insert(1, "obligors", grouped["obligor_id"].nunique())
+    order = [s for s in SPLITS if s in table.index] + [s for s in table.index if s not in SPLITS]
+    table = table.loc[order]
+    table.index.name = "split"
+    return format_columns(table)
+
+
+def champion_note(champion_version: str | None) -> Note:
+    """What the review compares with: the champion's version, or that there is none yet."""
+    if champion_version is None:
+        return Note("No champion yet: this version would be the first, so it is shown alone.")
+    return Note(f"Champion: version {champion_version}, scored on the same out-of-time rows as the reviewed "
+                "version.")
+
+
+def reproducibility_note(table: pandas.DataFrame) -> Note:
+    """One line on the reproducibility check: every metric matched, or which ones did not."""
+    tolerance = f"{float(table.attrs.get('tolerance', float('nan'))):g}"
+    if table.attrs.get("passed"):
+        return Note(f"**Reproduced**: all {len(table)} metrics the training run logged match their recomputation "
+                    f"within {tolerance} (largest difference {fmt.number(table.attrs.get('max_abs_diff'))}).")
+    bad = table[table["status"] != "match"]
+    listed = ", ".join(f"`{name}` ({status})" for name, status in zip(bad.index, bad["status"]))
+    return Note(f"**Not reproduced**: {len(bad)} of {len(table)} metrics differ from the training run by more than "
+                f"{tolerance} or were not logged: {listed}.")
+
+
+def format_reproducibility(table: pandas.DataFrame) -> pandas.DataFrame:
+    """``reproducibility_check``'s table for readers: logged and recomputed values formatted by
+    the metric's name, the difference to 4 significant digits, the status."""
+    out = format_rows_by_name(table, ["logged", "recomputed"])
+    out["abs_diff"] = [fmt.number(v) for v in table["abs_diff"]]
+    return out
+
+
+def format_comparison(table: pandas.DataFrame) -> pandas.DataFrame:
+    """``ModelComparison.table()`` for readers: each row formatted by its figure (rows and
+    defaults as integers, default rate, mean PD and the Hosmer-Lemeshow p as percentages, the
+    rest to 4 significant digits)."""
+    return format_rows_by_name(table)
+
+
+def format_backtest(table: pandas.DataFrame) -> pandas.DataFrame:
+    """A per-grade back-test (``grade_backtest``) for readers: counts as integers, rates, PDs and
+    p-values as percentages, the traffic lights as they are."""
+    return format_columns(table, {"n": fmt.integer, "defaults": fmt.integer})
+
+
+def format_importance(table: pandas.DataFrame) -> pandas.DataFrame:
+    """``importance_comparison``'s table for readers: mean |SHAP| to 4 significant digits, ranks
+    as integers (``n/a`` for a feature a model does not use)."""
+    formats = {c: (fmt.integer if c.startswith("rank[") else fmt.number) for c in table.columns if c != "feature"}
+    return format_columns(table.set_index("feature") if "feature" in table.columns else table, formats)
+
+
+def importance_note(table: pandas.DataFrame) -> Note:
+    """The rank correlation of the reviewed version's importance with each other model's, or that
+    there is no champion to compare with."""
+    rho = table.attrs.get("spearman") or {}
+    if not rho:
+        return Note("No champion yet: the importance of the reviewed version is shown alone.")
+    parts = ", ".join(f"{label} {fmt.number(value)}" for label, value in rho.items())
+    return Note(f"Rank correlation (Spearman) of the reviewed version's importance with: {parts} "
+                "(1 = the same order of drivers).")
+
+
+def format_review_metrics(values: Mapping[str, float]) -> pandas.DataFrame:
+    """The review run's metrics (``review_metrics``) as a table of metric and value for readers."""
+    return format_values(values)
 
 
 def reproducibility_check(logged: Mapping[str, float], recomputed: Mapping[str, float],
@@ -85,6 +213,8 @@ def reproducibility_check(logged: Mapping[str, float], recomputed: Mapping[str, 
 _DISCRIMINATION_ROWS = ("rows", "defaults", "default_rate", "mean_pd", "auc", "gini", "ks", "brier", "log_loss")
 #: What ``review_metrics`` logs for the reviewed model (and, with a champion, for the champion).
 _REVIEWED_FIGURES = ("auc", "gini", "ks", "brier")
+#: The size of the out-of-time sample, logged for the reviewed model (the findings read it).
+_SAMPLE_FIGURES = ("rows", "defaults", "default_rate", "mean_pd")
 
 
 class ModelComparison:
@@ -185,10 +315,18 @@ class ModelComparison:
                 "better_grade": float(n[j < i].sum() / total),
                 "worse_grade": float(n[j > i].sum() / total)}
 
+    def migration_view(self) -> Figure | Note:
+        """The grade migration heat map (``plot_migration``) when there is a champion, else one
+        line saying there is none: the report never shows an empty figure."""
+        if len(self.labels) < 2:
+            return Note("No champion yet: this version would be the first, so there is no grade migration to show.")
+        return self.plot_migration()
+
     def plot_migration(self) -> Figure:
         """Heat map of the grade migration matrix (row shares), champion rows against reviewed columns."""
         m = self.migration()
         fig, ax = plt.subplots(figsize=(7, 5.5))
+        plt.close(fig)  # returned, not shown: the caller displays it once
         if m.empty:
             ax.text(0.5, 0.5, "No champion to compare with:\nthe reviewed version would be the first champion",
                     ha="center", va="center")
@@ -252,14 +390,16 @@ def importance_comparison(tables: Mapping[str, pandas.DataFrame], top: int = 20)
 
 def review_metrics(comparison: ModelComparison, reproducibility: pandas.DataFrame) -> dict[str, float]:
     """The metrics of the review run, named as training names them: for the reviewed (first)
-    model ``oot/auc``, ``oot/gini``, ``oot/ks``, ``oot/brier`` and the OOT back-test summary
+    model ``oot/auc``, ``oot/gini``, ``oot/ks``, ``oot/brier``, the OOT sample (``oot/rows``,
+    ``oot/defaults``, ``oot/default_rate``, ``oot/mean_pd``) and the OOT back-test summary
     (``oot/red_grades``, ``oot/psi_pd_vs_train``, ...), ``reproducibility/passed`` (1 or 0)
     and ``reproducibility/max_abs_diff``; with a champion also ``champion/oot/...`` and the
     migration shares. The sign-off gate requires some of them (``signoff.REQUIRED_VALIDATION_METRICS``)."""
     table = comparison.table()
     first = comparison.labels[0]
     backtest = [name.removeprefix("oot/") for name in metrics.OOT_BACKTEST_METRICS]
-    out = {metrics.split_metric("oot", name): table.at[name, first] for name in (*_REVIEWED_FIGURES, *backtest)}
+    out = {metrics.split_metric("oot", name): table.at[name, first]
+           for name in (*_REVIEWED_FIGURES, *_SAMPLE_FIGURES, *backtest)}
     out[metrics.REPRODUCIBILITY_PASSED] = 1.0 if reproducibility.attrs.get("passed") else 0.0
     out[metrics.REPRODUCIBILITY_MAX_ABS_DIFF] = reproducibility.attrs.get("max_abs_diff", float("nan"))
     if len(comparison.labels) > 1:

@@ -1,0 +1,71 @@
+"""What consumer notebooks read first: the PD model's training run, explicit or the signed-off champion."""
+
+from __future__ import annotations
+
+import pytest
+from test_signoff import (  # noqa: F401  (approver_os_user: the autouse fixture fixing the approver's OS user)
+    approver_os_user,
+    champion_version,
+    new_version,
+    training_run_of,
+    unique_model_name,
+)
+
+from workbench import tracking
+from workbench.jobs.inputs import consumer_training_run
+from workbench.signoff import SignoffNotVerified
+
+UPSTREAM = "workbench.upstream.20_train_pd_model"
+
+
+@pytest.fixture
+def run():
+    handle = tracking.start_run("inputs-tests", "consumer")
+    yield handle
+    tracking.end_run(handle.run_id)
+
+
+def test_an_explicit_training_run_wins_and_is_recorded_as_lineage(run):
+    name = unique_model_name()
+    champion_version(name)
+    other = new_version(name)
+    explicit = training_run_of(name, other)
+    assert consumer_training_run(run, explicit, model_name=name) == explicit
+    tags = run.tags
+    assert tags[UPSTREAM] == explicit
+    assert "workbench.model_version" not in tags and "workbench.warning" not in tags
+    with pytest.raises(LookupError, match="no MLflow run"):
+        consumer_training_run(run, "0" * 32, model_name=name)
+
+
+def test_without_one_the_champions_training_run_is_used_and_tagged(run, capsys):
+    name = unique_model_name()
+    first = champion_version(name)
+    new_version(name)
+    assert consumer_training_run(run, "", model_name=name) == training_run_of(name, first)
+    tags = run.tags
+    assert tags[UPSTREAM] == training_run_of(name, first)
+    assert tags["workbench.model_version"] == f"{name}/{first}" and tags["workbench.model_approved"] == "true"
+    assert "workbench.warning" not in tags
+    assert "UNAPPROVED" not in capsys.readouterr().out
+
+
+def test_an_unapproved_model_is_used_with_a_printed_and_tagged_warning(run, capsys):
+    name = unique_model_name()
+    version = new_version(name)
+    assert consumer_training_run(run, "", model_name=name) == training_run_of(name, version)
+    tags = run.tags
+    assert tags["workbench.model_version"] == f"{name}/{version}" and tags["workbench.model_approved"] == "false"
+    assert tags["workbench.warning"].startswith(f"UNAPPROVED model version {version} of {name}")
+    assert f"UNAPPROVED model version {version}" in capsys.readouterr().out
+
+
+def test_a_champion_that_does_not_verify_is_refused(run):
+    name = unique_model_name()
+    first = champion_version(name)
+    second = new_version(name)
+    tracking.client().set_registered_model_alias(name, "champion", second)
+    with pytest.raises(SignoffNotVerified) as exc:
+        consumer_training_run(run, "", model_name=name)
+    assert f"champion version {second}" in str(exc.value) and f"makes version {first} champion" in str(exc.value)
+    assert UPSTREAM not in run.tags
