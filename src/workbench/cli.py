@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import format as fmt
 from .cli_review import review_app
 from .params import ParamsError, parse_override
 from .paths import default_data_dir
@@ -157,7 +158,7 @@ def review_run(
     result = _run_notebook_or_fail(review.name, review.params_file,
                                    {"model_name": model, "model_version": version, **_overrides(set_)})
     overview = tracking.run_overview([result.run_id], review.key_figures)[0]
-    figures = "  ".join(f"{k}={_fmt(v)}" for k, v in overview.items() if "/" in k)
+    figures = "  ".join(f"{k}={_fmt(k, v)}" for k, v in overview.items() if "/" in k)
     console.print(f"[green]reviewed[/] {model} {version or '(latest)'} in {result.duration_s:.0f}s: {figures}")
     console.print(f"  report: {result.html}")
     typer.echo(result.run_id)
@@ -186,7 +187,7 @@ def train(
     from . import tracking
 
     overview = tracking.run_overview([result.run_id], (metrics.VALID_AUC, metrics.OOT_AUC, metrics.OOT_BRIER))[0]
-    figures = "  ".join(f"{k}={v:.4f}" for k, v in overview.items() if "/" in k)
+    figures = "  ".join(f"{k}={_fmt(k, v)}" for k, v in overview.items() if "/" in k)
     console.print(f"[green]trained[/] on {table.name} in {result.duration_s:.0f}s: {figures}")
     console.print(f"  report: {result.html}")
     typer.echo(result.run_id)
@@ -366,7 +367,7 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
     overview = tracking.run_overview([s.run_id for s in result.steps],
                                      tuple(m for s in result.steps for m in jobs.job(s.name).key_figures))
     for step, info in zip(result.steps, overview):
-        figures = "  ".join(f"{k}={_fmt(info[k])}" for k in jobs.job(step.name).key_figures if k in info)
+        figures = "  ".join(f"{k}={_fmt(k, info[k])}" for k in jobs.job(step.name).key_figures if k in info)
         table.add_row(step.name, info["status"], f"{step.duration_s:.1f}", figures)
     out = Console(soft_wrap=True)
     out.print(table)
@@ -382,12 +383,13 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
     name, _, version = registered.partition("@")[0].partition("/")
     out.print(f"Sign off:           workbench review approve {name or 'key-account-pd'} {version or 'VERSION'} "
               "--by NAME --comment TEXT")
+    out.print("                    (by a validator's OS account; approving a model trained from your own account\n"
+              "                    is a self-approval and also needs --override-reason TEXT, which is recorded)")
 
 
-def _fmt(value: float) -> str:
-    if float(value).is_integer() or abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.4f}"
+def _fmt(name: str, value: float) -> str:
+    """A key figure as people read it (integers, percentages, 4 significant digits)."""
+    return fmt.metric(name, value)
 
 
 @app.command("demo")

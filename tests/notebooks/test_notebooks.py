@@ -273,7 +273,7 @@ def test_review_report_opens_with_the_header_and_the_verdict_box(pipeline):
     version = _registered_version(training.run_id)
     html = review.html.read_text(encoding="utf-8")
     body = html[html.index("<body"):]
-    header_at, verdict_at = (re.search(rf"""class=["']{name}["']""", body).start()
+    header_at, verdict_at = (re.search(rf"""<div class=["']{name}["']""", body).start()
                              for name in ("review-header", "review-verdict"))
     # First screen: the title paragraph, then the header, then the verdict box; no table or figure before them.
     before = body[:header_at]
@@ -312,13 +312,17 @@ def test_review_report_shows_no_raw_reprs_or_stray_return_values(pipeline):
     assert len(images) == 1  # the grade back-test once; no empty migration figure without a champion
 
 
-def test_approving_the_reviewed_version_makes_it_champion(pipeline):
+def test_approving_the_reviewed_version_makes_it_champion(pipeline, monkeypatch):
     training = _step(pipeline, "20_train_pd_model")
     version = _registered_version(training.run_id)
+    # The validator is another person than the modeller whose OS user trained the version.
+    for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(var, "validator")
     result = CliRunner().invoke(app, ["review", "approve", "key-account-pd", version, "--by", "tester",
                                       "--comment", "ok"])
     assert result.exit_code == 0, result.output
     assert tracking.alias_version("key-account-pd", "champion") == version
+    assert tracking.alias_version("key-account-pd", "challenger") != version  # challenger moved off
     tags = tracking.client().get_model_version("key-account-pd", version).tags
     assert tags["signoff.decision"] == "approved" and tags["signoff.by"] == "tester"
     assert tags["signoff.validation_run_id"] == _step(pipeline, "40_review_model").run_id

@@ -18,6 +18,7 @@ from .. import format as fmt
 from ..features.dictionary import FEATURES, feature_role
 from ..features.display import display_frame, pd_percent, text, yes_no
 from ..reference import SPLITS
+from ..validation.display import percent_text
 
 __all__ = [
     "split_counts", "display_tuning", "display_discrimination", "display_comparison", "display_iv",
@@ -102,12 +103,13 @@ def display_iv(iv: pd.DataFrame, top: int = 15) -> pd.DataFrame:
 
 def display_backtest(backtest: pd.DataFrame) -> pd.DataFrame:
     """``grade_backtest``: obligors and defaults per grade as counts, the observed default rate
-    and the grade PD as percentages, the binomial and Jeffreys p-values and their traffic lights."""
+    and the grade PD as percentages, the binomial and Jeffreys p-values (as percentages, as the
+    review report shows them) and their traffic lights."""
     return display_frame(backtest, {
         "n": ("obligors", fmt.integer), "defaults": ("defaults", fmt.integer),
         "default_rate": ("default rate", fmt.percent), "pd": ("PD", pd_percent),
-        "binomial_p": ("binomial p-value", fmt.number), "binomial_light": ("binomial light", text),
-        "jeffreys_p": ("Jeffreys p-value", fmt.number), "jeffreys_light": ("Jeffreys light", text),
+        "binomial_p": ("binomial p-value", percent_text), "binomial_light": ("binomial light", text),
+        "jeffreys_p": ("Jeffreys p-value", percent_text), "jeffreys_light": ("Jeffreys light", text),
     })
 
 
@@ -116,7 +118,7 @@ def display_hosmer_lemeshow(result: tuple[float, float], level: float = 0.05) ->
     statistic, p_value = result
     reading = (f"calibration rejected at {fmt.percent(level, 0)}" if p_value < level
                else f"no evidence against the calibration at {fmt.percent(level, 0)}")
-    return pd.DataFrame({"value": [fmt.number(statistic), fmt.number(p_value), reading]},
+    return pd.DataFrame({"value": [fmt.number(statistic), percent_text(p_value), reading]},
                         index=pd.Index(["statistic", "p-value", "reading"], name="Hosmer-Lemeshow"))
 
 

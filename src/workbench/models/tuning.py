@@ -24,6 +24,7 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from ..locking import file_lock, sqlite_path
 from ..paths import state_dir
 from .params import SearchSpace, TuningParams, XGBParams
 
@@ -33,6 +34,17 @@ __all__ = ["TuningResult", "validation_folds", "tune_xgboost", "default_storage"
 
 def default_storage() -> str:
     return f"sqlite:///{state_dir() / 'optuna.db'}"
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage | str:
+    """The optuna storage at ``url``. An SQLite file is opened with a generous busy timeout (runs
+    started together write to it at once) and its schema created under a file lock (two fresh
+    starts would both create it)."""
+    database = sqlite_path(url)
+    if database is None:
+        return url
+    with file_lock(database.with_name(database.name + ".lock")):
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
 
 
 def validation_folds(y: np.ndarray, n_folds: int, time=None, groups=None, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -170,7 +182,7 @@ def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_param
     name = tuning.study_name or f"pd-{uuid.uuid4().hex[:12]}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        study_name=name, storage=storage, load_if_exists=True, direction="maximize",
+        study_name=name, storage=open_storage(storage), load_if_exists=True, direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=50),
     )

@@ -15,6 +15,13 @@ from .capital import (
                       maturity_adjustment,
                       risk_weight,
 )
+from .display import (
+                      display_grade_pd,
+                      display_pricing_metrics,
+                      display_raroc_summary,
+                      floor_by_grade_and_tenor,
+                      quotes_summary,
+)
 from .economics import (
                       bps_to_rate,
                       cost_of_funds,
@@ -66,5 +73,6 @@ __all__ = [
     "raroc_summary", "save_pricing_outputs",
     "GuaranteeSplit", "foundation_lgd", "label_codes", "secured_share", "substitute_guarantee",
     "params_only_grid", "quote_facility",
+    "display_grade_pd", "display_pricing_metrics", "display_raroc_summary", "floor_by_grade_and_tenor", "quotes_summary",
     "PriceResponseModel", "optimal_spread", "plot_acceptance_curves", "quote_features",
 ]

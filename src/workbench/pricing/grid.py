@@ -26,8 +26,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .. import format as fmt
+from ..features.display import bps, display_frame, pd_percent, yes_no
 from ..reference import DEFAULT_GRADE, NO_COLLATERAL, MasterScale, metrics
 from .capital import irb_capital
+from .display import tenor as tenor_label
 from .economics import cost_of_funds, raroc, required_rate
 from .lgd import foundation_lgd
 from .params import CapitalParams, GridParams, PricingParams
@@ -121,6 +124,44 @@ class PricingGrid:
 
     def table(self) -> pd.DataFrame:
         return self.frame.copy()
+
+    def display_table(self, tier: str = "B", collateral_type: str = NO_COLLATERAL,
+                      tenor_years: float | None = None) -> pd.DataFrame:
+        """One tier x collateral slice of the grid as a reader needs it (display only; the full
+        grid, every column, is ``table()`` and the run's ``price_grid`` output): per grade and
+        tenor the PD, LGD and risk weight, the hurdle floor, the market spread, the tier's
+        discount and the recommended spread (bps over funding), the acceptance probability at
+        the recommended spread, the expected profit (EUR m a year on the grid's exposure) and
+        whether the floor binds. ``tenor_years``: one tenor bucket only."""
+        part = self.frame[(self.frame["tier"] == tier) & (self.frame["collateral_type"] == collateral_type)]
+        if tenor_years is not None:
+            part = part[np.isclose(part["tenor_years"], float(tenor_years))]
+        if part.empty:
+            raise ValueError(f"no grid cells for tier {tier!r}, collateral {collateral_type!r}"
+                             + (f" and tenor {tenor_years:g}y" if tenor_years is not None else "")
+                             + f" (tiers: {', '.join(sorted(set(self.frame['tier'])))}; collateral: "
+                             f"{', '.join(sorted(set(self.frame['collateral_type'])))})")
+        part = part.sort_values(["grade", "tenor_years"]).set_index(["grade", "tenor_years"])
+        out = display_frame(part, {
+            "pd": ("PD", pd_percent), "lgd": ("LGD", fmt.percent), "risk_weight": ("risk weight", fmt.percent),
+            "floor_spread_bps": ("floor (bps)", bps), "market_spread_bps": ("market (bps)", bps),
+            "discount_bps": ("tier discount (bps)", bps), "recommended_spread_bps": ("recommended (bps)", bps),
+            "acceptance_probability": ("P(accept)", fmt.percent),
+            "expected_profit": ("expected profit (EUR m a year)", lambda v: fmt.number(v)),
+            "floor_binds": ("floor binds", yes_no),
+        })
+        out.index = out.index.set_levels([out.index.levels[0], [tenor_label(t) for t in out.index.levels[1]]])
+        out.index.names = ["grade", "tenor"]
+        return out
+
+    def checks_table(self) -> pd.DataFrame:
+        """The two acceptance checks of a calibrated grid, each PASS or FAIL with what it checks."""
+        rows = [("monotone in grade", self.is_monotone(),
+                 "within every tenor x collateral x tier a better grade never pays more"),
+                ("floor respected", self.floor_respected(),
+                 "every recommended spread is at or above its hurdle floor")]
+        return pd.DataFrame([(name, "PASS" if ok else "FAIL", what) for name, ok, what in rows],
+                            columns=["check", "result", "what it checks"]).set_index("check")
 
     def is_monotone(self, column: str = "recommended_spread_bps") -> bool:
         """True when, within each tenor x collateral x tier, the spread never falls as the grade worsens."""

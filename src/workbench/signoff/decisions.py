@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..locking import file_lock
+from ..paths import state_dir
 from ..tracking import alias_version, get_run_tags, set_alias, set_version_tags, tracking_uri
 from ..tracking.provenance import os_user
 from ..tracking.registry import delete_alias, set_registered_model_tags
@@ -209,7 +211,7 @@ def _decision(record: Record, **extra) -> Decision:
                     **extra)
 
 
-def approve(name: str, version: str | int, by: str, comment: str, override_reason: str | None = None) -> Decision:
+def _approve(name: str, version: str | int, by: str, comment: str, override_reason: str | None = None) -> Decision:
     """Approve ``name`` version ``version``, make it ``champion`` and take ``challenger`` off it.
 
     Raises ``SignoffRefused`` listing every problem unless the gate passes, or the only problems
@@ -255,7 +257,7 @@ def approve(name: str, version: str | int, by: str, comment: str, override_reaso
     return decision
 
 
-def reject(name: str, version: str | int, by: str, comment: str) -> Decision:
+def _reject(name: str, version: str | int, by: str, comment: str) -> Decision:
     """Record a rejection of ``name`` version ``version``; aliases never move.
 
     Rejecting the current champion leaves ``champion`` where it is (demoting a champion means
@@ -282,3 +284,21 @@ def reject(name: str, version: str | int, by: str, comment: str) -> Decision:
             f"champion is a separate decision: approve the version that should replace it "
             f"(`workbench review approve {name} VERSION ...`)")
     return decision
+
+
+def _decision_lock():
+    # Two decisions at once would both extend the chain from the same head: one after the other.
+    return file_lock(state_dir() / ".workbench-signoff.lock")
+
+
+def approve(name: str, version: str | int, by: str, comment: str, override_reason: str | None = None) -> Decision:
+    """Approve ``name`` version ``version``, make it ``champion`` and take ``challenger`` off it
+    (decisions on one machine are made one at a time). See ``_approve``."""
+    with _decision_lock():
+        return _approve(name, version, by, comment, override_reason)
+
+
+def reject(name: str, version: str | int, by: str, comment: str) -> Decision:
+    """Record a rejection of ``name`` version ``version``; aliases never move. See ``_reject``."""
+    with _decision_lock():
+        return _reject(name, version, by, comment)

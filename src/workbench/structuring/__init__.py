@@ -7,6 +7,16 @@ are packages of named steps, each with its own params module.
 """
 
 from .admission import AdmissionParams, AdmissionResult, FacilityRequest, assess_admission, industry_score
+from .display import (
+                            breakeven_summary,
+                            client_table,
+                            decision_words,
+                            display_cfads,
+                            display_schedule_comparison,
+                            display_sensitivities,
+                            proposal_key_figures,
+                            request_table,
+)
 from .financing_mix import (
                             ChannelSpec,
                             FinancingMixParams,
@@ -27,6 +37,7 @@ from .proposal import (
                             proposal_obligor,
                             structuring_metrics,
 )
+from .reconciliation import FinancingReconciliation, reconcile_financing
 from .schedules import SCHEDULE_KINDS, compare_schedules, plot_schedules, repayment_schedule, repayment_schedules
 from .sculpting import (
                             DebtCapacity,
@@ -49,4 +60,7 @@ __all__ = [
     "SCHEDULE_KINDS", "compare_schedules", "plot_schedules", "repayment_schedule", "repayment_schedules",
     "DebtCapacity", "SculptResult", "breakeven_haircut", "cfads_sensitivities", "debt_capacity", "plot_sculpting",
     "plot_tornado", "sculpt_debt",
+    "FinancingReconciliation", "reconcile_financing",
+    "breakeven_summary", "client_table", "decision_words", "display_cfads", "display_schedule_comparison",
+    "display_sensitivities", "proposal_key_figures", "request_table",
 ]

@@ -59,6 +59,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .. import format as fmt
+from ..features.display import display_frame, eur_m, multiple
+
 # The argument checks are the schedules' own: one wording for the same mistake.
 from .schedules import _from_payments, _rate, _whole
 from .schedules import _positive_number as _positive
@@ -149,6 +152,32 @@ class SculptResult:
             "total_cfads": float(s["cfads"].sum()),
         }
         return pd.DataFrame({"value": values}).rename_axis("metric")
+
+    def display_table(self) -> pd.DataFrame:
+        """``table()`` for display: amounts in EUR m, cover ratios as ``1.30x``, the rate as a
+        percentage, periods as whole numbers."""
+        t = self.table()["value"]
+        shown = {
+            "debt (EUR m)": eur_m(t["debt"]), "target DSCR": multiple(t["target_dscr"]),
+            "minimum DSCR": multiple(t["min_dscr"]), "average DSCR": multiple(t["avg_dscr"]),
+            "LLCR": multiple(t["llcr"]), "PLCR": multiple(t["plcr"]), "loan rate": fmt.percent(t["annual_rate"]),
+            "tenor": f"{fmt.integer(t['tenor_periods'])} periods ({t['tenor_years']:g} years)",
+            "grace periods": fmt.integer(t["grace_periods"]),
+            "total debt service (EUR m)": eur_m(t["total_debt_service"]),
+            "total interest (EUR m)": eur_m(t["total_interest"]), "total CFADS (EUR m)": eur_m(t["total_cfads"]),
+        }
+        return pd.DataFrame({"value": pd.Series(shown, dtype=object)}).rename_axis("sculpted debt")
+
+    def display_schedule(self) -> pd.DataFrame:
+        """``schedule`` for display: balances, interest, principal, debt service and CFADS in
+        EUR m, DSCR, LLCR and PLCR as ``1.30x`` (``n/a`` where undefined)."""
+        return display_frame(self.schedule.set_index("period"), {
+            "opening_balance": ("opening balance (EUR m)", eur_m), "interest": ("interest (EUR m)", eur_m),
+            "capitalised_interest": ("capitalised interest (EUR m)", eur_m),
+            "principal": ("principal (EUR m)", eur_m), "debt_service": ("debt service (EUR m)", eur_m),
+            "closing_balance": ("closing balance (EUR m)", eur_m), "cfads": ("CFADS (EUR m)", eur_m),
+            "dscr": ("DSCR", multiple), "llcr": ("LLCR", multiple), "plcr": ("PLCR", multiple),
+        })
 
 
 def sculpt_debt(cfads: Any, target_dscr: float, annual_rate: float, periods_per_year: int = 1,

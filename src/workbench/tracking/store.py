@@ -20,6 +20,7 @@ import mlflow  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
+from ..locking import file_lock, sqlite_path  # noqa: E402
 from ..paths import state_dir  # noqa: E402
 
 #: MLflow 3 shows an experiment of this kind ("machine learning", not GenAI) on its runs table.
@@ -47,7 +48,18 @@ def artifact_root() -> Path:
 @functools.lru_cache(maxsize=8)
 def _client_for(uri: str) -> MlflowClient:
     # Building the SQLAlchemy store checks the schema (about a second); cache it per URI.
-    return MlflowClient(tracking_uri=uri)
+    database = sqlite_path(uri)
+    if database is None:
+        return MlflowClient(tracking_uri=uri)
+    # Two processes on a fresh store would both create the schema and one would fail: build the
+    # stores under a lock, and switch the database to WAL so that readers never wait for a writer.
+    with file_lock(database.with_name(database.name + ".lock")):
+        c = MlflowClient(tracking_uri=uri)
+        store = c._tracking_client.store  # noqa: SLF001 - forces the schema check inside the lock
+        c._get_registry_client().store  # noqa: SLF001 - the registry store checks it again
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return c
 
 
 def client() -> MlflowClient:

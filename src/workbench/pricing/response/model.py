@@ -16,6 +16,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
+from ... import format as fmt
+from ...features.display import display_frame, text
 from ..params import PriceResponseParams
 from .quotes import CELL_COLUMNS, FEATURE_COLUMNS, TARGET, check_frame, first_values
 
@@ -331,6 +333,35 @@ class PriceResponseModel(BaseEstimator):
             "monotone_constraint": [-1 if n == "relative_spread" else 0 for n in names],
         })
         return out.sort_values("gain", ascending=False, ignore_index=True)
+
+    def display_table(self) -> pd.DataFrame:
+        """``table()`` for display: logistic coefficients (log-odds per unit of the raw term),
+        odds ratios and per-standard-deviation coefficients to 4 significant digits, blank where
+        a term has none; xgboost gain, share of gain and monotone constraint."""
+        self._check_fitted()
+        t = self.table()
+        if self.kind == "logistic":
+            return display_frame(t.set_index("term"), {
+                "group": ("group", text), "coefficient": ("coefficient (log-odds)", fmt.number),
+                "odds_ratio": ("odds ratio", fmt.number),
+                "coefficient_per_sd": ("per standard deviation", lambda v: "" if pd.isna(v) else fmt.number(v)),
+            })
+        return display_frame(t.set_index("feature"), {
+            "gain": ("gain", fmt.number), "share": ("share of gain", fmt.percent),
+            "monotone_constraint": ("monotone constraint", lambda v: "decreasing" if v < 0 else "none"),
+        })
+
+    def display_metrics(self) -> pd.DataFrame:
+        """``metrics_`` (held-out fit) as figure / value rows: AUC, log loss, mean predicted and
+        observed acceptance, the quotes fitted on and held out, how they were held out."""
+        self._check_fitted()
+        m = self.metrics_
+        rows = {"held-out AUC": fmt.number(m["auc"]), "held-out log loss": fmt.number(m["log_loss"]),
+                "mean predicted acceptance": fmt.percent(m["mean_predicted"]),
+                "observed acceptance": fmt.percent(m["observed_rate"]),
+                "quotes fitted on": fmt.integer(m["n_train"]), "quotes held out": fmt.integer(m["n_holdout"]),
+                "hold-out": str(m["holdout"])}
+        return pd.DataFrame({"value": pd.Series(rows, dtype=object)}).rename_axis("price-response model")
 
     def acceptance_curve(self, grade: int, tenor: float, collateral: str, tier: str, relationship_years: float,
                          spreads: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:

@@ -8,6 +8,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ... import format as fmt
+from ...features.display import display_frame, text
 from ...reference import NO_COLLATERAL
 from .checks import SEVERITY
 from .params import FacilityRequest
@@ -36,6 +38,24 @@ class AdmissionResult:
         """The checks, failing and referring ones first (then in assessment order)."""
         order = self.reasons["status"].map(SEVERITY).fillna(0)
         return self.reasons.iloc[np.argsort(-order.to_numpy(), kind="stable")].reset_index(drop=True)
+
+    def display_table(self) -> pd.DataFrame:
+        """``table()`` for display: each check's status in capitals (FAIL / REFER / PASS), its
+        value, threshold and explanation in full (the explanation carries the value with its unit)."""
+        t = self.table()
+        return display_frame(t.set_index("check"), {
+            "status": ("status", lambda v: text(v).upper()), "group": ("group", text),
+            "value": ("value", fmt.number), "threshold": ("threshold", text), "explanation": ("explanation", text),
+        })
+
+    @property
+    def decision_text(self) -> str:
+        """The decision in words with what drives it: "DECLINE: 3 checks fail (debt/EBITDA, ...)"."""
+        if self.decision == "decline":
+            return f"DECLINE: {len(self.failed)} check(s) fail ({', '.join(self.failed)})"
+        if self.decision == "refer":
+            return f"REFER to the credit committee: {', '.join(self.referred)} need(s) a decision"
+        return "APPROVE: every check passes"
 
     @property
     def failed(self) -> list[str]:

@@ -7,9 +7,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ... import format as fmt
+from ...features.display import display_frame, eur_m, text, yes_no
 from ._format import amt, pct
 
 __all__ = ["MixResult"]
+
+
+def _blank_or(formatter):
+    return lambda v: "" if pd.isna(v) else formatter(v)
+
+
+def _years(v) -> str:
+    return f"{float(v):g}"
 
 
 @dataclass
@@ -53,6 +63,23 @@ class MixResult:
                                                                                           .sum()),
                      status="feasible" if self.feasible else f"infeasible: {self.reason}")
         return pd.concat([t, pd.DataFrame([total])], ignore_index=True)
+
+    def display_table(self) -> pd.DataFrame:
+        """``table()`` for display: costs, shares and WACC contributions as percentages, tenors in
+        years, tickets, caps and amounts in EUR m, every status in full (an excluded channel says
+        why, the total row whether a mix was found and why not); blank where a figure does not
+        apply (an equity channel's tenor, the total row's ticket)."""
+        t = self.table()
+        if t.empty:
+            return t
+        return display_frame(t.set_index("channel"), {
+            "kind": ("kind", text), "eligible": ("eligible", _blank_or(yes_no)),
+            "cost": ("cost a year", _blank_or(fmt.percent)), "tenor_years": ("tenor (years)", _blank_or(_years)),
+            "annuity_factor": ("annuity factor", _blank_or(lambda v: "" if v == 0 else fmt.number(v))),
+            "min_ticket": ("minimum ticket (EUR m)", _blank_or(eur_m)), "cap": ("cap (EUR m)", _blank_or(eur_m)),
+            "amount": ("amount (EUR m)", eur_m), "share": ("share of the need", fmt.percent),
+            "wacc_contribution": ("WACC contribution", fmt.percent), "status": ("status", text),
+        })
 
     def summary(self) -> str:
         """One sentence for a credit paper."""
