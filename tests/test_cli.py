@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import typer
@@ -204,3 +206,52 @@ def test_structure_warns_unapproved_and_refuses_a_tampered_champion_before_any_k
     assert f"champion version {champion} cannot be used" in result.stderr and "'mallory'" in result.stderr
     missing = runner.invoke(app, ["structure", "--obligor", "OB000003", "--model", unique_model_name()])
     assert missing.exit_code == 2 and "no registered model" in missing.stderr and len(no_kernel) == calls
+
+
+def test_an_unexpected_failure_prints_one_line_and_keeps_the_traceback_in_a_log(monkeypatch, isolated_state, capsys):
+    from workbench import cli
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("store says [red]no[/red]")
+
+    monkeypatch.setattr(cli, "app", boom)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: store says [red]no[/red]" in err  # brackets shown as typed, not read as markup
+    log = Path(err.split("details in ")[1].split()[0])
+    assert log.parent == isolated_state / "logs" and 'raise RuntimeError("store says' in log.read_text()
+
+
+@pytest.mark.parametrize("signum, code", [(15, 143), (2, 130)])
+def test_a_stop_signal_exits_with_the_shells_code(monkeypatch, signum, code):
+    from workbench import cli
+    from workbench.supervise import Terminated
+
+    def stopped(*args, **kwargs):
+        raise Terminated(signum)
+
+    monkeypatch.setattr(cli, "app", stopped)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == code
+
+
+def test_runs_repair_marks_runs_whose_process_is_gone_failed():
+    import socket
+    import subprocess
+    import sys
+    import uuid
+
+    from workbench import supervise, tracking
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = tracking.start_run(f"test-{uuid.uuid4().hex[:8]}", "orphan",
+                             tags={supervise.PID_TAG: str(dead.pid), supervise.HOST_TAG: socket.gethostname(),
+                                   supervise.HEARTBEAT_TAG: "0"})
+    result = CliRunner().invoke(app, ["runs", "repair"])
+    assert result.exit_code == 0, result.output
+    assert f"({run.run_id})" in result.output and "is gone" in result.output
+    assert tracking.get_run(run.run_id).info.status == "FAILED"

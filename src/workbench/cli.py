@@ -8,7 +8,9 @@ inside the commands so that ``workbench --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -16,6 +18,7 @@ from typing import Any, Optional
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import format as fmt
@@ -28,11 +31,14 @@ app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pre
 data_app = typer.Typer(help="Portfolio data: generate and validate", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(review_app, name="review")
+runs_app = typer.Typer(help="Runs in the tracking store: repair what a hard kill left RUNNING", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
 console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    # User text (paths, keys, cell sources) may hold [brackets]: never read it as rich markup.
+    console.print(f"[bold red]error:[/] {escape(str(message))}")
     raise typer.Exit(code)
 
 
@@ -114,10 +120,21 @@ def _step_overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _repair_before_running() -> None:
+    """Runs a hard kill left RUNNING are marked FAILED before a new run starts (say how many)."""
+    from .supervise import repair_stale_runs
+
+    repaired = repair_stale_runs()
+    if repaired:
+        console.print(f"[yellow]note:[/] marked {len(repaired)} stale RUNNING run(s) FAILED "
+                      f"({', '.join(escape(r.name) for r in repaired)}): their process is gone")
+
+
 def _run_notebook_or_fail(notebook: str, params_file: str, overrides: dict[str, Any]):
     """Run one notebook; bad params or missing inputs exit 2, a failing notebook exits 1."""
     from .runner import NotebookFailed, run_notebook
 
+    _repair_before_running()
     try:
         return run_notebook(notebook, params_file, overrides)
     except (ParamsError, FileNotFoundError, LookupError) as exc:
@@ -355,6 +372,7 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
     from .runner import NotebookFailed, run_registered_pipeline
 
     started = time.perf_counter()
+    _repair_before_running()
     try:
         result = run_registered_pipeline(jobs.CREDIT_PIPELINE, data, params_dir, overrides)
     except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
@@ -418,8 +436,54 @@ def ui(port: int = typer.Option(5000, "--port"), host: str = typer.Option("127.0
     raise typer.Exit(subprocess.call(cmd))
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`
-    app()
+@runs_app.command("repair")
+def runs_repair(
+    stale_after: float = typer.Option(600.0, "--stale-after", min=60, help="Seconds without a heartbeat "
+                                      "after which a run on another host counts as dead"),
+) -> None:
+    """Mark FAILED the RUNNING runs a hard kill left behind (their process is gone from this host, or
+    their heartbeat stopped); every `run`, `pipeline` and `demo` does this first on its own."""
+    from .supervise import repair_stale_runs
+
+    repaired = repair_stale_runs(stale_after)
+    for run in repaired:
+        console.print(f"marked FAILED: {escape(run.experiment)}/{escape(run.name)} ({run.run_id}): {escape(run.reason)}")
+    console.print(f"{len(repaired)} stale run(s) repaired")
+
+
+def _log_traceback(exc: BaseException) -> Path | None:
+    """The traceback of an unexpected failure, in ``<state>/logs/``; its path, or None if it cannot be written."""
+    import traceback
+    from datetime import datetime, timezone
+
+    try:
+        from .paths import state_dir
+
+        logs = state_dir() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{os.getpid()}.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except Exception:  # noqa: BLE001 - a state dir that is unusable is itself the likely failure
+        return None
+
+
+def main() -> None:
+    """Console entry point: the app, with signals as exit codes and no bare traceback for the user."""
+    from .supervise import Terminated, exit_code
+
+    try:
+        app()
+    except Terminated as exc:
+        console.print(f"[bold red]stopped:[/] {escape(str(exc))}; the runs it was running are marked KILLED")
+        sys.exit(exit_code(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line and where the details are
+        path = _log_traceback(exc)
+        where = f"; details in {path}" if path else ""
+        console.print(f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')}{where}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

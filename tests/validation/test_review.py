@@ -216,6 +216,7 @@ def test_split_summary_params_and_logged_figures_are_formatted_for_readers():
     assert summary.at["train", "rows"] == "500" and summary.at["train", "default_rate"].endswith(" %")
     params = params_table(ReviewModelParams())
     assert params.at["model_version", "value"] == "(empty)" and params.at["shap_rows", "value"] == "5000"
+    assert params.at["reproducibility_tolerance", "value"] == "1e-06"
     logged = format_review_metrics({"oot/rows": 625.0, "migration/same_grade": 0.5, "oot/auc": 0.86472634,
                                     "reproducibility/passed": 1.0})
     assert list(logged["value"]) == ["625", "50.00 %", "0.8647", "1"]
@@ -224,3 +225,20 @@ def test_split_summary_params_and_logged_figures_are_formatted_for_readers():
     shown = format_importance(importance)
     assert list(shown["rank[reviewed]"]) == ["1", "2"] and list(shown["mean_abs_shap[reviewed]"]) == ["0.2397",
                                                                                                      "0.01235"]
+
+
+def test_figures_of_integer_type_show_as_integers_whatever_their_name():
+    from workbench.validation import figure_text
+
+    assert figure_text("n", np.int64(324)) == "324" and figure_text("n", 324.5) == "324.5"
+    assert figure_text("oot/auc", "n/a") == "n/a" and figure_text("oot/auc", float("nan")) == "n/a"
+
+
+def test_back_test_counts_show_as_integers_even_when_stored_as_floats():
+    from workbench.validation import format_backtest
+
+    table = pd.DataFrame({"n": [324.0, 1200.0], "defaults": [1.0, 18.0], "default_rate": [0.0031, 0.015]},
+                         index=pd.Index(["4", "all"], name="grade"))
+    shown = format_backtest(table)
+    assert list(shown["n"]) == ["324", "1,200"] and list(shown["defaults"]) == ["1", "18"]
+    assert list(shown["default_rate"]) == ["0.31 %", "1.50 %"]

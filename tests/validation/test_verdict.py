@@ -281,6 +281,16 @@ def test_yellow_findings_name_the_grades_from_the_back_test():
     assert findings.at["yellow_grades", "value"] == "2 (grades 4, 7)"
 
 
+@pytest.mark.parametrize("light, found", [("green", False), ("yellow", True), ("red", True)])
+def test_the_portfolio_back_test_light_is_a_finding_unless_green(light, found):
+    backtest = pd.DataFrame({"default_rate": [0.01, 0.0288], "pd": [0.01, 0.0172], "jeffreys_light": ["green", light]},
+                            index=pd.Index(["3", "all"], name="grade"))
+    findings = _findings(backtest=backtest)
+    assert ("portfolio_backtest" in findings.index) == found
+    if found:
+        assert findings.at["portfolio_backtest", "value"] == f"{light} (default rate 2.88 % vs PD 1.72 %)"
+
+
 def test_calibration_finding_shows_the_p_value_as_a_percentage():
     findings = _findings(_metrics(oot__hosmer_lemeshow_p=0.0123))
     assert findings.at["calibration", "value"] == "p = 1.23 %"

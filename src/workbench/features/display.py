@@ -120,7 +120,7 @@ def _param_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return fmt.number(value)
+        return f"{value:,.10g}"  # as configured: 0.2, 1,500, 0.0003
     if isinstance(value, int):
         return f"{value:,d}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, (list, tuple)):
@@ -141,16 +141,20 @@ def params_table(params: BaseModel, exclude: Iterable[str] = ()) -> pd.DataFrame
     """A job's validated params as a table: one row per parameter (dotted key, as MLflow logs
     it), with its value as a reader writes it (``yes``/``no``, ``(none)``, lists comma-separated).
 
-    ``exclude``: top-level keys left out because the notebook shows them as their own table
-    (e.g. a proposal's admission policy); the last row then says where they are.
+    ``exclude``: keys (``admission``) or dotted keys (``financing.channels``) left out, with
+    everything under them, because the notebook shows them as their own tables; the last row
+    then says so. An excluded key the params do not have raises a KeyError naming it.
     """
     excluded = list(dict.fromkeys(exclude))
-    dumped = params.model_dump(mode="json")
-    unknown = [k for k in excluded if k not in dumped]
+    flat = _flatten(params.model_dump(mode="json"), "")
+
+    def under(key: str, prefix: str) -> bool:
+        return key == prefix or key.startswith(prefix + ".")
+
+    unknown = [e for e in excluded if not any(under(k, e) for k in flat)]
     if unknown:
         raise KeyError(f"{type(params).__name__} has no parameter(s) {', '.join(unknown)}")
-    flat = _flatten({k: v for k, v in dumped.items() if k not in excluded}, "")
-    rows = {key: _param_value(value) for key, value in flat.items()}
+    rows = {key: _param_value(value) for key, value in flat.items() if not any(under(key, e) for e in excluded)}
     if excluded:
         rows[", ".join(excluded)] = "shown in their own tables below"
     return pd.DataFrame({"value": pd.Series(rows, dtype=object)}).rename_axis("parameter")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import format as fmt
-from ..features.display import date, display_frame, eur_m, multiple, pd_percent, signed, text
+from ..features.display import date, display_frame, eur_m, multiple, pd_percent, text
 from ..reference import metrics as m
 
 __all__ = ["client_table", "request_table", "display_schedule_comparison", "display_cfads",
@@ -86,7 +86,7 @@ def display_sensitivities(sensitivities: pd.DataFrame) -> pd.DataFrame:
     part = sensitivities.assign(what=sensitivities.apply(_shock, axis=1))
     return display_frame(part, {
         "what": ("shock", text), "min_dscr": ("minimum DSCR", multiple), "avg_dscr": ("average DSCR", multiple),
-        "min_dscr_change": ("change of the minimum", lambda v: f"{signed(round(float(v), 2))}x"),
+        "min_dscr_change": ("change of the minimum", lambda v: "n/a" if pd.isna(v) else f"{float(v):+.2f}x"),
         "periods_below_1x": ("periods below 1.00x", fmt.integer),
     })
 

@@ -95,8 +95,7 @@ def params_table(params: Any) -> pandas.DataFrame:
     """The review's validated params (a pydantic model) as a table: parameter, value (an empty
     value shown as ``(empty)``)."""
     flat = flatten_params(params)
-    values = ["(empty)" if v in ("", None) else fmt.number(v) if isinstance(v, float) else str(v)
-              for v in flat.values()]
+    values = ["(empty)" if v in ("", None) else f"{v:g}" if isinstance(v, float) else str(v) for v in flat.values()]
     return pandas.DataFrame({"parameter": list(flat), "value": values}).set_index("parameter")
 
 

@@ -12,7 +12,7 @@ A review report opens with what a validator signs against:
   the sign-off's problem texts, so ``signoff`` can call these two functions instead of keeping a
   second copy of the rules;
 - ``review_findings``: what does not block sign-off but a validator must comment on (yellow
-  grades, portfolio calibration, PSI in the monitor band or above, tuning cut short by its time
+  grades, the portfolio's back-test light, portfolio calibration, PSI in the monitor band or above, tuning cut short by its time
   limit, no champion to compare with, a reproducibility mismatch, a drop in AUC against the
   champion, the level of the PDs, few OOT defaults, large grade migration, provenance gaps);
 - ``review_verdict``: checks and findings together, shown as the verdict box, with the one-line
@@ -219,8 +219,9 @@ def review_findings(logged: Mapping[str, Any], training_tags: Mapping[str, str] 
     is none, the version would be the first), ``reproducibility`` the table of
     ``reproducibility_check`` and ``backtest`` the per-grade back-test of the reviewed version
     (to name the yellow grades). Index: a short code per finding (``yellow_grades``,
-    ``calibration``, ``psi_monitor``, ``psi_shift``, ``tuning_time_limit``, ``no_champion``,
-    ``reproducibility``, ``auc_drop``, ...); columns ``finding``, ``value``, ``reference`` (the
+    ``portfolio_backtest``, ``calibration``, ``pd_level``, ``psi_monitor``, ``psi_shift``,
+    ``tuning_time_limit``, ``no_champion``, ``reproducibility``, ``auc_drop``, ``migration``,
+    ``few_defaults``, ``uncommitted_code``, ...); columns ``finding``, ``value``, ``reference`` (the
     threshold) and ``comment`` (what the validator should address). Empty when there is nothing.
     """
     tags = dict(training_tags or {})
@@ -237,6 +238,15 @@ def review_findings(logged: Mapping[str, Any], training_tags: Mapping[str, str] 
             "0 yellow grades",
             "Observed default rate above the grade PD at 95 % but not 99.9 % confidence (Jeffreys test): "
             "comment on whether these grades' PDs are adequate and how they are monitored.")
+
+    portfolio = _portfolio_row(backtest)
+    if portfolio is not None and portfolio.get("jeffreys_light") in ("yellow", "red"):
+        rows["portfolio_backtest"] = (
+            "Portfolio default rate above its PD in the out-of-time back-test (Jeffreys, all grades together)",
+            f"{portfolio['jeffreys_light']} (default rate {percent_text(portfolio.get('default_rate'))} vs PD "
+            f"{percent_text(portfolio.get('pd'))})", "green",
+            "The model under-predicts defaults across the whole portfolio, which the per-grade lights can miss: "
+            "comment on the calibration level.")
 
     hl_p = get(metrics.OOT_HOSMER_LEMESHOW_P)
     if math.isfinite(hl_p) and hl_p < t.hosmer_lemeshow_p:
@@ -359,6 +369,12 @@ def review_findings(logged: Mapping[str, Any], training_tags: Mapping[str, str] 
 def split_name(figure: str) -> str:
     """``oot/<figure>``."""
     return metrics.split_metric("oot", figure)
+
+
+def _portfolio_row(backtest: pandas.DataFrame | None) -> Mapping[str, Any] | None:
+    if backtest is None or "all" not in backtest.index or "jeffreys_light" not in backtest.columns:
+        return None
+    return backtest.loc["all"].to_dict()
 
 
 def _reproducibility_misses(table: pandas.DataFrame | None) -> list[str]:
