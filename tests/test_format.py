@@ -33,3 +33,9 @@ def test_a_metric_is_shown_as_its_name_says(name, value, shown):
 def test_a_line_of_metrics_keeps_the_asked_order_and_skips_the_absent():
     line = fmt.metrics_line({"oot/auc": 0.88682, "train/rows": 10.0}, ["train/rows", "oot/auc", "valid/auc"])
     assert line == "train/rows 10  oot/auc 0.8868"
+
+
+@pytest.mark.parametrize("name", ["reproducibility/passed", "mix/feasible", "grid/floor_respected",
+                                  "capacity/gearing_binds", "grid/monotone_in_grade"])
+def test_yes_no_flags_are_shown_as_whole_numbers(name):
+    assert fmt.metric(name, 1.0) == "1" and fmt.metric(name, 0.0) == "0"

@@ -72,15 +72,26 @@ def data_generate(
 
 
 @data_app.command("validate")
-def data_validate(directory: Path = typer.Argument(..., help="Directory of <table>.parquet files")) -> None:
-    """Check a portfolio directory against the data contract."""
-    from .data import DataValidationError, read_tables
+def data_validate(
+    directory: Path = typer.Argument(..., help="Directory of <table>.parquet files"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Params with the contract's tolerances "
+                                          "(default: the features job's)"),
+) -> None:
+    """Check a portfolio directory against the whole data contract: every required table there and not
+    empty, each table's columns, codes and rows, the links between tables, dates, balance sheets."""
+    from . import jobs
+    from .data import DataValidationError
+    from .params import load_params
+    from .runner import check_portfolio
 
+    features = jobs.job("10_build_features")
     try:
-        tables = read_tables(directory.expanduser().resolve())
-    except (DataValidationError, FileNotFoundError) as exc:
-        _fail(str(exc))
-    console.print(f"{directory}: {len(tables)} tables satisfy the data contract")
+        contract = load_params(features.params_model, _params_or_default(features.name, params)).contract
+        warnings = check_portfolio(directory.expanduser().resolve(), contract)
+    except (DataValidationError, FileNotFoundError, ParamsError) as exc:
+        _fail(str(exc), code=2)
+    console.print(f"{escape(str(directory))}: the portfolio satisfies the data contract"
+                  + (f" ({len(warnings)} warning(s) above)" if warnings else ""))
 
 
 def _user_path(path: Path) -> Path:

@@ -15,6 +15,8 @@ __all__ = ["integer", "percent", "number", "metric", "metrics_line", "is_count_m
 
 # Figures that are counts, whatever their stored type (MLflow stores every metric as a float).
 _COUNT_WORDS = ("rows", "obligors", "defaults", "cells", "facilities", "grades", "trials", "number", "n_runs")
+# Yes/no figures logged as 1 / 0.
+_FLAG_WORDS = ("passed", "feasible", "respected", "monotone", "binds", "tuned")
 # Figures that are shares or rates of something, shown as percentages.
 _RATE_WORDS = ("rate", "share", "raroc", "wacc", "coverage", "haircut", "same_grade", "within_one_notch",
                "better_grade", "worse_grade")
@@ -60,8 +62,10 @@ def _figure(name: str) -> str:
 
 
 def is_count_metric(name: str) -> bool:
+    """Counts and yes/no flags (1 / 0): shown as whole numbers."""
     figure = _figure(name)
-    return figure in _COUNT_WORDS or any(figure.endswith(f"_{w}") or figure.startswith(f"{w}_") for w in _COUNT_WORDS)
+    words = (*_COUNT_WORDS, *_FLAG_WORDS)
+    return figure in words or any(figure.endswith(f"_{w}") or figure.startswith(f"{w}_") for w in words)
 
 
 def is_rate_metric(name: str) -> bool:

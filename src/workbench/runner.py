@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from workbench import format as fmt
 from workbench import jobs, tracking
+from workbench.data import ContractParams, read_tables, validate_portfolio
 from workbench.data.io import write_text_atomic
 from workbench.params import ParamsError, flatten_params, load_params
 from workbench.paths import project_root, reports_dir, resolve_path, state_dir
@@ -374,7 +375,12 @@ def _finish(prepared: _Prepared, handle: tracking.RunHandle, failure: BaseExcept
                 _echo(f"  could not log {path.name} to run {handle.run_id}: {tracking.error_message(exc)}")
 
     status = "FINISHED" if failure is None else ("KILLED" if isinstance(failure, KeyboardInterrupt) else "FAILED")
-    _describe_safely(handle.run_id, _run_description(prepared, status, handle.run_id, duration))
+    final = _run_description(prepared, status, handle.run_id, duration)
+    try:  # a notebook that described its run itself (the review's verdict) keeps that text first
+        own = tracking.get_run_tags(handle.run_id).get(tracking.NOTE_TAG, "")
+    except Exception:  # noqa: BLE001
+        own = ""
+    _describe_safely(handle.run_id, final if own in ("", _run_description(prepared, "RUNNING")) else f"{own}\n\n{final}")
     if failure is None:
         tracking.end_run(handle.run_id, "FINISHED")
         _echo(f"  {prepared.name}: FINISHED in {duration:.1f}s -> {output_dir}")
@@ -609,13 +615,37 @@ def pipeline_steps(name: str, data_dir: str | Path, params_dir: str | Path = "pa
     return steps
 
 
-def run_registered_pipeline(name: str, data_dir: str | Path, params_dir: str | Path = "params",
-                            overrides: Mapping[str, Mapping[str, Any]] | None = None) -> PipelineResult:
-    """Run registered pipeline ``name`` on the portfolio in ``data_dir`` as one parent run."""
+def check_portfolio(data_dir: str | Path, contract: ContractParams | None = None) -> list[str]:
+    """The whole data contract on the portfolio in ``data_dir``, in this process, before any kernel
+    starts: ``DataValidationError`` / ``FileNotFoundError`` naming what is wrong, else the warnings
+    (printed here; the notebooks log them)."""
     data_path = resolve_path(data_dir)
-    if not (data_path / "obligors.parquet").is_file():
+    if not data_path.is_dir() or not any(data_path.glob("*.parquet")):
         raise FileNotFoundError(f"no portfolio at {data_path} (expected obligors.parquet, financials.parquet, ...); "
                                 f"create one with `workbench data generate --out {data_dir}`")
+    warnings = validate_portfolio(read_tables(data_path), contract)
+    for line in warnings:
+        _echo(f"  data warning: {line}")
+    return warnings
+
+
+def _contract_of(name: str, params_dir: str | Path, overrides: Mapping[str, Mapping[str, Any]] | None):
+    """The contract params of the pipeline's first job that declares them (the features job)."""
+    for step in jobs.pipeline(name).jobs:
+        job = jobs.job(step)
+        if "contract" in job.params_model.model_fields:
+            params = load_params(job.params_model, Path(params_dir) / Path(job.params_file).name,
+                                 dict((overrides or {}).get(step, {})))
+            return params.contract
+    return None
+
+
+def run_registered_pipeline(name: str, data_dir: str | Path, params_dir: str | Path = "params",
+                            overrides: Mapping[str, Mapping[str, Any]] | None = None) -> PipelineResult:
+    """Run registered pipeline ``name`` on the portfolio in ``data_dir`` as one parent run, after
+    checking the portfolio against the whole data contract (nothing runs when it fails)."""
+    data_path = resolve_path(data_dir)
+    check_portfolio(data_path, _contract_of(name, params_dir, overrides))
     spec = jobs.pipeline(name)
     if spec.experiment in jobs.EXPERIMENTS:
         tracking.describe_experiment(spec.experiment, jobs.EXPERIMENTS[spec.experiment])

@@ -12,7 +12,14 @@ from workbench.explain import (
     display_importance_comparison,
     importance_agreement,
 )
+from workbench.features.display import NBSP
 from workbench.validation import importance_comparison
+
+
+def plain(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its no-break spaces ("45.00\u00a0%") as plain ones, to compare with text."""
+    return table.map(lambda s: s.replace(NBSP, " ") if isinstance(s, str) else s)
+
 
 
 def _importance(features, values) -> pd.DataFrame:
@@ -23,7 +30,7 @@ def _importance(features, values) -> pd.DataFrame:
 
 
 def test_importance_table_gives_share_role_and_wording():
-    table = display_importance(_importance(["dpd_mean_6m", "policy_rate"], [0.237783, 0.01]))
+    table = plain(display_importance(_importance(["dpd_mean_6m", "policy_rate"], [0.237783, 0.01])))
     assert table.index.name == "rank" and list(table.index) == [1, 2]
     assert table.loc[1, "mean |SHAP| (log-odds)"] == "0.2378" and table.loc[1, "share of the total"] == "95.96 %"
     assert table.loc[2, "role"] == "macro" and table.loc[1, "role"] == "obligor"

@@ -110,11 +110,11 @@ def test_direction_rule_keeps_only_contributions_on_the_documented_side_of_the_m
     X = pd.DataFrame(data)
     codes = reason_codes(None, X, shap=res, reference=reference, top=3)
     # Row 0: leverage raises the score but sits at the 10th percentile: not "High leverage".
-    assert codes.loc[0, "adverse_1"] == "Weak interest cover: 1, 10th percentile"
+    assert codes.loc[0, "adverse_1"] == "Weak interest cover: 1x, 10th percentile"
     assert codes.loc[0, "adverse_2"].startswith("custom: 0")
     assert codes.loc[0, ["mitigating_1", "mitigating_2", "mitigating_3"]].isna().all()
     # Row 1: leverage lowers the score but sits at the 90th percentile: not "Low leverage".
-    assert codes.loc[1, "mitigating_1"] == "Strong interest cover: 9, 90th percentile"
+    assert codes.loc[1, "mitigating_1"] == "Strong interest cover: 9x, 90th percentile"
     assert pd.isna(codes.loc[1, "mitigating_2"])
     assert not codes.astype(str).apply(lambda c: c.str.contains("everage")).any().any()
 
@@ -160,7 +160,7 @@ def test_features_sharing_a_label_are_cited_once_with_the_larger_contribution():
                               "dpd": np.r_[np.zeros(90), np.linspace(1, 20, 11)]})
     codes = reason_codes(None, pd.DataFrame(res.data), shap=res, reference=reference)
     assert codes.loc[0, "adverse_1"] == "High utilisation of credit lines: 0.88, 88th percentile"
-    assert codes.loc[0, "adverse_2"] == "Payments overdue: 30, 99th percentile"
+    assert codes.loc[0, "adverse_2"] == "Payments overdue: 30 days, 99th percentile"
     assert pd.isna(codes.loc[0, "adverse_3"])
 
 
@@ -264,3 +264,16 @@ def test_reason_table_shows_every_code_in_full_with_whose_it_is():
     assert max(map(len, table["reason or context"])) == max(map(len, long["text"]))
     with pytest.raises(ValueError, match="long format"):
         reason_table(reason_codes(None, X, shap=res, reference=reference))
+
+
+def test_a_cited_value_carries_its_unit():
+    data = {"dpd_mean_6m": [32.7], "overdue_amount": [0.4], "q_management": [1.33], "interest_cover": [0.8]}
+    res = _hand_made({"dpd_mean_6m": [0.9], "overdue_amount": [0.5], "q_management": [0.4], "interest_cover": [0.3]},
+                     data)
+    reference = pd.DataFrame({"dpd_mean_6m": np.linspace(0, 20, 101), "overdue_amount": np.linspace(0, 0.2, 101),
+                              "q_management": np.linspace(1, 5, 101), "interest_cover": np.linspace(0, 10, 101)})
+    codes = reason_codes(None, pd.DataFrame(data), shap=res, reference=reference)
+    assert codes.loc[0, "adverse_1"] == "Persistent arrears over 6 months: 32.7 days, 99th percentile"
+    assert codes.loc[0, "adverse_2"] == "Overdue amounts: EUR 0.40 m, 99th percentile"
+    assert codes.loc[0, "adverse_3"] == "Weak management in the client questionnaire: 1.33 of 5, 9th percentile"
+    assert codes.loc[0, "adverse_4"] == "Weak interest cover: 0.80x, 8th percentile"

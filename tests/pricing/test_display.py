@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.features.display import NBSP
 from workbench.params import read_params_file
 from workbench.pricing import (
     PriceResponseModel,
@@ -26,6 +27,13 @@ from workbench.reference import MasterScale, metrics
 from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 JOB_KEYS = ("training_run_id", "data_dir")
+
+
+
+def plain(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its no-break spaces ("45.00\u00a0%") as plain ones, to compare with text."""
+    return table.map(lambda s: s.replace(NBSP, " ") if isinstance(s, str) else s)
+
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +59,17 @@ def grid(grade_pd, params, quotes):
 
 
 def test_the_grid_is_shown_one_slice_at_a_time_with_the_columns_a_reader_needs(grid, params):
-    table = grid.display_table(tier="B", collateral_type="none")
+    table = plain(grid.display_table(tier="B", collateral_type="none"))
     assert len(grid.table().columns) > 20  # the full grid, logged as the run's output
     assert list(table.columns) == ["PD", "LGD", "risk weight", "floor (bps)", "market (bps)", "tier discount (bps)",
-                                   "recommended (bps)", "P(accept)", "expected profit (EUR m a year)", "floor binds"]
+                                   "recommended (bps)", "P(accept)", "expected profit (EUR k a year)", "floor binds"]
     assert table.index.names == ["grade", "tenor"] and len(table) == 10 * len(params.grid.tenor_buckets)
     cell = grid.table().query("tier == 'B' and collateral_type == 'none' and grade == 5 and tenor_years == 5.0")
     row = table.loc[(5, "5y")]
     assert row["recommended (bps)"] == f"{cell['recommended_spread_bps'].iloc[0]:,.0f}"
     assert row["LGD"] == "45.00 %" and row["P(accept)"].endswith(" %")
+    profit = cell["expected_profit"].iloc[0]
+    assert row["expected profit (EUR k a year)"] == f"{1000 * profit:,.1f}"
     assert "e+" not in "".join(table.stack()) and "e-" not in "".join(table.stack())
     one_tenor = grid.display_table(tier="A", collateral_type="real_estate", tenor_years=5)
     assert list(one_tenor.index.get_level_values("tenor").unique()) == ["5y"]
@@ -81,7 +91,7 @@ def test_floor_pivot_and_grade_pds_carry_their_units(grade_pd, params):
     floor = floor_by_grade_and_tenor(hurdle_grid(grade_pd, params), "none")
     assert list(floor.columns) == [f"{t:g}y (bps)" for t in params.grid.tenor_buckets]
     assert floor.map(lambda s: s.replace(",", "").isdigit()).all().all()
-    assert display_grade_pd(grade_pd).loc[1, "PD priced"] == "0.042 %"
+    assert plain(display_grade_pd(grade_pd)).loc[1, "PD priced"] == "0.042 %"
     with pytest.raises(ValueError, match="gold"):
         floor_by_grade_and_tenor(hurdle_grid(grade_pd, params), "gold")
 
@@ -90,7 +100,9 @@ def test_quotes_summary_shows_dates_as_dates(quotes):
     summary = quotes_summary(quotes)
     assert summary.loc["quote_date", "min"] == f"{quotes['quote_date'].min():%Y-%m-%d}"
     assert summary.loc["quote_date", "median"].count(":") == 0  # not 2018-02-21 02:47:27.870182400
-    assert summary.loc["spread_bps (bps)", "max"] != "" and summary.loc["tier", "distinct"] == "3"
+    assert summary.loc["spread (bps)", "max"] == f"{quotes['spread_bps'].max():,.0f}"
+    assert summary.loc["tenor (years)", "min"] == f"{quotes['tenor_years'].min():.1f}"
+    assert summary.loc["tier", "distinct"] == "3" and summary.loc["quote_id", "most frequent"] == ""  # an id
     assert summary.loc["accepted", "most frequent"].startswith("true (")
 
 
@@ -108,7 +120,7 @@ def test_raroc_summary_and_metrics_have_units_and_words(grid):
     summary = pd.DataFrame({"facilities": [108], "ead": [26731.3049], "capital": [2054.03], "raroc_today": [0.0435],
                             "raroc_grid": [0.1798], "mean_spread_change_bps": [130.3], "share_below_hurdle_today": [0.713]},
                            index=pd.Index(["A"], name="tier"))
-    shown = display_raroc_summary(summary)
+    shown = plain(display_raroc_summary(summary))
     assert shown.loc["A"].tolist() == ["108", "26,731.3", "2,054.0", "4.35 %", "17.98 %", "+130", "71.30 %"]
     table = display_pricing_metrics(pricing_metrics(grid))
     assert table.loc["grid monotone in grade", "value"] == "yes"

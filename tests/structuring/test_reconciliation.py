@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.features.display import NBSP
 from workbench.reference import metrics
 from workbench.structuring import (
     FacilityRequest,
@@ -36,6 +37,13 @@ CHANNELS = [ChannelSpec(name="bank_loan", kind="senior_debt", base_cost=0.035, s
                         min_ticket=10, max_share=0.2)]
 
 
+
+def plain(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its no-break spaces ("45.00\u00a0%") as plain ones, to compare with text."""
+    return table.map(lambda s: s.replace(NBSP, " ") if isinstance(s, str) else s)
+
+
+
 def _proposal(need: float, amount: float, constraints: MixConstraints, max_gearing: float = 0.8):
     request = FacilityRequest(amount=amount, tenor_years=7)
     sculpted = sculpt_debt(CFADS, 1.30, 0.06)
@@ -60,7 +68,9 @@ def test_an_infeasible_project_reconciles_request_capacity_and_need_and_says_why
     assert table.loc["financing mix", "note"] == f"no feasible mix: {mix.reason}"
     assert "DSCR-bound" in table.loc["debt capacity", "note"]
     summary = rec.summary()
-    assert summary.startswith("The request of EUR 82.7 m is within it, with EUR 1,019.8 m of headroom")
+    assert summary.startswith("The request of EUR 82.7 m is within the debt capacity of EUR 1,102.5 m (DSCR-bound: "
+                              "the sculpted debt; the 80 % gearing limit would allow EUR 2,133.8 m), with EUR 1,019.8 m "
+                              "of headroom.")
     assert "leaving EUR 1,564.7 m to equity or junior debt" in summary
     assert summary.endswith(f"No feasible financing mix was found: {mix.reason}.")
     shown = rec.display_table()
@@ -79,6 +89,8 @@ def test_a_feasible_mix_is_reconciled_with_its_debt_and_equity():
     debt, equity = table.loc["financing mix: debt", "amount_eur_m"], table.loc["financing mix: equity", "amount_eur_m"]
     assert debt + equity == pytest.approx(need)
     assert "A feasible financing mix was found" in rec.summary() and "gearing-bound" in rec.summary()
+    assert "is above the debt capacity of EUR 200.0 m" in rec.summary()
+    assert "which it exceeds by EUR 100.0 m" in rec.summary()
 
 
 def test_a_corporate_need_is_the_request_and_capacity_must_come_from_the_same_cash_flows():
@@ -100,6 +112,7 @@ def test_key_figures_give_the_admission_decision_in_words_not_as_a_code():
     breakeven = breakeven_haircut(CFADS, sculpted)
     figures = proposal_key_figures(Admission, sculpted, capacity, mix, breakeven)
     assert figures.loc["admission decision", "value"] == "REFER to the credit committee"
+    assert figures.loc["industry score", "value"] == "50 / 100"
     assert figures.loc["admission decision", "logged as"] == metrics.ADMISSION_DECISION
     logged = structuring_metrics(Admission, sculpted, capacity, mix, breakeven)
     assert logged[metrics.ADMISSION_DECISION] == 0.5  # the metric stays as it is logged
@@ -110,21 +123,21 @@ def test_key_figures_give_the_admission_decision_in_words_not_as_a_code():
 
 def test_sculpting_and_sensitivity_tables_use_eur_m_and_multiples():
     sculpted = sculpt_debt(CFADS, 1.30, 0.06)
-    key = sculpted.display_table()
+    key = plain(sculpted.display_table())
     assert key.loc["debt (EUR m)", "value"] == f"{sculpted.debt:,.1f}" and key.loc["LLCR", "value"] == "1.30x"
     assert key.loc["loan rate", "value"] == "6.00 %" and key.loc["tenor", "value"] == "7 periods (7 years)"
     schedule = sculpted.display_schedule()
     assert schedule.loc[7, "closing balance (EUR m)"] == "0.0" and schedule.loc[1, "DSCR"] == "1.30x"
-    sens = display_sensitivities(cfads_sensitivities(CFADS, sculpted, [0.1], [1]))
+    sens = plain(display_sensitivities(cfads_sensitivities(CFADS, sculpted, [0.1], [1])))
     assert sens.loc["haircut 10%"].tolist() == ["CFADS 10 % lower", "1.17x", "1.17x", "-0.13x", "0"]
-    assert sens.loc["delay 1", "shock"] == "CFADS 1 period(s) later"
+    assert sens.loc["delay 1", "shock"] == "CFADS 1 period(s) later" and sens.loc["base", "change of the minimum"] == "0.00x"
     assert breakeven_summary(breakeven_haircut(CFADS, sculpted), sculpted.min_dscr) == (
         "The CFADS can fall by 23.1 % in every period before the minimum DSCR (now 1.30x) reaches 1.00x.")
 
 
 def test_mix_client_request_schedule_and_cfads_tables_have_no_exponents():
     mix = optimise_financing_mix(2667.2, CHANNELS, MixConstraints(dscr_floor=1.3), grade=5, cfads=238.47)
-    table = mix.display_table()
+    table = plain(mix.display_table())
     assert table.loc["bank_loan", "cap (EUR m)"] == "1,600.3" and table.loc["bank_loan", "cost a year"] == "5.10 %"
     assert table.loc["private_equity", "tenor (years)"] == "" and table.loc["total", "status"].startswith("infeasible: ")
     assert "e+" not in "".join(table.stack())
@@ -142,3 +155,23 @@ def test_mix_client_request_schedule_and_cfads_tables_have_no_exponents():
     cfads = pd.DataFrame({"period": [1], "period_end": [pd.Timestamp("2020-01-30")], "cfads": [238.4702],
                           "source": ["project PR00001 forecast"]})
     assert display_cfads(cfads).loc[1].tolist() == ["2020-01-30", "238.5", "project PR00001 forecast"]
+
+
+def test_the_admission_decision_reads_as_words_with_the_checks_behind_it():
+    from workbench.structuring import assess_admission
+
+    row = pd.Series({"obligor_id": "OB000001", "industry": "healthcare_pharma", "segment": "corporate",
+                     "audited": 1.0, "statement_age_days": 150.0, "leverage": 0.25, "debt_to_ebitda": 14.0,
+                     "debt_to_ebitda__undefined": 0.0, "interest_cover": 9.0, "interest_cover__undefined": 0.0,
+                     "current_ratio": 1.8, "ebitda_margin": 0.22, "dpd_max_12m": 0.0, "covenant_breaches_12m": 0.0,
+                     "industry_index_yoy": 0.05, "industry_index_3m": 0.04, "gdp_growth": 1.8, "grade": 2,
+                     "pd": 0.0008})
+    declined = assess_admission(row, {"amount": 20.0, "tenor_years": 5})
+    assert declined.decision == "decline" and declined.decision_text == "DECLINE: 1 check(s) fail (debt/EBITDA)"
+    table = declined.display_table()
+    assert table.iloc[0]["status"] == "FAIL" and table.index[0] == "debt/EBITDA"
+    assert list(table.columns) == ["status", "group", "explanation", "threshold"]
+    sound = row.copy()
+    sound["debt_to_ebitda"] = 1.8
+    approved = assess_admission(sound, {"amount": 20.0, "tenor_years": 5})
+    assert approved.decision_text == "APPROVE: every check passes"

@@ -12,6 +12,8 @@ from .io import (
     write_tables,
     write_text_atomic,
 )
+from .params import ContractParams
+from .portfolio import OPTIONAL_TABLES, REQUIRED_TABLES, data_as_of, validate_portfolio
 from .schemas import SCHEMAS, TABLES, DataValidationError, Problem, validate
 
 __all__ = [
@@ -30,4 +32,9 @@ __all__ = [
     "DataValidationError",
     "Problem",
     "validate",
+    "ContractParams",
+    "REQUIRED_TABLES",
+    "OPTIONAL_TABLES",
+    "data_as_of",
+    "validate_portfolio",
 ]

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .schemas import TABLES, DataValidationError, link_problems, validate
+from .schemas import TABLES, DataValidationError, Problem, link_problems, validate
 
 __all__ = ["read_tables", "write_tables", "write_parquet_atomic", "write_csv_atomic", "write_pickle_atomic",
            "write_text_atomic", "compact_table"]
@@ -69,10 +69,18 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
     missing = [t for t in wanted if not (directory / f"{t}.parquet").is_file()]
     if missing:
         raise FileNotFoundError(f"{directory}: missing table(s) {', '.join(missing)} (expected <table>.parquet)")
+    if not wanted:
+        raise FileNotFoundError(f"{directory} holds no portfolio table (expected <table>.parquet files: "
+                                f"{', '.join(TABLES)})")
     tables, problems = {}, []
     for t in wanted:
-        df = _read_compact(directory / f"{t}.parquet", t) if compact and not check else \
-            pd.read_parquet(directory / f"{t}.parquet")
+        path = directory / f"{t}.parquet"
+        try:
+            df = _read_compact(path, t) if compact and not check else pd.read_parquet(path)
+        except (OSError, ValueError, pa.ArrowException) as exc:  # truncated, not Parquet, unreadable
+            problems.append(Problem(t, "<file>", "readable Parquet file", 0,
+                                    f"{path} cannot be read: {type(exc).__name__}: {exc}"))
+            continue
         if check:
             try:
                 validate({t: df}, links=False)
@@ -81,6 +89,8 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
         tables[t] = compact_table(t, df) if compact else df
         del df
         pa.default_memory_pool().release_unused()  # give freed Arrow buffers back before the next table
+    if problems and not check:
+        raise DataValidationError(problems)  # unreadable files, whatever else is asked
     if check:
         problems.extend(link_problems(tables))
         if problems:

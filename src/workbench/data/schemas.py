@@ -334,8 +334,8 @@ def _behaviour_after_default(tables: Mapping[str, pd.DataFrame]) -> list[Problem
     """A defaulted obligor has no performing months after its default month."""
     beh, dft = tables.get("behaviour"), tables.get("defaults")
     if beh is None or dft is None or not {"obligor_id", "month_end"} <= set(beh.columns) \
-            or not {"obligor_id", "default_date"} <= set(dft.columns):
-        return []
+            or not {"obligor_id", "default_date"} <= set(dft.columns) or dft.empty:
+        return []  # (no default at all: nothing to check, and an empty map would lose the dates' type)
     default_month = beh["obligor_id"].map(dft.drop_duplicates("obligor_id").set_index("obligor_id")["default_date"]
                                           + pd.offsets.MonthEnd(0))
     late = beh["month_end"] > default_month

@@ -207,6 +207,20 @@ def _positions(features: list[str], V: np.ndarray, X: pd.DataFrame, peer_percent
     return Q, B
 
 
+def _with_unit(unit: str, value: float) -> str:
+    """The value as the text cites it, with the unit a reader needs: ``30 days``, ``1.25x``,
+    ``EUR 0.40 m``, ``2.5 of 5``; plain for ratios, scores and counts."""
+    if unit in ("days", "months", "years"):
+        return f"{_fmt(value)} {unit}"
+    if unit == "x":
+        return f"{_fmt(value)}x"
+    if unit == "EUR m":
+        return f"EUR {_fmt(value)} m"
+    if unit == "score 1-5":
+        return f"{_fmt(value)} of 5"
+    return _fmt(value)
+
+
 def _wording(feature: str, kind: str, value: float, q: float, basis: str | None) -> tuple[str, str]:
     """(label, text) of one cited contribution."""
     spec = FEATURES.get(feature)
@@ -225,7 +239,7 @@ def _wording(feature: str, kind: str, value: float, q: float, basis: str | None)
     is_percentile = spec is not None and spec.unit == "percentile"
     is_flag = spec is not None and spec.unit == "0/1"
     if not is_percentile and not is_flag:
-        details.append(_fmt(value))
+        details.append(_with_unit(spec.unit if spec is not None else "", value))
     if q == q and not is_flag:  # q is not NaN
         details.append(f"{_ordinal(q)} percentile" + (" in its industry" if basis == "industry" else ""))
     return label, f"{label}: {', '.join(details)}" if details else label
@@ -252,9 +266,7 @@ def _context_value(feature: str, value: float) -> str:
         return f"{value:+.2f} pp"
     if unit == "ratio" and spec is not None and spec.role == "macro":
         return f"{100 * value:+.1f} %"  # a change of an index: -0.031 -> -3.1 %
-    if unit in ("days", "years", "months"):
-        return f"{_fmt(value)} {unit}"
-    return _fmt(value)
+    return _with_unit(unit, value)
 
 
 def _context_wording(feature: str, value: float, contribution: float) -> tuple[str, str]:

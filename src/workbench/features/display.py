@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from .. import format as fmt
 
 __all__ = [
-    "Formatter", "display_frame", "date", "eur_m", "bps", "multiple", "signed", "yes_no", "text", "pd_percent",
+    "Formatter", "NBSP", "display_frame", "date", "eur_m", "bps", "multiple", "signed", "yes_no", "text", "pd_percent",
     "params_table",
     "display_validation_summary", "display_panel_summary", "display_default_rates", "display_dictionary",
     "display_correlation_pairs", "display_missing", "display_profile",
@@ -94,13 +94,22 @@ def pd_percent(value: Any) -> str:
     return fmt.percent(value, 3)
 
 
+#: A no-break space: "45.00 %" must not wrap into "45.00" and "%" in a narrow column.
+NBSP = "\u00a0"
+
+
+def _keep_together(shown: str) -> str:
+    return shown.replace(" %", NBSP + "%")
+
+
 def display_frame(frame: pd.DataFrame, columns: Mapping[str, tuple[str, Formatter]], *,
                   index: tuple[str, Formatter] | None = None) -> pd.DataFrame:
     """A display-ready copy of ``frame``: the ``columns`` it has, in the given order, each
     renamed to its header and every value through its formatter (a missing text value is an
-    empty cell, a missing number ``n/a``). ``index``: the index's new name and formatter
+    empty cell, a missing number ``n/a``; a number and its ``%`` are joined by a no-break space,
+    so a narrow column never wraps between them). ``index``: the index's new name and formatter
     (default: kept as it is)."""
-    out = pd.DataFrame({header: [formatter(v) for v in frame[column].tolist()]
+    out = pd.DataFrame({header: [_keep_together(formatter(v)) for v in frame[column].tolist()]
                         for column, (header, formatter) in columns.items() if column in frame.columns},
                        index=frame.index)
     if index is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ..data.params import ContractParams
 from ..features.params import PanelParams
 from ..models.params import PDModelParams
 from ..params import StrictModel, narrow
@@ -28,6 +29,7 @@ class BuildFeaturesParams(PanelParams):
     """Params of notebooks/10_build_features."""
 
     data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
+    contract: ContractParams = ContractParams()
 
     @property
     def panel(self) -> PanelParams:

@@ -46,10 +46,15 @@ def floor_by_grade_and_tenor(floor: pd.DataFrame, collateral_type: str = "none")
 
 
 def _share(series: pd.Series) -> str:
+    """The most frequent value and its share; empty for an identifier (no value repeats)."""
     counts = series.value_counts(dropna=True)
-    if counts.empty:
+    if counts.empty or counts.iloc[0] == 1:
         return ""
     return f"{counts.index[0]} ({fmt.percent(counts.iloc[0] / counts.sum(), 0)})"
+
+
+def _years(value) -> str:
+    return "n/a" if pd.isna(value) else f"{float(value):,.1f}"
 
 
 def quotes_summary(quotes: pd.DataFrame) -> pd.DataFrame:
@@ -57,19 +62,19 @@ def quotes_summary(quotes: pd.DataFrame) -> pd.DataFrame:
     for numbers the minimum, median and maximum (spreads in bps, tenors and relationship length
     in years), for dates the first, median and last day, for codes the number of distinct
     values and the most frequent with its share (``accepted``: the share accepted)."""
-    units = {"spread_bps": " (bps)", "tenor_years": " (years)", "relationship_years": " (years)"}
+    labels = {"spread_bps": ("spread (bps)", bps), "tenor_years": ("tenor (years)", _years),
+              "relationship_years": ("relationship (years)", _years), "grade": ("grade", fmt.integer)}
     rows = []
     for column in quotes.columns:
         s = quotes[column]
-        row = {"column": column + units.get(column, ""), "values": fmt.integer(s.notna().sum()),
+        label, show = labels.get(column, (column, fmt.number))
+        row = {"column": label, "values": fmt.integer(s.notna().sum()),
                "distinct": "", "min": "", "median": "", "max": "", "most frequent": ""}
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             row.update({"min": date(s.min()), "median": date(s.quantile(0.5)), "max": date(s.max())})
         elif pd.api.types.is_bool_dtype(s.dtype):
             row.update({"distinct": fmt.integer(s.nunique()), "most frequent": f"true ({fmt.percent(s.mean(), 0)})"})
         elif pd.api.types.is_numeric_dtype(s.dtype):
-            whole = column in ("grade",)
-            show = fmt.integer if whole else fmt.number
             row.update({"min": show(s.min()), "median": show(s.median()), "max": show(s.max())})
         else:
             row.update({"distinct": fmt.integer(s.nunique()), "most frequent": _share(s)})

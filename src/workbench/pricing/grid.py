@@ -131,7 +131,7 @@ class PricingGrid:
         grid, every column, is ``table()`` and the run's ``price_grid`` output): per grade and
         tenor the PD, LGD and risk weight, the hurdle floor, the market spread, the tier's
         discount and the recommended spread (bps over funding), the acceptance probability at
-        the recommended spread, the expected profit (EUR m a year on the grid's exposure) and
+        the recommended spread, the expected profit (EUR thousand a year on the grid's exposure) and
         whether the floor binds. ``tenor_years``: one tenor bucket only."""
         part = self.frame[(self.frame["tier"] == tier) & (self.frame["collateral_type"] == collateral_type)]
         if tenor_years is not None:
@@ -147,7 +147,7 @@ class PricingGrid:
             "floor_spread_bps": ("floor (bps)", bps), "market_spread_bps": ("market (bps)", bps),
             "discount_bps": ("tier discount (bps)", bps), "recommended_spread_bps": ("recommended (bps)", bps),
             "acceptance_probability": ("P(accept)", fmt.percent),
-            "expected_profit": ("expected profit (EUR m a year)", lambda v: fmt.number(v)),
+            "expected_profit": ("expected profit (EUR k a year)", lambda v: "n/a" if pd.isna(v) else f"{1000 * v:,.1f}"),
             "floor_binds": ("floor binds", yes_no),
         })
         out.index = out.index.set_levels([out.index.levels[0], [tenor_label(t) for t in out.index.levels[1]]])

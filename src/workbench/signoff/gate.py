@@ -8,14 +8,18 @@ the model version ``validation_run_id`` (``link_validation_run``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..reference import metrics
-
 # MLflow stays behind workbench.tracking (its only importer); the registry is read through its functions.
 from ..tracking import get_model_version, get_run, search_latest_run, set_run_tag, set_version_tags
+from ..validation.verdict import (
+    GATE_RED_GRADES_METRIC,
+    GATE_REPRODUCIBILITY_METRIC,
+    GATE_REQUIRED_METRICS,
+    gate_checks,
+    gate_problems,
+)
 from .common import REVIEW_NOTEBOOK, version_str
 
 __all__ = [
@@ -28,16 +32,11 @@ REVIEW_MODEL_NAME_TAG = "workbench.review.model_name"
 REVIEW_MODEL_VERSION_TAG = "workbench.review.model_version"
 VALIDATION_RUN_TAG = "validation_run_id"  # on the model version
 
-REPRODUCIBILITY_METRIC = metrics.REPRODUCIBILITY_PASSED
-RED_GRADES_METRIC = metrics.OOT_RED_GRADES
-REQUIRED_VALIDATION_METRICS: tuple[str, ...] = (
-    metrics.OOT_AUC,
-    metrics.OOT_GINI,
-    metrics.OOT_KS,
-    metrics.OOT_BRIER,
-    RED_GRADES_METRIC,
-    REPRODUCIBILITY_METRIC,
-)
+# The gate's checks are defined once, in workbench.validation.verdict: the review report shows them,
+# the gate enforces them.
+REPRODUCIBILITY_METRIC = GATE_REPRODUCIBILITY_METRIC
+RED_GRADES_METRIC = GATE_RED_GRADES_METRIC
+REQUIRED_VALIDATION_METRICS: tuple[str, ...] = GATE_REQUIRED_METRICS
 
 
 @dataclass(frozen=True)
@@ -123,26 +122,8 @@ def validation_problems(name: str, version: str, run_id: str | None) -> list[Pro
     if run.info.status != "FINISHED":
         problems.append(Problem(f"validation run {run_id} is {run.info.status}, not FINISHED: "
                                  f"rerun the review notebook {REVIEW_NOTEBOOK}"))
-    logged = run.data.metrics
-    missing = [m for m in REQUIRED_VALIDATION_METRICS if m not in logged]
-    if missing:
-        problems.append(Problem(f"validation run {run_id} is missing required metrics: {', '.join(missing)}"))
-    not_finite = [m for m in REQUIRED_VALIDATION_METRICS
-                  if m in logged and not math.isfinite(float(logged[m]))]
-    if not_finite:
-        problems.append(Problem(f"validation run {run_id} recorded non-finite values for: "
-                                 f"{', '.join(f'{m}={logged[m]}' for m in not_finite)}"))
-    if REPRODUCIBILITY_METRIC in logged and REPRODUCIBILITY_METRIC not in not_finite:
-        if float(logged[REPRODUCIBILITY_METRIC]) != 1.0:
-            problems.append(Problem(
-                f"reproducibility check failed ({REPRODUCIBILITY_METRIC}={logged[REPRODUCIBILITY_METRIC]:g}): "
-                f"the review did not reproduce the training run's headline metrics", overridable=True))
-    if RED_GRADES_METRIC in logged and RED_GRADES_METRIC not in not_finite:
-        red = float(logged[RED_GRADES_METRIC])
-        if red > 0:
-            problems.append(Problem(
-                f"{red:g} master-scale grade{'s' if red != 1 else ''} red in the out-of-time Jeffreys "
-                f"back-test ({RED_GRADES_METRIC}={red:g})", overridable=True))
+    problems += [Problem(p.text, p.overridable)
+                 for p in gate_problems(gate_checks(run.data.metrics), f"validation run {run_id}")]
     return problems
 
 

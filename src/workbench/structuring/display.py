@@ -80,13 +80,19 @@ def _shock(row: pd.Series) -> str:
     return "as forecast"
 
 
+def _change(value: Any) -> str:
+    if pd.isna(value):
+        return "n/a"
+    return "0.00x" if abs(float(value)) < 0.005 else f"{float(value):+.2f}x"
+
+
 def display_sensitivities(sensitivities: pd.DataFrame) -> pd.DataFrame:
     """``cfads_sensitivities``: per scenario the shock, minimum and average DSCR, the change of
     the minimum against the base and the periods below 1.00x."""
     part = sensitivities.assign(what=sensitivities.apply(_shock, axis=1))
     return display_frame(part, {
         "what": ("shock", text), "min_dscr": ("minimum DSCR", multiple), "avg_dscr": ("average DSCR", multiple),
-        "min_dscr_change": ("change of the minimum", lambda v: "n/a" if pd.isna(v) else f"{float(v):+.2f}x"),
+        "min_dscr_change": ("change of the minimum", _change),
         "periods_below_1x": ("periods below 1.00x", fmt.integer),
     })
 
@@ -115,8 +121,10 @@ def proposal_key_figures(admission, sculpted, capacity, mix, breakeven: float) -
     and what binds it, and the financing mix (its blended cost, or that there is none). The
     metric each figure is logged under is beside it."""
     rows = [
-        ("admission decision", decision_words(admission.decision), m.ADMISSION_DECISION),
-        ("industry score", f"{fmt.number(admission.industry_score)} / 100", m.ADMISSION_INDUSTRY_SCORE),
+        ("admission decision", getattr(admission, "decision_text", None) or decision_words(admission.decision),
+         m.ADMISSION_DECISION),
+        ("industry score", "n/a" if pd.isna(admission.industry_score) else f"{admission.industry_score:.0f} / 100",
+         m.ADMISSION_INDUSTRY_SCORE),
         ("collateral shortfall (EUR m)", eur_m(admission.collateral_shortfall), m.ADMISSION_COLLATERAL_SHORTFALL),
         ("sculpted debt (EUR m)", eur_m(sculpted.debt), m.SCULPTING_DEBT),
         ("minimum DSCR", multiple(sculpted.min_dscr), m.SCULPTING_MIN_DSCR),

@@ -39,7 +39,8 @@ def _amount(x: float) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+    """0.8 -> "80 %", 0.4133 -> "41.3 %"."""
+    return f"{100 * x:.3g} %"
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,11 @@ class FinancingReconciliation:
         """The reconciliation in words, for the credit paper: the request against the debt
         capacity, the need against it, and whether a feasible financing mix was found (and why not)."""
         headroom = self.request_headroom
-        fits = (f"within it, with {_amount(headroom)} of headroom" if headroom >= 0
-                else f"above it by {_amount(-headroom)}")
-        text_ = (f"The request of {_amount(self.requested)} is {fits}: the debt capacity is "
-                 f"{_amount(self.capacity)} ({self._binding_text()}). ")
+        fits = (f"with {_amount(headroom)} of headroom" if headroom >= 0
+                else f"which it exceeds by {_amount(-headroom)}")
+        where = "within" if headroom >= 0 else "above"
+        text_ = (f"The request of {_amount(self.requested)} is {where} the debt capacity of "
+                 f"{_amount(self.capacity)} ({self._binding_text()}), {fits}. ")
         need_what = "the project's total cost" if self.need_is_project_cost else "the requested amount"
         if self.need_beyond_capacity > 0:
             text_ += (f"The financing need is {_amount(self.need)} ({need_what}); debt capacity covers "

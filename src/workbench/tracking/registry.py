@@ -238,7 +238,8 @@ def resolve_model_version(name: str, version: str = "", training_run_id: str = "
         what = f"version {version}" if version else f"a version from run {training_run_id}" if training_run_id else "a version"
         raise LookupError(f"model {name!r} has no {what} (versions: {have})")
     mv = max(match, key=lambda v: int(v.version))
-    return {"name": name, "version": str(mv.version), "run_id": mv.run_id, "aliases": list(mv.aliases or []),
+    mv = c.get_model_version(name, str(mv.version))  # search_model_versions leaves aliases empty
+    return {"name": name, "version": str(mv.version), "run_id": mv.run_id, "aliases": sorted(mv.aliases or []),
             "source": mv.source}
 
 

@@ -56,7 +56,7 @@ def _client_for(uri: str) -> MlflowClient:
     with file_lock(database.with_name(database.name + ".lock")):
         c = MlflowClient(tracking_uri=uri)
         store = c._tracking_client.store  # noqa: SLF001 - forces the schema check inside the lock
-        c._get_registry_client().store  # noqa: SLF001 - the registry store checks it again
+        _ = c._get_registry_client().store  # noqa: SLF001 - the registry store checks it again
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     return c

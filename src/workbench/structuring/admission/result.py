@@ -8,7 +8,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ... import format as fmt
 from ...features.display import display_frame, text
 from ...reference import NO_COLLATERAL
 from .checks import SEVERITY
@@ -41,11 +40,13 @@ class AdmissionResult:
 
     def display_table(self) -> pd.DataFrame:
         """``table()`` for display: each check's status in capitals (FAIL / REFER / PASS), its
-        value, threshold and explanation in full (the explanation carries the value with its unit)."""
+        group, threshold and explanation in full. The explanation states the value with its unit
+        ("debt/EBITDA 12.40x above the limit 10.00x"); the raw value is in ``table()`` and the
+        logged ``admission_checks.csv``."""
         t = self.table()
         return display_frame(t.set_index("check"), {
             "status": ("status", lambda v: text(v).upper()), "group": ("group", text),
-            "value": ("value", fmt.number), "threshold": ("threshold", text), "explanation": ("explanation", text),
+            "explanation": ("explanation", text), "threshold": ("threshold", text),
         })
 
     @property
