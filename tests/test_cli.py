@@ -255,3 +255,24 @@ def test_runs_repair_marks_runs_whose_process_is_gone_failed():
     assert result.exit_code == 0, result.output
     assert f"({run.run_id})" in result.output and "is gone" in result.output
     assert tracking.get_run(run.run_id).info.status == "FAILED"
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--tenor", "nan"], "--tenor nan is not a finite number"),
+    (["--tenor", "4", "--amount", "inf"], "--amount inf is not a finite number"),
+    (["--tenor", "-2"], "--tenor must be positive"),
+    (["--tenor", "100"], "beyond the grid's last tenor bucket (15 years)"),
+])
+def test_price_refuses_impossible_quotes_naming_the_option(args, named):
+    base = {"--grade": "5", "--tenor": "4", "--amount": "20"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    result = CliRunner().invoke(app, ["price", *[x for kv in base.items() for x in kv], "--model", "no-such-model"])
+    assert result.exit_code == 2, result.output
+    assert named in result.output
+
+
+def test_price_extrapolates_beyond_the_last_bucket_only_when_asked():
+    result = CliRunner().invoke(app, ["price", "--grade", "5", "--tenor", "20", "--amount", "20", "--extrapolate",
+                                      "--model", "no-such-model"])
+    assert result.exit_code == 0, result.output

@@ -130,3 +130,9 @@ def test_narrowing_a_job_params_keeps_only_the_domain_fields():
     assert (model_params.seed, model_params.xgb.max_depth) == (9, 4)
     assert not hasattr(model_params, "features_run_id")
     assert cfg.pd_model == model_params
+
+
+@pytest.mark.parametrize("value", ["nan", ".inf", "-.inf"])
+def test_a_non_finite_number_is_refused_naming_the_key(value):
+    with pytest.raises(ParamsError, match=r"key 'xgb.learning_rate'.*finite"):
+        load_params(TrainPDParams, None, {"xgb.learning_rate": parse_override(f"x={value}")[1]})

@@ -257,6 +257,8 @@ def price(
     collateral_value: Optional[float] = typer.Option(None, "--collateral-value", help="EUR m (default: params coverage x amount)"),
     params: Optional[Path] = typer.Option(None, "--params", help="Pricing params YAML (default: the calibration job's own)"),
     model: str = typer.Option("key-account-pd", "--model", help="Registered PD model whose champion the quote is for"),
+    extrapolate: bool = typer.Option(False, "--extrapolate", help="Price a tenor beyond the grid's last bucket "
+                                     "(from that bucket's spread) instead of refusing it"),
 ) -> None:
     """Quote one facility: PD, LGD, risk weight, capital, EL, funding, opex, required and
     recommended spread, RAROC. For the model version consumers must use (the signed-off
@@ -271,6 +273,7 @@ def price(
     from .pricing import grid_from_table, params_only_grid, quote_facility
     from .signoff import latest_run_built_on
 
+    _check_quote_inputs(tenor=tenor, amount=amount, sales=sales, collateral_value=collateral_value)
     try:
         cfg = load_params(CalibratePricingParams, _params_or_default("30_calibrate_pricing", params))
     except (ParamsError, FileNotFoundError) as exc:
@@ -291,6 +294,10 @@ def price(
         why = (f"no calibration run built on {consumer.label} yet" if consumer else
                f"no registered model {model}")
         source = f"hurdle grid from {params or 'the calibration params'} ({why}: market layer off)"
+    last_bucket = max(grid.tenor_buckets)
+    if tenor > last_bucket and not extrapolate:
+        _fail(f"--tenor {tenor:g} is beyond the grid's last tenor bucket ({last_bucket:g} years): the grid has no "
+              "price for it; pass --extrapolate to price it from that bucket", code=2)
     try:
         table = quote_facility(grid, cfg.pricing, grade=grade, tenor_years=tenor, collateral_type=collateral,
                                amount_eur_m=amount, tier=tier, sales_eur_m=sales, collateral_value_eur_m=collateral_value)
@@ -306,6 +313,20 @@ def price(
         out.add_row(item, _fmt_quote(item, value))
     Console(soft_wrap=True).print(out)
     console.print(f"source: {escape(source)}")
+
+
+def _check_quote_inputs(**values: float | None) -> None:
+    """Amounts and tenors must be finite and positive (collateral may be 0): exit 2 naming the option."""
+    import math
+
+    for name, value in values.items():
+        if value is None:
+            continue
+        option = "--" + name.replace("_", "-")
+        if not math.isfinite(value):
+            _fail(f"{option} {value} is not a finite number", code=2)
+        if value < 0 or (value == 0 and name != "collateral_value"):
+            _fail(f"{option} must be positive, got {value:g}", code=2)
 
 
 def _fmt_quote(item: str, value) -> str:
@@ -335,6 +356,7 @@ def structure(
     champion; with no champion the challenger, with an UNAPPROVED warning) unless
     -p training_run_id=RUN says otherwise; a champion whose sign-off does not verify exits 2
     before the notebook starts."""
+    _check_quote_inputs(amount=amount, tenor=tenor)
     if not obligor and not project:
         _fail("say whom to structure for: --obligor ID or --project ID", code=2)
     overrides: dict[str, Any] = {"obligor_id": obligor, "project_id": project}

@@ -49,9 +49,9 @@ class ParamsError(ValueError):
 
 
 class StrictModel(BaseModel):
-    """Params reject unknown keys and are immutable once validated."""
+    """Params reject unknown keys and non-finite numbers (``nan``, ``inf``) and are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -69,3 +69,31 @@ def test_text_feature_and_missing_column_are_named(tmp_path):
         load_flat_table(path, target="y")
     with pytest.raises(FlatTableError, match="no column"):
         load_flat_table(path, target="default_flag")
+
+
+def test_a_latin1_csv_names_the_byte_and_the_encoding_to_pass(tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_bytes("société,y,x\nA,1,0.5\nBé,0,0.7\n".encode("latin-1"))
+    with pytest.raises(FlatTableError, match=r"book\.csv: not UTF-8 .*encoding='latin-1'"):
+        load_flat_table(path, target="y", id_column="société")
+    table = load_flat_table(path, target="y", id_column="société", encoding="latin-1")
+    assert table.ids.tolist() == ["A", "Bé"]
+
+
+def test_an_empty_or_header_only_csv_names_the_file(tmp_path):
+    empty, header = tmp_path / "empty.csv", tmp_path / "header.csv"
+    empty.write_text("")
+    header.write_text("y,x1,x2\n")
+    with pytest.raises(FlatTableError, match=r"empty\.csv: the file is empty"):
+        load_flat_table(empty, target="y")
+    with pytest.raises(FlatTableError, match=r"header\.csv: no rows \(only a header: y, x1, x2\)"):
+        load_flat_table(header, target="y")
+
+
+def test_features_missing_everywhere_or_constant_are_dropped_with_a_warning(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"y": [0, 1, 0, 1], "good": [0.1, 0.9, 0.2, 0.8], "blank": [np.nan] * 4,
+                  "flat": [3.0] * 4}).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"dropped 2 feature\(s\).*missing in every row: blank; constant: flat"):
+        table = load_flat_table(path, target="y")
+    assert list(table.X.columns) == ["good"]

@@ -12,7 +12,7 @@ from workbench.explain import (
     display_importance_comparison,
     importance_agreement,
 )
-from workbench.features.display import NBSP
+from workbench.format import NBSP
 from workbench.validation import importance_comparison
 
 

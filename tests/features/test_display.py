@@ -19,7 +19,7 @@ from workbench.features import (
     feature_dictionary,
     params_table,
 )
-from workbench.features.display import NBSP, bps, date, eur_m, multiple, signed
+from workbench.format import NBSP, bps, date, eur_m, multiple, signed
 from workbench.params import flatten_params, load_params
 
 

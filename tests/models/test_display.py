@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.features.display import NBSP
+from workbench.format import NBSP
 from workbench.models import (
     display_backtest,
     display_comparison,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.features.display import NBSP
+from workbench.format import NBSP
 from workbench.params import read_params_file
 from workbench.pricing import (
     PriceResponseModel,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.features.display import NBSP
+from workbench.format import NBSP
 from workbench.reference import metrics
 from workbench.structuring import (
     FacilityRequest,

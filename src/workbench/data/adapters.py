@@ -9,6 +9,7 @@ first offending rows, before anything else runs.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -61,19 +62,59 @@ def _read_arff(path: Path) -> pd.DataFrame:
     return df
 
 
-def read_flat_file(path: str | os.PathLike[str], missing_values: Sequence[str] = ("?", "", "NA", "n/a")) -> pd.DataFrame:
-    """Read a CSV, Parquet or ARFF file into a DataFrame, missing markers as NaN."""
+def _csv_encoding(path: Path, encoding: str | None) -> str:
+    """The given encoding, else UTF-8 (with or without BOM) when the bytes are UTF-8, else a clear error."""
+    if encoding:
+        return encoding
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        hint = "latin-1" if all(b < 0x80 or 0xa0 <= b for b in raw[max(exc.start - 40, 0):exc.start + 40]) \
+            else "cp1252"
+        raise FlatTableError(f"{path}: not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); say which "
+                             f"encoding it is, e.g. encoding='{hint}' (`workbench train --encoding {hint}`)") from None
+    return "utf-8-sig"
+
+
+def read_flat_file(path: str | os.PathLike[str], missing_values: Sequence[str] = ("?", "", "NA", "n/a"),
+                   encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet or ARFF file into a DataFrame, missing markers as NaN.
+
+    A CSV is read as UTF-8 unless ``encoding`` says otherwise; an empty file or one with a header
+    and no rows is refused naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"flat table not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".arff":
-        return _read_arff(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path).replace(list(missing_values), np.nan)
-    if suffix in (".csv", ".txt"):
-        return pd.read_csv(path, na_values=list(missing_values), keep_default_na=True)
-    raise FlatTableError(f"{path}: unsupported file type '{suffix}' (use .csv, .parquet or .arff)")
+        df = _read_arff(path)
+    elif suffix in (".parquet", ".pq"):
+        df = pd.read_parquet(path).replace(list(missing_values), np.nan)
+    elif suffix in (".csv", ".txt"):
+        if path.stat().st_size == 0:
+            raise FlatTableError(f"{path}: the file is empty (0 bytes)")
+        df = pd.read_csv(path, na_values=list(missing_values), keep_default_na=True,
+                         encoding=_csv_encoding(path, encoding))
+    else:
+        raise FlatTableError(f"{path}: unsupported file type '{suffix}' (use .csv, .parquet or .arff)")
+    if df.empty:
+        raise FlatTableError(f"{path}: no rows (only a header: {', '.join(map(str, df.columns[:10]))})")
+    return df
+
+
+def _drop_uninformative(X: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Features that are missing in every row, or take one value only, cannot inform a model: drop them
+    and say which (a warning, not an error: an extract often carries such columns)."""
+    empty = [c for c in X.columns if X[c].isna().all()]
+    constant = [c for c in X.columns if c not in empty and X[c].nunique(dropna=True) <= 1 and X[c].notna().all()]
+    if empty or constant:
+        parts = ([f"missing in every row: {', '.join(map(str, empty))}"] if empty else []) + \
+                ([f"constant: {', '.join(map(str, constant))}"] if constant else [])
+        warnings.warn(f"{source}: dropped {len(empty) + len(constant)} feature(s) that cannot inform a model "
+                      f"({'; '.join(parts)})", UserWarning, stacklevel=3)
+    return X.drop(columns=empty + constant)
 
 
 def _binary_target(values: pd.Series, source: str, column: str) -> pd.Series:
@@ -101,6 +142,7 @@ def load_flat_table(
     *,
     drop_columns: Sequence[str] = (),
     missing_values: Sequence[str] = ("?", "", "NA", "n/a"),
+    encoding: str | None = None,
 ) -> FlatTable:
     """Load a flat table and split it into features, target, ids and dates.
 
@@ -109,7 +151,7 @@ def load_flat_table(
     as missing, as a bank's extract sometimes carries them).
     """
     source = str(path)
-    df = read_flat_file(path, missing_values)
+    df = read_flat_file(path, missing_values, encoding)
     named = [c for c in [target, id_column, date_column, *drop_columns] if c]
     absent = [c for c in named if c not in df.columns]
     if absent:
@@ -137,5 +179,8 @@ def load_flat_table(
     if non_numeric:
         raise FlatTableError(f"{source}: feature column(s) {', '.join(map(str, non_numeric))} are not numeric; "
                              "encode them or pass them in drop_columns")
-    X = X.astype(float).replace([np.inf, -np.inf], np.nan)
+    X = _drop_uninformative(X.astype(float).replace([np.inf, -np.inf], np.nan), source)
+    if X.shape[1] == 0:
+        raise FlatTableError(f"{source}: no feature column left to model (target {target}; "
+                             f"id/date/dropped: {', '.join(named[1:]) or 'none'})")
     return FlatTable(X=X, y=y.rename(target), ids=ids, dates=dates, source=source)

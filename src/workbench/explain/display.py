@@ -2,7 +2,7 @@
 
 Display-ready copies of the global SHAP importance, the side-by-side importance of two models
 with their rank agreement, and the stability of the importance across the bag's boosters:
-strings, units in the headers, 4 significant digits (``workbench.features.display``). The
+strings, units in the headers, 4 significant digits (``workbench.format``). The
 reason codes have their own table, ``reason_table``, beside ``reason_codes``.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import format as fmt
 from ..features.dictionary import feature_role
-from ..features.display import display_frame, text
+from ..format import display_frame, text
 from .shap_values import ImportanceStability, feature_label
 
 __all__ = ["display_importance", "display_importance_comparison", "importance_agreement", "display_bag_stability"]

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..features.dictionary import CONTEXT_ROLES, FEATURES, REASON_ROLES, feature_role
-from ..features.display import date, pd_percent, signed, text
+from ..format import date, pd_percent, signed, text
 from .shap_values import ShapResult, feature_direction, feature_label, scorecard_contributions, shap_values
 
 __all__ = ["reason_codes", "reason_table", "context_label", "favourable_label", "direction_allows",

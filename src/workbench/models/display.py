@@ -3,7 +3,7 @@
 Each function takes the frame (or dict) a training step returns, the one that is logged, and
 returns a new frame of strings with the columns a reader needs, their units in the headers,
 counts as whole numbers, rates and PDs as percentages, the rest to 4 significant digits
-(``workbench.features.display``, which uses ``workbench.format``). Nothing here computes a
+(``workbench.format``). Nothing here computes a
 figure the logged tables do not have; ``split_counts`` only counts rows per split.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import format as fmt
 from ..features.dictionary import FEATURES, feature_role
-from ..features.display import display_frame, pd_percent, text, yes_no
+from ..format import display_frame, pd_percent, text, yes_no
 from ..reference import SPLITS
 from ..validation.display import percent_text
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from .. import format as fmt
-from ..features.display import bps, date, display_frame, eur_m, pd_percent, yes_no
+from ..format import bps, date, display_frame, eur_m, pd_percent, yes_no
 from ..reference import metrics
 
 __all__ = ["display_grade_pd", "floor_by_grade_and_tenor", "quotes_summary", "display_raroc_summary",

@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import format as fmt
-from ..features.display import bps, display_frame, pd_percent, yes_no
+from ..format import bps, display_frame, pd_percent, yes_no
 from ..reference import DEFAULT_GRADE, NO_COLLATERAL, MasterScale, metrics
 from .capital import irb_capital
 from .display import tenor as tenor_label

@@ -1,7 +1,7 @@
 """Tables for people in the structuring report: display-ready copies of what it shows.
 
 Amounts in EUR m with one decimal (the header says so), cover ratios as ``1.30x``, rates and
-shares as percentages, counts as whole numbers, dates as dates (``workbench.features.display``,
+shares as percentages, counts as whole numbers, dates as dates (``workbench.format``,
 numbers through ``workbench.format``): no ``1.219560e+03``. The numeric frames stay what is
 logged; the result objects have ``display_table`` methods built from the same pieces
 (``SculptResult``, ``AdmissionResult``, ``MixResult``, ``FinancingReconciliation``).
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import format as fmt
-from ..features.display import date, display_frame, eur_m, multiple, pd_percent, text
+from ..format import date, display_frame, eur_m, multiple, pd_percent, text
 from ..reference import metrics as m
 
 __all__ = ["client_table", "request_table", "display_schedule_comparison", "display_cfads",

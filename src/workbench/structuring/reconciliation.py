@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..features.display import eur_m, text
+from ..format import eur_m, text
 from .admission import FacilityRequest
 from .financing_mix import MixResult
 from .financing_mix.params import DEBT_KINDS

@@ -60,7 +60,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import format as fmt
-from ..features.display import display_frame, eur_m, multiple
+from ..format import display_frame, eur_m, multiple
 
 # The argument checks are the schedules' own: one wording for the same mistake.
 from .schedules import _from_payments, _rate, _whole

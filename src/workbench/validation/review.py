@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from scipy.stats import spearmanr
 
 from .. import format as fmt
-from ..params import flatten_params
+from ..format import params_table
 from ..reference import SPLITS, metrics
 from .backtest import grade_backtest
 from .display import Note, format_columns, format_rows_by_name, format_values
@@ -89,14 +89,6 @@ def recomputed_metrics(scored: Any, target: str) -> dict[str, float]:
     (``scored.metric_dict()``) and the OOT back-test summary (``scored.validation_metrics(target)``);
     ``scored`` is the ``TrainingResult`` of ``workbench.models.score_panel``."""
     return {**scored.metric_dict(), **scored.validation_metrics(target)}
-
-
-def params_table(params: Any) -> pandas.DataFrame:
-    """The review's validated params (a pydantic model) as a table: parameter, value (an empty
-    value shown as ``(empty)``)."""
-    flat = flatten_params(params)
-    values = ["(empty)" if v in ("", None) else f"{v:g}" if isinstance(v, float) else str(v) for v in flat.values()]
-    return pandas.DataFrame({"parameter": list(flat), "value": values}).set_index("parameter")
 
 
 def split_summary(panel: pandas.DataFrame, target: str) -> pandas.DataFrame:

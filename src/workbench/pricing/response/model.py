@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
 from ... import format as fmt
-from ...features.display import display_frame, text
+from ...format import display_frame, text
 from ..params import PriceResponseParams
 from .quotes import CELL_COLUMNS, FEATURE_COLUMNS, TARGET, check_frame, first_values
 

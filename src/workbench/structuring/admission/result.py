@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ...features.display import display_frame, text
+from ...format import display_frame, text
 from ...reference import NO_COLLATERAL
 from .checks import SEVERITY
 from .params import FacilityRequest

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import format as fmt
-from ...features.display import display_frame, eur_m, text, yes_no
+from ...format import display_frame, eur_m, text, yes_no
 from ._format import amt, pct
 
 __all__ = ["MixResult"]
