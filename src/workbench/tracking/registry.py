@@ -9,6 +9,8 @@ the functions here, never through the raw client.
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,7 @@ class RegisteredModelInfo:
 
 # MLflow reads predict's type hints when the class is created: DataFrame in, DataFrame out.
 logging.getLogger("mlflow.models.signature").setLevel(logging.WARNING)
+logging.getLogger("mlflow.pyfunc").setLevel(logging.WARNING)  # "Validating input example ..." is chatter
 
 
 class PDModelPyfunc(mlflow.pyfunc.PythonModel):
@@ -62,6 +65,12 @@ class PDModelPyfunc(mlflow.pyfunc.PythonModel):
 
     def __init__(self, model=None):
         self.model = model
+
+    def load_context(self, context) -> None:
+        """Unpickle the fitted model from the version's ``pd_model`` artifact (models from code)."""
+        if self.model is None and context is not None and "pd_model" in (context.artifacts or {}):
+            with open(context.artifacts["pd_model"], "rb") as fh:
+                self.model = pickle.load(fh)
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         pd_ = self.model.predict_pd(model_input)
@@ -89,12 +98,24 @@ def log_pd_model(run: "RunHandle", model: Any, input_example: pd.DataFrame, *, n
     example = input_example.head(5).copy()
     # Integer columns with missing values break MLflow's schema enforcement: send floats.
     example = example.astype({c: "float64" for c in example.columns if pd.api.types.is_integer_dtype(example[c])})
-    wrapper = PDModelPyfunc(model)
-    signature = infer_signature(example, wrapper.predict(None, example))
+    signature = infer_signature(example, PDModelPyfunc(model).predict(None, example))
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) / name
-        mlflow.pyfunc.save_model(str(local), python_model=wrapper, signature=signature, input_example=example,
-                                 pip_requirements=_pip_requirements())
+        local, pickled = Path(tmp) / name, Path(tmp) / "pd_model.pkl"
+        with open(pickled, "wb") as fh:
+            pickle.dump(model, fh)
+        # Models from code: MLflow rebuilds the wrapper from pd_model_code.py and it reads the pickle,
+        # instead of cloudpickling the wrapper object (which MLflow 3 warns about).
+        previous = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+        try:
+            mlflow.pyfunc.save_model(str(local), python_model=str(Path(__file__).with_name("pd_model_code.py")),
+                                     artifacts={"pd_model": str(pickled)}, signature=signature,
+                                     input_example=example, pip_requirements=_pip_requirements())
+        finally:
+            if previous is None:
+                os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+            else:
+                os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = previous
         client().log_artifacts(run.run_id, str(local), name)
     out = {"model_uri": f"runs:/{run.run_id}/{name}"}
     if registered_model:
