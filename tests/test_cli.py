@@ -33,7 +33,7 @@ def test_data_validate_names_the_bad_column_and_rows(tmp_path):
     fin.loc[4, "total_assets"] = -10.0
     fin.to_parquet(tmp_path / "ok" / "financials.parquet", index=False)
     result = runner.invoke(app, ["data", "validate", str(tmp_path / "ok")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input, not a failed run
     assert "financials.total_assets" in result.output and "row 4" in result.output
 
 

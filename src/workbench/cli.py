@@ -132,9 +132,15 @@ def _step_overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _repair_before_running() -> None:
-    """Runs a hard kill left RUNNING are marked FAILED before a new run starts (say how many)."""
+    """Before a run: the tracking store answers (else exit 2 within seconds, naming it), and runs a
+    hard kill left RUNNING are marked FAILED (say how many)."""
+    from . import tracking
     from .supervise import repair_stale_runs
 
+    try:
+        tracking.check_store()
+    except (OSError, RuntimeError) as exc:
+        _fail(str(exc), code=2)
     repaired = repair_stale_runs()
     if repaired:
         console.print(f"[yellow]note:[/] marked {len(repaired)} stale RUNNING run(s) FAILED "
@@ -201,13 +207,28 @@ def train(
     trials: Optional[int] = typer.Option(None, "--trials", min=1, help="Optuna trials (default: the params file's)"),
     params: Optional[Path] = typer.Option(None, "--params", help="Params YAML to start from (default: the job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
+    encoding: str = typer.Option("", "--encoding", help="Text encoding of a CSV table (e.g. latin-1); default UTF-8"),
 ) -> None:
-    """Train the PD model on your own flat table through notebooks/20_train_pd_model; prints the run id."""
+    """Train the PD model on your own flat table through notebooks/20_train_pd_model; prints the run id.
+    The table is read and checked here first, so a bad table fails in seconds, before any kernel."""
+    import warnings
+
+    from .data import FlatTableError, load_flat_table
+
     table = table.expanduser().resolve()
     if not table.is_file():
         _fail(f"table not found: {table}", code=2)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            load_flat_table(table, target=target, id_column=id_column or None, date_column=time_column or None,
+                            encoding=encoding or None)
+    except FlatTableError as exc:
+        _fail(str(exc), code=2)
+    for warning in caught:
+        console.print(f"[yellow]warning:[/] {escape(str(warning.message))}")
     overrides: dict[str, Any] = {"table_path": str(table), "target": target, "id_column": id_column,
-                                 "time_column": time_column, "register_model": False}
+                                 "time_column": time_column, "register_model": False, "table_encoding": encoding}
     if trials is not None:
         overrides["tuning.n_trials"] = trials
     overrides.update(_overrides(set_))

@@ -129,7 +129,9 @@ def _read_yaml_mapping(p: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ParamsError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if loaded is None:
-        return {}
+        # An empty file would silently mean "all defaults": most likely a file emptied by mistake.
+        raise ParamsError(f"{p}: the params file is empty (no key at all); write the keys you mean, or "
+                          "pass no params file to use the defaults")
     if not isinstance(loaded, dict):
         raise ParamsError(f"{p}: top level must be a mapping of keys, got {type(loaded).__name__}")
     return loaded

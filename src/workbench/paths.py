@@ -55,6 +55,9 @@ def state_dir() -> Path:
     """Where runs write: mlflow.db, mlartifacts/, experiments/, data/."""
     env = os.environ.get("WORKBENCH_STATE_DIR")
     path = Path(env).expanduser().resolve() if env else project_root()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"the state dir {path} is a file, not a directory"
+                                 + (" (WORKBENCH_STATE_DIR)" if env else ""))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -623,7 +623,8 @@ def check_portfolio(data_dir: str | Path, contract: ContractParams | None = None
     if not data_path.is_dir() or not any(data_path.glob("*.parquet")):
         raise FileNotFoundError(f"no portfolio at {data_path} (expected obligors.parquet, financials.parquet, ...); "
                                 f"create one with `workbench data generate --out {data_dir}`")
-    warnings = validate_portfolio(read_tables(data_path), contract)
+    # Read without checking (unreadable files still fail here): validate_portfolio reports every problem at once.
+    warnings = validate_portfolio(read_tables(data_path, check=False), contract)
     for line in warnings:
         _echo(f"  data warning: {line}")
     return warnings

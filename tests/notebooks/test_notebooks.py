@@ -450,3 +450,24 @@ def test_every_notebook_is_registered_and_committed_clean():
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, name
                 assert not any(line.lstrip().startswith(("def ", "class ")) for line in cell["source"]), name
+
+
+def test_no_client_name_reaches_a_logged_artifact(pipeline, standalone, portfolio_dir, tmp_path):
+    """Runs are read by people outside the desk: artifacts identify clients by obligor id only."""
+    from workbench.data import read_tables
+
+    names = set(read_tables(portfolio_dir, ["obligors"], check=False)["obligors"]["name"].astype(str))
+    runs = [s.run_id for s in pipeline.steps] + [r.run_id for r in standalone.values()]
+    found = []
+    for run_id in runs:
+        for artifact in tracking.list_artifacts(run_id):
+            local_file = tracking.RunHandle(run_id).download_artifact(artifact, tmp_path / run_id[:8])
+            if local_file.suffix == ".parquet":
+                frame = pd.read_parquet(local_file)
+                text = " ".join(frame.select_dtypes(exclude="number").astype(str).to_numpy().ravel().tolist())
+            elif local_file.suffix in (".png", ".pkl", ".json") or local_file.name == "MLmodel":
+                continue
+            else:
+                text = local_file.read_text(encoding="utf-8", errors="replace")
+            found += [(artifact, name) for name in names if name in text]
+    assert not found, found[:10]

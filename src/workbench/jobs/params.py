@@ -44,6 +44,7 @@ class TrainPDParams(PDModelParams):
     table_path: str = Field("", description="Bring your own data: a flat CSV/Parquet/ARFF table instead of a panel")
     id_column: str = Field("", description="Row id column of table_path")
     time_column: str = Field("", description="Date column of table_path; empty = stratified random splits")
+    table_encoding: str = Field("", description="Text encoding of a CSV table_path (e.g. latin-1); empty = UTF-8")
     target: str = "default_12m"
     registered_model: str = Field("key-account-pd", description="MLflow registered model name")
     register_model: bool = Field(True, description="Register the model version with alias 'challenger'")

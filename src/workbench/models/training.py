@@ -123,7 +123,7 @@ def score_panel(model: PDModel, panel: pd.DataFrame, target: str, features: list
 
 
 def flat_table_panel(path: str | Path, *, target: str, id_column: str = "", time_column: str = "", seed: int = 0,
-                     shares: tuple[float, float] = (0.6, 0.2)) -> pd.DataFrame:
+                     shares: tuple[float, float] = (0.6, 0.2), encoding: str | None = None) -> pd.DataFrame:
     """A bring-your-own flat table shaped like a panel: ``obligor_id``, ``obs_date`` (NaT
     without a time column), ``split`` and the target, then the features.
 
@@ -138,7 +138,7 @@ def flat_table_panel(path: str | Path, *, target: str, id_column: str = "", time
     if not str(path):
         raise ValueError("no flat table to load: the path is empty")
     table = load_flat_table(resolve_path(path), target=target, id_column=id_column or None,
-                            date_column=time_column or None)
+                            date_column=time_column or None, encoding=encoding)
     panel = table.X.astype(np.float32)
     panel.insert(0, "obligor_id", table.ids.astype(str).to_numpy())
     panel.insert(1, "obs_date", table.dates.to_numpy() if table.dates is not None else pd.NaT)

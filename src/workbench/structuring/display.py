@@ -28,13 +28,13 @@ def _rows(rows: Mapping[str, str], name: str) -> pd.DataFrame:
 
 
 def client_table(profile: pd.Series) -> pd.DataFrame:
-    """The obligor a proposal is for: name, industry, segment, size band, sales (EUR m), the
+    """The obligor a proposal is for (its id, never its name: the table is logged): industry, segment, size band, sales (EUR m), the
     observation date of its latest panel row, the model's grade and PD, and four key ratios."""
     def get(key: str) -> Any:
         return profile[key] if key in profile.index else np.nan
 
     rows = {
-        "obligor": text(get("obligor_id")), "name": text(get("name")), "industry": text(get("industry")),
+        "obligor": text(get("obligor_id")), "industry": text(get("industry")),
         "segment": text(get("segment")), "size band": text(get("size_band")),
         "sales (EUR m)": eur_m(get("sales")), "latest observation": date(get("obs_date")),
         "grade": text(get("grade")), "PD": pd_percent(get("pd")), "leverage (debt / assets)": fmt.number(get("leverage")),

@@ -67,7 +67,9 @@ def obligor_profile(obligor_id: str, panel: pd.DataFrame, predictions: pd.DataFr
     profile = latest.copy()
     profile["grade"] = scored["grade"].iloc[0]
     profile["pd"] = float(scored["pd"].iloc[0])
-    for col in ("name", "region", "size_band", "sales", "relationship_start"):
+    # Not the client's name: proposals are logged to MLflow and read by people outside the desk; the
+    # obligor id identifies the client there (the desk's own dossier may show names, unlogged).
+    for col in ("region", "size_band", "sales", "relationship_start"):
         if col in static.index:
             profile[col] = static[col]
     return profile

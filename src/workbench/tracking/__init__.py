@@ -63,7 +63,16 @@ from .runs import (
     run_params,
     set_run_tag,
 )
-from .store import MlflowException, artifact_root, client, ensure_experiment, experiment_ids, tracking_uri, ui_command
+from .store import (
+    MlflowException,
+    artifact_root,
+    check_store,
+    client,
+    ensure_experiment,
+    experiment_ids,
+    tracking_uri,
+    ui_command,
+)
 from .ui import run_overview, run_url
 
 __all__ = [
@@ -79,7 +88,7 @@ __all__ = [
     "resolve_model_version", "set_alias", "set_version_tags", "version_key", "version_numbers",
     "ERROR_TAG", "OUTPUT_TAG_PREFIX", "TAG_PREFIX", "end_run", "error_message", "get_run", "get_run_tags",
     "list_artifacts", "run_metrics", "run_params", "set_run_tag",
-    "MlflowException", "artifact_root", "client", "ensure_experiment", "experiment_ids", "tracking_uri",
+    "MlflowException", "artifact_root", "check_store", "client", "ensure_experiment", "experiment_ids", "tracking_uri",
     "ui_command",
     "run_overview", "run_url",
 ]

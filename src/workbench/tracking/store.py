@@ -27,7 +27,7 @@ from ..paths import state_dir  # noqa: E402
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 CLASSICAL_ML = "custom_model_development"
 
-__all__ = ["EXPERIMENT_KIND_TAG", "CLASSICAL_ML", "MlflowException", "tracking_uri", "artifact_root", "client", "ensure_experiment", "experiment_ids",
+__all__ = ["EXPERIMENT_KIND_TAG", "CLASSICAL_ML", "MlflowException", "check_store", "tracking_uri", "artifact_root", "client", "ensure_experiment", "experiment_ids",
            "ui_command"]
 
 
@@ -103,6 +103,42 @@ def ensure_experiment(name: str) -> str:
         if exp is None:
             raise
         return exp.experiment_id
+
+
+def check_store(timeout_s: float = 5.0) -> None:
+    """Fail fast, naming the store, when it cannot be used: a tracking server that does not answer
+    (within ``timeout_s``, not after MLflow's minutes of retries), a state dir that is not a
+    directory, an ``mlflow.db`` that is not an SQLite database. Call before any computation."""
+    import sqlite3
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        url = uri.rstrip("/") + "/health"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+                if response.status != 200:
+                    raise ConnectionError(f"answered {response.status}")
+        except (OSError, ConnectionError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ConnectionError(f"the MLflow tracking server {uri} (MLFLOW_TRACKING_URI) does not answer at {url} "
+                                  f"within {timeout_s:g} s: {reason}; start it or point MLFLOW_TRACKING_URI "
+                                  "elsewhere") from None
+        return
+    database = sqlite_path(uri)
+    if database is None:
+        return
+    if database.parent.exists() and not database.parent.is_dir():
+        raise NotADirectoryError(f"the state dir {database.parent} is a file, not a directory (WORKBENCH_STATE_DIR)")
+    if database.exists():
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=timeout_s) as conn:
+                conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise RuntimeError(f"the MLflow store {database} cannot be read ({exc}): restore it from a backup "
+                               "or move it away to start a new one") from None
 
 
 def experiment_ids() -> list[str]:
