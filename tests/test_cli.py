@@ -276,3 +276,15 @@ def test_price_extrapolates_beyond_the_last_bucket_only_when_asked():
     result = CliRunner().invoke(app, ["price", "--grade", "5", "--tenor", "20", "--amount", "20", "--extrapolate",
                                       "--model", "no-such-model"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_refused_run_leaves_a_machine_readable_status(tmp_path, isolated_state):
+    import json
+
+    bad = tmp_path / "train.yaml"
+    bad.write_text("seed: oops\n")
+    result = CliRunner().invoke(app, ["run", "20_train_pd_model", "--params", str(bad)])
+    assert result.exit_code == 2
+    status = json.loads((isolated_state / "status" / "20_train_pd_model.json").read_text())
+    assert status["job"] == "20_train_pd_model" and status["status"] == "REFUSED"
+    assert "key 'seed'" in status["message"] and status["run_id"] is None and status["at"]

@@ -22,12 +22,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import tracking
 
 __all__ = ["Terminated", "on_signals", "exit_code", "Heartbeat", "run_identity_tags", "PID_TAG", "HOST_TAG",
            "HEARTBEAT_TAG", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "StaleRun", "find_stale_runs",
-           "repair_stale_runs"]
+           "repair_stale_runs", "status_path", "write_status"]
 
 PID_TAG = "workbench.pid"
 HOST_TAG = "workbench.host"
@@ -99,6 +100,29 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def status_path(job: str) -> Path:
+    """Where the last outcome of ``job`` (a notebook or a pipeline) is kept: ``<state>/status/<job>.json``."""
+    from .paths import state_dir
+
+    return state_dir() / "status" / f"{job}.json"
+
+
+def write_status(job: str, status: str, *, message: str = "", run_id: str | None = None,
+                 log_path: Path | str | None = None, as_of: str | None = None) -> Path:
+    """The outcome of a job as JSON a monitoring system can poll (job, as-of, status FINISHED /
+    FAILED / KILLED / REFUSED, message, MLflow run, log file, when, which process), written atomically."""
+    import json
+    from datetime import datetime, timezone
+
+    from .data.io import write_text_atomic
+
+    record = {"job": job, "as_of": as_of, "status": status, "message": message, "run_id": run_id,
+              "log_path": str(log_path) if log_path else None,
+              "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "host": socket.gethostname(),
+              "pid": os.getpid()}
+    return write_text_atomic(json.dumps(record, indent=2) + "\n", status_path(job))
 
 
 @dataclass(frozen=True)
