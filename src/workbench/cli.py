@@ -504,7 +504,7 @@ def ui(port: int = typer.Option(5000, "--port"), host: str = typer.Option("127.0
     from . import tracking
 
     cmd = tracking.ui_command(host, port)
-    console.print(f"MLflow UI on http://{host}:{port}  (store {tracking.tracking_uri()}); Ctrl-C stops it")
+    console.print(f"MLflow UI on {tracking.ui_url(host, port)}  (store {tracking.tracking_uri()}); Ctrl-C stops it")
     raise typer.Exit(subprocess.call(cmd))
 
 

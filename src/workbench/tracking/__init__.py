@@ -73,7 +73,7 @@ from .store import (
     tracking_uri,
     ui_command,
 )
-from .ui import run_overview, run_url
+from .ui import UI_MODE, run_overview, run_url, ui_url
 
 __all__ = [
     "optuna_trial_logger", "log_tuning",
@@ -90,5 +90,5 @@ __all__ = [
     "list_artifacts", "run_metrics", "run_params", "set_run_tag",
     "MlflowException", "artifact_root", "check_store", "client", "ensure_experiment", "experiment_ids", "tracking_uri",
     "ui_command",
-    "run_overview", "run_url",
+    "UI_MODE", "run_overview", "run_url", "ui_url",
 ]

@@ -6,13 +6,23 @@ from typing import Any
 
 from .runs import get_run
 
-__all__ = ["run_url", "run_overview"]
+__all__ = ["UI_MODE", "ui_url", "run_url", "run_overview"]
+
+
+#: MLflow 3's UI has a GenAI and a "Model training" side and starts a new browser on GenAI; this
+#: query parameter opens the side the workbench's runs belong to.
+UI_MODE = "workflowType=machine_learning"
+
+
+def ui_url(host: str = "127.0.0.1", port: int = 5000, path: str = "/experiments") -> str:
+    """A page of ``make ui``, on MLflow's "Model training" side."""
+    return f"http://{host}:{port}/#{path}?{UI_MODE}"
 
 
 def run_url(run_id: str, host: str = "127.0.0.1", port: int = 5000) -> str:
     """Where ``make ui`` shows a run."""
     run = get_run(run_id)
-    return f"http://{host}:{port}/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+    return ui_url(host, port, f"/experiments/{run.info.experiment_id}/runs/{run_id}")
 
 
 def run_overview(run_ids: list[str], metrics: tuple[str, ...] = ()) -> list[dict[str, Any]]:
