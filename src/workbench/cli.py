@@ -147,26 +147,42 @@ def _repair_before_running() -> None:
                       f"({', '.join(escape(r.name) for r in repaired)}): their process is gone")
 
 
+def _report_outcome(job: str, status: str, **details: Any) -> None:
+    """Leave the job's status JSON and run the notification command of params/operations.yaml."""
+    from .params import load_params
+    from .supervise import OperationsParams, notify, write_status
+
+    path = write_status(job, status, **details)
+    try:
+        operations = load_params(OperationsParams, "params/operations.yaml")
+    except ParamsError as exc:
+        console.print(f"[yellow]warning:[/] no notification: {escape(str(exc))}")
+        return
+    problem = notify(operations, status, path)
+    if problem:
+        console.print(f"[yellow]warning:[/] {escape(problem)}")
+
+
 def _run_notebook_or_fail(notebook: str, params_file: str, overrides: dict[str, Any]):
     """Run one notebook; bad params or missing inputs exit 2, a failing notebook exits 1. Either way
     the outcome is left in ``<state>/status/<notebook>.json`` for a monitoring system."""
     from .runner import NotebookFailed, run_notebook
-    from .supervise import Terminated, write_status
+    from .supervise import Terminated
 
     name = Path(notebook).stem
     _repair_before_running()
     try:
         result = run_notebook(notebook, params_file, overrides)
     except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
-        write_status(name, "REFUSED", message=str(exc))
+        _report_outcome(name, "REFUSED", message=str(exc))
         _fail(str(exc), code=2)
     except NotebookFailed as exc:
-        write_status(name, exc.result.status, message=str(exc), run_id=exc.result.run_id)
+        _report_outcome(name, exc.result.status, message=str(exc), run_id=exc.result.run_id)
         _fail(str(exc))
     except Terminated as exc:
-        write_status(name, "KILLED", message=str(exc))
+        _report_outcome(name, "KILLED", message=str(exc))
         raise
-    write_status(name, result.status, run_id=result.run_id)
+    _report_outcome(name, result.status, run_id=result.run_id)
     return result
 
 
@@ -434,23 +450,23 @@ def pipeline(
 def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]) -> None:
     from . import jobs, tracking
     from .runner import NotebookFailed, run_registered_pipeline
-    from .supervise import Terminated, write_status
+    from .supervise import Terminated
 
     started = time.perf_counter()
     _repair_before_running()
     try:
         result = run_registered_pipeline(jobs.CREDIT_PIPELINE, data, params_dir, overrides)
     except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
-        write_status(jobs.CREDIT_PIPELINE, "REFUSED", message=str(exc))
+        _report_outcome(jobs.CREDIT_PIPELINE, "REFUSED", message=str(exc))
         _fail(str(exc), code=2)
     except NotebookFailed as exc:
         parent = exc.pipeline_result.parent_run_id if exc.pipeline_result else None
-        write_status(jobs.CREDIT_PIPELINE, "FAILED", message=str(exc), run_id=parent)
+        _report_outcome(jobs.CREDIT_PIPELINE, "FAILED", message=str(exc), run_id=parent)
         _fail(f"{exc}\n  earlier results are untouched; the failed run is marked FAILED in MLflow")
     except Terminated as exc:
-        write_status(jobs.CREDIT_PIPELINE, "KILLED", message=str(exc))
+        _report_outcome(jobs.CREDIT_PIPELINE, "KILLED", message=str(exc))
         raise
-    write_status(jobs.CREDIT_PIPELINE, "FINISHED", run_id=result.parent_run_id)
+    _report_outcome(jobs.CREDIT_PIPELINE, "FINISHED", run_id=result.parent_run_id)
     table = Table(title=f"credit pipeline FINISHED in {time.perf_counter() - started:.0f}s")
     for col in ("notebook", "status", "seconds", "key figures"):
         table.add_column(col)

@@ -23,12 +23,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
 
 from . import tracking
+from .params import StrictModel
 
 __all__ = ["Terminated", "on_signals", "exit_code", "Heartbeat", "run_identity_tags", "PID_TAG", "HOST_TAG",
            "HEARTBEAT_TAG", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "StaleRun", "find_stale_runs",
-           "repair_stale_runs", "status_path", "write_status"]
+           "repair_stale_runs", "status_path", "write_status", "OperationsParams", "notify"]
 
 PID_TAG = "workbench.pid"
 HOST_TAG = "workbench.host"
@@ -100,6 +104,33 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+class OperationsParams(StrictModel):
+    """Params of ``params/operations.yaml``: who hears about a job's outcome."""
+
+    notify_command: str = Field("", description="Called with the status JSON's path as last argument; empty = none")
+    notify_on: Literal["failure", "always"] = Field("failure", description="failure = FAILED, KILLED, REFUSED")
+    notify_timeout_s: float = Field(30.0, gt=0, le=600)
+
+
+def notify(params: OperationsParams, status: str, path: Path) -> str | None:
+    """Run the notification command for a job's status file when ``params`` ask for it; returns a
+    line saying what went wrong with the command (never raises: a notification must not fail the job)."""
+    import shlex
+    import subprocess
+
+    if not params.notify_command or (params.notify_on == "failure" and status == "FINISHED"):
+        return None
+    try:
+        done = subprocess.run([*shlex.split(params.notify_command), str(path)], capture_output=True, text=True,
+                              timeout=params.notify_timeout_s)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        return f"the notification command {params.notify_command!r} could not run: {exc}"
+    if done.returncode != 0:
+        return (f"the notification command {params.notify_command!r} exited {done.returncode}: "
+                f"{(done.stderr or done.stdout).strip()[:300]}")
+    return None
 
 
 def status_path(job: str) -> Path:
