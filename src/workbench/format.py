@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pydantic import BaseModel
 
-__all__ = ["integer", "percent", "number", "metric", "metrics_line", "is_count_metric", "is_rate_metric",
+__all__ = ["finite", "integer", "percent", "number", "metric", "metrics_line", "is_count_metric", "is_rate_metric",
            "Formatter", "NBSP", "display_frame", "date", "eur_m", "bps", "multiple", "signed", "yes_no", "text",
            "pd_percent", "params_table"]
 
@@ -34,7 +34,8 @@ _RATE_WORDS = ("rate", "share", "raroc", "wacc", "coverage", "haircut", "same_gr
                "better_grade", "worse_grade")
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number, else None."""
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -44,19 +45,19 @@ def _finite(value: Any) -> float | None:
 
 def integer(value: Any) -> str:
     """``12345.0`` -> ``"12,345"``; NaN / None -> ``"n/a"``."""
-    x = _finite(value)
+    x = finite(value)
     return "n/a" if x is None else f"{round(x):,d}"
 
 
 def percent(value: Any, digits: int = 2) -> str:
     """``0.0298`` -> ``"2.98 %"``."""
-    x = _finite(value)
+    x = finite(value)
     return "n/a" if x is None else f"{100 * x:.{digits}f} %"
 
 
 def number(value: Any, significant: int = 4) -> str:
     """4 significant digits, thousands separators from 1,000 on, no exponent for ordinary sizes."""
-    x = _finite(value)
+    x = finite(value)
     if x is None:
         return "n/a"
     if x == 0:
@@ -214,15 +215,6 @@ def _param_value(value: Any) -> str:
     return str(value)
 
 
-def _flatten(obj: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(obj, dict):
-        out: dict[str, Any] = {}
-        for key, value in obj.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: obj}
-
-
 def params_table(params: BaseModel, exclude: Iterable[str] = ()) -> pd.DataFrame:
     """A job's validated params as a table: one row per parameter (dotted key, as MLflow logs
     it), with its value as a reader writes it (``yes``/``no``, ``(none)``, lists comma-separated).
@@ -234,7 +226,9 @@ def params_table(params: BaseModel, exclude: Iterable[str] = ()) -> pd.DataFrame
     import pandas as pd
 
     excluded = list(dict.fromkeys(exclude))
-    flat = _flatten(params.model_dump(mode="json"), "")
+    from .params import flatten_params  # the keys as MLflow logs them
+
+    flat = flatten_params(params)
 
     def under(key: str, prefix: str) -> bool:
         return key == prefix or key.startswith(prefix + ".")

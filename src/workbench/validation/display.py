@@ -10,7 +10,6 @@ Pure functions; nothing is shown from here, the notebook displays what they retu
 from __future__ import annotations
 
 import html
-import math
 import numbers
 import re
 from collections.abc import Callable, Mapping
@@ -65,17 +64,9 @@ def inline_html(text: str) -> str:
     return _BOLD.sub(r"<strong>\1</strong>", _CODE.sub(r"<code>\1</code>", escaped))
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def percent_text(value: Any) -> str:
     """``fmt.percent`` that does not round a small positive share to ``0.00 %``."""
-    x = _finite(value)
+    x = fmt.finite(value)
     if x is not None and 0 < abs(x) < 0.00005:
         return "< 0.01 %" if x > 0 else "> -0.01 %"
     return fmt.percent(value)
@@ -89,7 +80,7 @@ def figure_text(name: str, value: Any) -> str:
     if isinstance(value, str):
         return value
     figure = str(name).rsplit("/", 1)[-1]
-    if _finite(value) is None:
+    if fmt.finite(value) is None:
         return "n/a"
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return fmt.integer(value)
