@@ -34,6 +34,7 @@ __all__ = [
     "load_params",
     "read_params_file",
     "parse_override",
+    "flatten_mapping",
     "flatten_params",
     "params_hash",
     "narrow",
@@ -189,18 +190,20 @@ def narrow(params: BaseModel, model: type[M]) -> M:
     return model.model_validate(params.model_dump(include=set(model.model_fields)))
 
 
+def flatten_mapping(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys: ``{"xgb": {"max_depth": 3}}`` -> ``{"xgb.max_depth": 3}``."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            out.update(flatten_mapping(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def flatten_params(params: BaseModel) -> dict[str, Any]:
     """Dotted keys with JSON-able values, as logged to MLflow."""
-
-    def walk(obj: Any, prefix: str) -> dict[str, Any]:
-        if isinstance(obj, dict):
-            out: dict[str, Any] = {}
-            for k, v in obj.items():
-                out.update(walk(v, f"{prefix}{k}."))
-            return out
-        return {prefix[:-1]: obj}
-
-    return walk(params.model_dump(mode="json"), "")
+    return flatten_mapping(params.model_dump(mode="json"))
 
 
 def params_hash(params: BaseModel) -> str:

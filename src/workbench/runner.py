@@ -20,7 +20,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from workbench.data.io import write_text_atomic
 from workbench.params import ParamsError, flatten_params, load_params
 from workbench.paths import project_root, reports_dir, resolve_path, state_dir
 from workbench.reference import metrics
-from workbench.supervise import Heartbeat, Terminated, on_signals, run_identity_tags
+from workbench.supervise import Heartbeat, Terminated, on_signals, run_identity_tags, signals_deferred
 
 __all__ = [
     "KERNEL_NAME",
@@ -354,7 +353,7 @@ def run_notebook(
     except BaseException as exc:  # noqa: BLE001 - recorded on the run, then re-raised below
         failure = exc
     # From here on a second SIGTERM must not cut the bookkeeping short: the run ends as recorded.
-    with _signals_deferred():
+    with signals_deferred():
         return _finish(prepared, handle, failure, partial_nb, output_nb, html_path, output_dir, started)
 
 
@@ -421,24 +420,6 @@ def _describe_safely(run_id: str, text: str) -> None:
         tracking.describe_run(run_id, text)
     except Exception as exc:  # noqa: BLE001
         _echo(f"  could not describe run {run_id}: {tracking.error_message(exc)}")
-
-
-@contextlib.contextmanager
-def _signals_deferred():
-    """SIGTERM / SIGINT wait until the block is done (the run's bookkeeping), then act as usual."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGTERM,
-                                                                                         signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if caught:
-            raise Terminated(caught[0])
 
 
 # Kernels this process has started, so that a signal can interrupt them (see _interrupt_kernels).

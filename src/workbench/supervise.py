@@ -30,7 +30,7 @@ from pydantic import Field
 from . import tracking
 from .params import StrictModel
 
-__all__ = ["Terminated", "on_signals", "exit_code", "Heartbeat", "run_identity_tags", "PID_TAG", "HOST_TAG",
+__all__ = ["Terminated", "on_signals", "signals_deferred", "exit_code", "Heartbeat", "run_identity_tags", "PID_TAG", "HOST_TAG",
            "HEARTBEAT_TAG", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "StaleRun", "find_stale_runs",
            "repair_stale_runs", "status_path", "write_status", "OperationsParams", "notify"]
 
@@ -47,6 +47,23 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(f"stopped by {signal.Signals(signum).name}")
         self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_deferred(signums: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
+    """The signals wait until the block is done (a run's bookkeeping), then raise ``Terminated``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in signums}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            raise Terminated(caught[0])
 
 
 def exit_code(exc: BaseException) -> int:

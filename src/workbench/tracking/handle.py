@@ -28,6 +28,7 @@ from mlflow.utils.validation import (
     MAX_TAG_VAL_LENGTH,
 )
 
+from ..params import flatten_mapping
 from ..paths import project_root, resolve_path, state_dir
 from .lineage import find_latest_run_anywhere, resolve_output
 from .provenance import standard_tags
@@ -38,7 +39,6 @@ from .runs import (
     create_run,
     download_artifact,
     end_run,
-    flatten,
     get_run,
     list_artifacts,
     mark_failed,
@@ -105,7 +105,7 @@ class RunHandle:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Log params, nested mappings flattened to dotted keys, values as (truncated) strings."""
-        flat = flatten(params)
+        flat = flatten_mapping(params)
         items = [Param(str(k), truncate(str(v), MAX_PARAM_VAL_LENGTH)) for k, v in flat.items()]
         for chunk in chunks(items, MAX_PARAMS_TAGS_PER_BATCH):
             client().log_batch(self.run_id, params=chunk)
@@ -117,7 +117,7 @@ class RunHandle:
         """
         timestamp = int(time.time() * 1000)
         items: list[Metric] = []
-        for key, value in flatten(metrics).items():
+        for key, value in flatten_mapping(metrics).items():
             if value is None:
                 _log.warning("metric %s is None; not logged", key)
                 continue

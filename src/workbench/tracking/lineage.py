@@ -28,6 +28,17 @@ def _notebook_matches(tag_value: str, notebook: str) -> bool:
     return have.stem == wanted.name and have.suffix in {"", ".ipynb"}
 
 
+def _finished_runs_of(notebook: str) -> str:
+    """The search filter for FINISHED runs of ``notebook``; it only narrows the search, since LIKE's
+    '_' matches any character in the store and MLflow's grammar has no escape: callers check the
+    exact name with ``_notebook_matches``."""
+    stem = Path(notebook).stem
+    filter_string = "attributes.status = 'FINISHED'"
+    if "'" not in stem and "%" not in stem:
+        filter_string += f" and tags.`workbench.notebook` LIKE '%{stem}%'"
+    return filter_string
+
+
 def find_latest_run(experiment: str, notebook: str) -> str:
     """Run id of the most recent FINISHED run of ``notebook`` (name or stem) in ``experiment``."""
     c = client()
@@ -35,11 +46,7 @@ def find_latest_run(experiment: str, notebook: str) -> str:
     if exp is None:
         raise LookupError(f"no MLflow experiment {experiment!r} at {tracking_uri()}, so no run of {notebook}")
     stem = Path(notebook).stem
-    filter_string = "attributes.status = 'FINISHED'"
-    if "'" not in stem and "%" not in stem:
-        # LIKE narrows the search in the store ('_' matches any character there, and MLflow's
-        # filter grammar has no escape), so the exact name is checked below.
-        filter_string += f" and tags.`workbench.notebook` LIKE '%{stem}%'"
+    filter_string = _finished_runs_of(notebook)
     page_token = None
     while True:
         runs = c.search_runs(
@@ -99,8 +106,8 @@ def resolve_output(run_id: str, name: str, dst_path: str | os.PathLike[str] | No
 def find_latest_run_anywhere(notebook: str) -> str:
     """The most recent FINISHED run of ``notebook`` in any experiment (a notebook run alone lands
     in its own experiment, inside a pipeline in the pipeline's); ``LookupError`` if none."""
-    names = [client().get_experiment(e).name for e in experiment_ids()]
-    found = find_latest_run_in(names, notebook)
+    found = search_latest_run(_finished_runs_of(notebook),
+                              lambda run: _notebook_matches(run.data.tags.get("workbench.notebook", ""), notebook))
     if found is None:
         stem = Path(notebook).stem
         raise LookupError(f"no FINISHED run of notebook {notebook!r} at {tracking_uri()}; run it first "

@@ -27,7 +27,6 @@ __all__ = [
 #: Figures that are probabilities (PDs, p-values), shown as percentages like the rates.
 PROBABILITY_FIGURES: tuple[str, ...] = ("pd", "mean_pd", "hosmer_lemeshow_p", "binomial_p", "jeffreys_p")
 #: Flags logged as 0/1 (``reproducibility/passed``): shown as integers.
-_FLAG_FIGURES: tuple[str, ...] = ("passed",)
 _CODE = re.compile(r"`([^`]+)`")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
 
@@ -86,8 +85,6 @@ def figure_text(name: str, value: Any) -> str:
         return fmt.integer(value)
     if figure in PROBABILITY_FIGURES:
         return percent_text(value)
-    if figure in _FLAG_FIGURES:
-        return fmt.integer(value)
     if fmt.is_rate_metric(str(name)) and not fmt.is_count_metric(str(name)):
         return percent_text(value)
     return fmt.metric(str(name), value)
