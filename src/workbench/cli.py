@@ -204,6 +204,127 @@ def run(
     console.print(f"  executed notebook: {result.output_notebook}\n  HTML report:       {result.html}")
 
 
+@app.command("report")
+def report(
+    kind: str = typer.Argument(..., help="Report kind, e.g. monitoring"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Month end YYYY-MM-DD (default: the data's last)"),
+    from_: Optional[str] = typer.Option(None, "--from", help="Backfill from this month end"),
+    to: Optional[str] = typer.Option(None, "--to", help="Backfill to this month end (default: the data's last)"),
+    render_all: bool = typer.Option(False, "--render-all", help="With --from: render every month's report, "
+                                    "not only the last"),
+    force: bool = typer.Option(False, "--force", help="Recompute as-of dates already stored (and the later "
+                               "ones, which depend on them)"),
+    set_: list[str] = typer.Option([], "-p", "--set", help="Override a param of the report's job: key=value"),
+) -> None:
+    """Render a scheduled as-of report (HTML, code hidden) to experiments/reports/<kind>/<as_of>/, e.g. from
+    cron: `workbench report monitoring`. With --from/--to, record every month end in between first."""
+    from . import jobs
+
+    try:
+        spec = jobs.report_job(kind)
+    except ParamsError as exc:
+        _fail(str(exc), code=2)
+    overrides = _overrides(set_)
+    if as_of and from_:
+        _fail("give --as-of for one report or --from/--to for a range, not both", code=2)
+    if to and not from_:
+        _fail("--to needs --from (one month: --as-of)", code=2)
+    try:
+        months = _report_months(spec, overrides, as_of, from_, to)
+    except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
+        _report_outcome(spec.name, "REFUSED", message=str(exc))
+        _fail(str(exc), code=2)
+    if from_:
+        if spec.backfill is None:
+            _fail(f"report '{kind}' keeps no records month by month: render one as-of at a time", code=2)
+        _backfill_or_fail(spec, overrides, months, force)
+    rendered = months if (render_all or not from_) else months[-1:]
+    for month in rendered:
+        run_overrides = {**overrides, "as_of": month}
+        if "force" in spec.params_model.model_fields:
+            # a backfill just wrote these months; the report recomputes them (idempotent), which is no overwrite
+            run_overrides["force"] = force or bool(from_)
+        _precheck_or_fail(spec, run_overrides)
+        result = _run_notebook_or_fail(spec.name, spec.params_file, run_overrides)
+        console.print(f"[green]{kind} report {month} FINISHED[/] in {result.duration_s:.0f}s; run {result.run_id}")
+        console.print(f"  report: {result.html}")
+
+
+def _report_params(spec, overrides: dict[str, Any]):
+    from .params import load_params
+
+    return load_params(spec.params_model, spec.params_file, overrides)
+
+
+def _report_months(spec, overrides: dict[str, Any], as_of: str | None, from_: str | None,
+                   to: str | None) -> list[str]:
+    """The month ends to report (ISO dates), inside the data's range; refusals name the range."""
+    from .data.io import data_months
+
+    cfg = _report_params(spec, overrides)
+    data_dir = getattr(cfg, "data_dir", None)
+    if not data_dir:
+        raise ValueError(f"job {spec.name} has no data_dir to take the month ends from")
+    from .paths import resolve_path
+
+    months = data_months(resolve_path(data_dir))
+    first, last = months[0], months[-1]
+    span = f"the data covers {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+
+    def month_end(text: str, what: str):
+        import pandas as pd
+
+        try:
+            day = pd.Timestamp(text)
+        except ValueError:
+            raise ValueError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from None
+        end = day + pd.offsets.MonthEnd(0)
+        if day != end:
+            raise ValueError(f"{what} {day:%Y-%m-%d} is not a month end (did you mean {end:%Y-%m-%d}?)")
+        if end > last:
+            raise ValueError(f"{what} {end:%Y-%m-%d} is after the data's last month end ({span})")
+        if end < first:
+            raise ValueError(f"{what} {end:%Y-%m-%d} is before the data starts ({span})")
+        return end
+
+    if not from_:
+        return [f"{(month_end(as_of, '--as-of') if as_of else last):%Y-%m-%d}"]
+    start, stop = month_end(from_, "--from"), (month_end(to, "--to") if to else last)
+    if stop < start:
+        raise ValueError(f"--to {stop:%Y-%m-%d} is before --from {start:%Y-%m-%d}")
+    return [f"{m:%Y-%m-%d}" for m in months if start <= m <= stop]
+
+
+def _precheck_or_fail(spec, overrides: dict[str, Any]) -> None:
+    """The job's own checks (e.g. the accounts database answers, no later as-of is overwritten)."""
+    if spec.precheck is None:
+        return
+    try:
+        for note in spec.precheck(_report_params(spec, overrides)) or []:
+            console.print(f"[yellow]note:[/] {escape(note)}")
+    except (ParamsError, FileNotFoundError, LookupError, ValueError, OSError, RuntimeError) as exc:
+        _report_outcome(spec.name, "REFUSED", message=str(exc))
+        _fail(str(exc), code=2)
+
+
+def _backfill_or_fail(spec, overrides: dict[str, Any], months: list[str], force: bool) -> None:
+    """Record every month end of the range in this process, then say what was written and skipped."""
+    from rich.progress import Progress
+
+    _precheck_or_fail(spec, {**overrides, "as_of": months[0], "force": force})
+    started = time.perf_counter()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{spec.as_of_report}: {months[0]} .. {months[-1]}", total=None)
+            summary = spec.backfill(_report_params(spec, overrides), months, force=force,
+                                    progress=lambda text: progress.update(task, description=text))
+    except (ParamsError, FileNotFoundError, LookupError, ValueError, OSError, RuntimeError) as exc:
+        _report_outcome(spec.name, "FAILED", message=f"backfill: {exc}")
+        _fail(f"backfill {months[0]} .. {months[-1]}: {exc}\n  months recorded before the failure stay "
+              "recorded; rerun the same command to continue")
+    console.print(f"[green]recorded[/] {summary} in {time.perf_counter() - started:.0f}s")
+
+
 @review_app.command("run")
 def review_run(
     model: str = typer.Argument("key-account-pd", help="Registered model name"),

@@ -217,11 +217,20 @@ def _default_data_path(params: BaseModel | None, data_path: Path | None) -> Path
     return resolve_path(data_dir) if isinstance(data_dir, str) and data_dir else None
 
 
+def _report_dir(prepared: _Prepared) -> Path | None:
+    """Where an as-of report is published (``experiments/reports/<kind>/<as_of>/``), or None."""
+    if prepared.job is None or not prepared.job.as_of_report:
+        return None
+    return reports_dir(prepared.job.as_of_report, str(prepared.params.as_of))
+
+
 def _output_dir(group: str, run_id: str, prepared: _Prepared) -> Path:
-    """``experiments/<group>/<UTC stamp>-<run id[:8]>``, or the report folder of an as-of report."""
-    if prepared.job is not None and prepared.job.as_of_report:
-        path = reports_dir(prepared.job.as_of_report, str(prepared.params.as_of))
-        path.mkdir(parents=True, exist_ok=True)
+    """``experiments/<group>/<UTC stamp>-<run id[:8]>``; for an as-of report a private staging
+    folder beside its report folder, which ``_publish_report`` puts in place once the run finished."""
+    published = _report_dir(prepared)
+    if published is not None:
+        path = published.parent / f".{published.name}.{run_id[:8]}.partial"
+        path.mkdir(parents=True, exist_ok=False)
         return path
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = state_dir() / "experiments" / group / f"{stamp}-{run_id[:8]}"
@@ -380,6 +389,17 @@ def _finish(prepared: _Prepared, handle: tracking.RunHandle, failure: BaseExcept
     except Exception:  # noqa: BLE001
         own = ""
     _describe_safely(handle.run_id, final if own in ("", _run_description(prepared, "RUNNING")) else f"{own}\n\n{final}")
+    published = _report_dir(prepared)
+    if failure is None and published is not None:
+        try:
+            output_dir, executed, html = _publish_report(output_dir, published, executed, html)
+            as_of = str(prepared.params.as_of)
+            handle.set_tags({"workbench.output_dir": str(output_dir), tracking.AS_OF_TAG: as_of})
+            earlier = tracking.supersede_earlier_runs(handle.run_id, prepared.name, as_of)
+            if earlier:
+                _echo(f"  replaces the report of {len(earlier)} earlier run(s) for {as_of} (tagged superseded)")
+        except BaseException as exc:  # noqa: BLE001 - the run must not stay RUNNING
+            failure = exc
     if failure is None:
         tracking.end_run(handle.run_id, "FINISHED")
         _echo(f"  {prepared.name}: FINISHED in {duration:.1f}s -> {output_dir}")
@@ -397,6 +417,20 @@ def _finish(prepared: _Prepared, handle: tracking.RunHandle, failure: BaseExcept
         f"  executed notebook: {shown}\n  MLflow run: {handle.run_id}",
         result,
     ) from failure
+
+
+def _publish_report(staging: Path, published: Path, executed: Path | None,
+                    html: Path | None) -> tuple[Path, Path | None, Path | None]:
+    """Put a finished as-of report in place of the earlier one for the same as-of: two renames
+    (the earlier folder aside, the new one in), so a reader sees the old or the new report, never
+    half of one; a failed run never gets here and leaves the earlier report as it was."""
+    aside = published.parent / f".{published.name}.{staging.name.rsplit('.', 2)[-2]}.old"
+    if published.exists():
+        os.replace(published, aside)
+    os.replace(staging, published)
+    shutil.rmtree(aside, ignore_errors=True)
+    moved = [published / p.name if p is not None else None for p in (executed, html)]
+    return published, moved[0], moved[1]
 
 
 def _run_description(prepared: _Prepared, status: str, run_id: str | None = None, duration: float = 0.0) -> str:

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from .schemas import TABLES, DataValidationError, Problem, link_problems, validate
 
-__all__ = ["read_tables", "write_tables", "write_parquet_atomic", "write_csv_atomic", "write_pickle_atomic",
+__all__ = ["data_months", "read_tables", "write_tables", "write_parquet_atomic", "write_csv_atomic", "write_pickle_atomic",
            "write_text_atomic", "compact_table"]
 
 
@@ -96,6 +96,20 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
         if problems:
             raise DataValidationError(problems)
     return tables
+
+
+def data_months(directory: str | os.PathLike[str]) -> pd.DatetimeIndex:
+    """The month ends the portfolio in ``directory`` covers: those of its behaviour table (one
+    column read, so a scheduler can check an as-of date in a second)."""
+    path = Path(directory) / "behaviour.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"no portfolio at {directory} (behaviour.parquet missing); create one with "
+                                f"`workbench data generate --out {directory}`")
+    months = pd.read_parquet(path, columns=["month_end"])["month_end"].dropna()
+    if months.empty:
+        raise ValueError(f"{path}: no month_end values, so the data covers no month")
+    ends = pd.DatetimeIndex(months.unique()) + pd.offsets.MonthEnd(0)
+    return pd.DatetimeIndex(sorted(ends.unique()))
 
 
 def _write_atomic(path: str | os.PathLike[str], write, suffix: str) -> Path:

@@ -37,6 +37,7 @@ from .report import (
     plot_ratio_distributions_by_industry,
     validation_summary,
 )
+from .snapshot import snapshot, snapshot_outcomes
 
 __all__ = [
     "PanelParams", "TimeSplit",
@@ -49,4 +50,5 @@ __all__ = [
     "RATIO_NAMES", "RATIOS", "altman_z2", "compute_ratios", "safe_divide",
     "data_profile", "default_rate_by_year", "high_correlation_pairs", "missing_report", "panel_fingerprint",
     "plot_correlation_heatmap", "plot_ratio_distributions_by_industry", "validation_summary",
+    "snapshot", "snapshot_outcomes",
 ]

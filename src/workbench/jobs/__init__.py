@@ -11,11 +11,24 @@ from .params import (
     StructureFinancingParams,
     TrainPDParams,
 )
-from .registry import JOBS, PIPELINES, Job, Pipeline, Upstream, job, pipeline, register, register_pipeline, unregister
+from .registry import (
+    JOBS,
+    PIPELINES,
+    Job,
+    Pipeline,
+    Upstream,
+    job,
+    pipeline,
+    register,
+    register_pipeline,
+    report_job,
+    report_kinds,
+    unregister,
+)
 
 __all__ = [
     "CREDIT_PIPELINE", "EXPERIMENTS",
     "BuildFeaturesParams", "CalibratePricingParams", "ReviewModelParams", "StructureFinancingParams", "TrainPDParams",
     "JOBS", "PIPELINES", "Job", "Pipeline", "Upstream", "job", "pipeline", "register", "register_pipeline",
-    "unregister",
+    "unregister", "report_job", "report_kinds",
 ]

@@ -3,7 +3,9 @@
 A ``Job`` says which notebook runs with which params model and params file, in which MLflow
 experiment, which upstream jobs' run ids it takes (and under which param), the key figures
 the pipeline summary prints, whether its HTML report hides the code, and whether it is an
-*as-of report* (a parameter ``as_of``; output in ``experiments/reports/<kind>/<as_of>/``).
+*as-of report* (a parameter ``as_of``; output in ``experiments/reports/<kind>/<as_of>/``), with
+the checks `workbench report` makes before any kernel starts (``precheck``) and, for reports that
+keep records month by month, the in-process ``backfill`` of a range of month ends.
 A ``Pipeline`` is an ordered list of jobs run as one parent run.
 
 The runner, the CLI, the demo summary and the notebook tests read this registry; adding a
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from ..params import ParamsError, StrictModel
 from ..paths import project_root
 
 __all__ = ["Upstream", "Job", "Pipeline", "JOBS", "PIPELINES", "register", "unregister", "register_pipeline",
-           "job", "pipeline"]
+           "job", "pipeline", "report_job", "report_kinds"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Job:
     as_of_report: str | None = None  # report kind ("monitoring", ...): the job takes a parameter `as_of`
     notebook_path: Path | None = None  # default: notebooks/<name>.ipynb in the checkout
     test_params_path: str | None = None  # default: params/test/<params file name>
+    # As-of reports: precheck(params) raises (ValueError, LookupError, OSError...) naming what is wrong
+    # and returns notes to print; backfill(params, month_ends, force, progress) records those months.
+    precheck: Callable[[Any], list[str]] | None = None
+    backfill: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         fields = self.params_model.model_fields
@@ -123,3 +130,16 @@ def pipeline(name: str) -> Pipeline:
     if name not in PIPELINES:
         raise ParamsError(f"unknown pipeline '{name}'; known: {', '.join(PIPELINES)}")
     return PIPELINES[name]
+
+
+def report_kinds() -> list[str]:
+    """The kinds of as-of report the registered jobs produce (``monitoring``, ...)."""
+    return sorted({j.as_of_report for j in JOBS.values() if j.as_of_report})
+
+
+def report_job(kind: str) -> Job:
+    """The job that renders as-of reports of ``kind``; ``ParamsError`` naming the known kinds."""
+    found = [j for j in JOBS.values() if j.as_of_report == kind]
+    if not found:
+        raise ParamsError(f"unknown report '{kind}'; known: {', '.join(report_kinds()) or 'none'}")
+    return found[0]

@@ -258,32 +258,68 @@ def calibrate_pricing_grid(grade_pd: pd.DataFrame, params: PricingParams, respon
     return PricingGrid(cells, tuple(float(t) for t in layout.tenor_buckets), response_model is not None)
 
 
+def live_facilities(facilities: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The facilities live at ``as_of``: originated on or before it and maturing after it (a facility
+    maturing on ``as_of`` is repaid that day). The one definition of "live" for pricing and the
+    account views (``workbench.accounts.exposure`` imports it)."""
+    missing = [c for c in ("origination_date", "maturity_date") if c not in facilities.columns]
+    if missing:
+        raise KeyError(f"facilities lack column(s) {', '.join(missing)}")
+    as_of = pd.Timestamp(as_of)
+    return facilities[(facilities["origination_date"] <= as_of) & (facilities["maturity_date"] > as_of)]
+
+
+def facility_ead(drawn, limit) -> np.ndarray:
+    """Exposure at default of each facility: the drawn amount, or the limit for an undrawn line (the
+    whole commitment can be drawn before default). The one definition for pricing and the account
+    views (``workbench.accounts.exposure`` imports it)."""
+    drawn, limit = np.asarray(drawn, dtype=float), np.asarray(limit, dtype=float)
+    return np.where(drawn > 0, drawn, limit)
+
+
 def portfolio_raroc(facilities: pd.DataFrame, obligors: pd.DataFrame, obligor_grades: pd.DataFrame,
-                    grid: PricingGrid, params: PricingParams, as_of) -> pd.DataFrame:
+                    grid: PricingGrid | None, params: PricingParams, as_of, *,
+                    tiers: pd.DataFrame | None = None) -> pd.DataFrame:
     """RAROC of every live facility at today's spread and at the grid's recommended spread.
 
     ``obligor_grades`` has obligor_id, grade (performing master-scale grade) and pd. Live means
-    originated on or before ``as_of`` and maturing after it; tenor is the remaining life
-    (at least a month); EAD is the drawn amount, or the limit for an undrawn line; LGD is
-    F-IRB from the facility's collateral and seniority. Facilities of obligors without a
-    performing grade are left out (they are not priced, they are worked out).
+    originated on or before ``as_of`` and maturing after it (``live_facilities``); tenor is the
+    remaining life (at least a month); EAD is the drawn amount, or the limit for an undrawn line
+    (``facility_ead``); LGD is F-IRB from the facility's collateral and seniority. Facilities of
+    obligors without a performing grade are left out (they are not priced, they are worked out).
+
+    ``grid=None``: only the booked-spread figures (``spread_grid_bps`` and ``raroc_grid`` are NaN);
+    tiering uses this, so the assigned tier never depends on the calibrated grid. ``tiers``
+    (obligor_id, tier; e.g. ``workbench.accounts.assign_tiers``): where an obligor has a tier it
+    replaces the size-band proxy (``params.tier_by_size_band``, unknown bands ``C``); column
+    ``tier_source`` says which ("assigned" / "size band").
     """
     as_of = pd.Timestamp(as_of)
-    live = facilities[(facilities["origination_date"] <= as_of) & (facilities["maturity_date"] > as_of)]
+    live = live_facilities(facilities, as_of)
     g = obligor_grades[["obligor_id", "grade", "pd"]].copy()
     g = g[g["grade"].astype(str) != DEFAULT_GRADE]
     g["grade"] = g["grade"].astype(int)
     df = (live.merge(g, on="obligor_id", how="inner")
           .merge(obligors[["obligor_id", "industry", "size_band"]], on="obligor_id", how="left"))
-    df["tier"] = df["size_band"].map(params.tier_by_size_band).fillna("C")
+    proxy = df["size_band"].map(params.tier_by_size_band).fillna("C")
+    if tiers is None:
+        assigned = pd.Series(np.nan, index=df.index, dtype=object)
+    else:
+        missing = [c for c in ("obligor_id", "tier") if c not in tiers.columns]
+        if missing:
+            raise KeyError(f"tiers lack column(s) {', '.join(missing)}")
+        dup = tiers.loc[tiers["obligor_id"].duplicated(), "obligor_id"]
+        if len(dup):
+            raise ValueError(f"tiers hold more than one tier for obligor(s) {sorted(set(dup))[:5]}")
+        assigned = df["obligor_id"].map(tiers.set_index("obligor_id")["tier"])
+    has_tier = assigned.notna()
+    df["tier"] = assigned.where(has_tier, proxy).astype(str)
+    df["tier_source"] = np.where(has_tier, "assigned", "size band")
     df["tenor_years"] = np.maximum((df["maturity_date"] - as_of).dt.days / 365.25, 1 / 12)
-    df["ead"] = np.where(df["drawn"] > 0, df["drawn"], df["limit"])
+    df["ead"] = facility_ead(df["drawn"], df["limit"])
     df["lgd"] = foundation_lgd(df["ead"].to_numpy(), df["collateral_type"].to_numpy(dtype=object),
                                df["collateral_value"].to_numpy(), df["seniority"].to_numpy(dtype=object),
                                params=params.lgd)
-    collateral = np.where(df["collateral_type"].isin(params.grid.collateral_types), df["collateral_type"],
-                          NO_COLLATERAL)
-    priced = grid.lookup(df["grade"], df["tenor_years"], collateral, df["tier"])
     floor_pd = params.capital.pd_floor
     pd_ = np.maximum(df["pd"].to_numpy(), floor_pd)
     tenor = df["tenor_years"].to_numpy()
@@ -293,12 +329,20 @@ def portfolio_raroc(facilities: pd.DataFrame, obligors: pd.DataFrame, obligor_gr
                  capital_return=econ.capital_return_rate, pd_floor=floor_pd)
     lgd = df["lgd"].to_numpy()
     df["spread_today_bps"] = df["spread_bps"]
-    df["spread_grid_bps"] = priced["recommended_spread_bps"].to_numpy()
     df["raroc_today"] = raroc(cof + df["spread_today_bps"].to_numpy() / 1e4, pd_, lgd, tenor, **terms)
-    df["raroc_grid"] = raroc(cof + df["spread_grid_bps"].to_numpy() / 1e4, pd_, lgd, tenor, **terms)
+    if grid is None:
+        df["spread_grid_bps"] = np.nan
+        df["raroc_grid"] = np.nan
+    else:
+        collateral = np.where(df["collateral_type"].isin(params.grid.collateral_types), df["collateral_type"],
+                              NO_COLLATERAL)
+        priced = grid.lookup(df["grade"], df["tenor_years"], collateral, df["tier"])
+        df["spread_grid_bps"] = priced["recommended_spread_bps"].to_numpy()
+        df["raroc_grid"] = raroc(cof + df["spread_grid_bps"].to_numpy() / 1e4, pd_, lgd, tenor, **terms)
     df["capital"] = irb_capital(pd_, lgd, tenor, pd_floor=floor_pd) * df["ead"]
-    return df[["facility_id", "obligor_id", "industry", "tier", "grade", "pd", "tenor_years", "collateral_type",
-               "ead", "lgd", "capital", "spread_today_bps", "spread_grid_bps", "raroc_today", "raroc_grid"]]
+    return df[["facility_id", "obligor_id", "industry", "tier", "tier_source", "grade", "pd", "tenor_years",
+               "collateral_type", "ead", "lgd", "capital", "spread_today_bps", "spread_grid_bps", "raroc_today",
+               "raroc_grid"]]
 
 
 def raroc_summary(per_facility: pd.DataFrame, by: str | list[str], hurdle: float | None = None) -> pd.DataFrame:

@@ -25,12 +25,15 @@ from .describe import (
 )
 from .handle import RunHandle, attach_run, start_run, tracked_run
 from .lineage import (
+    AS_OF_TAG,
+    SUPERSEDED_TAG,
     find_latest_run,
     find_latest_run_anywhere,
     find_latest_run_in,
     resolve_output,
     run_outputs,
     search_latest_run,
+    supersede_earlier_runs,
 )
 from .provenance import data_fingerprint, git_commit, standard_tags
 from .registry import (
@@ -80,8 +83,8 @@ __all__ = [
     "CLASSICAL_ML", "EXPERIMENT_KIND_TAG", "NOTE_TAG", "describe_experiment", "describe_model_version",
     "describe_registered", "describe_run",
     "RunHandle", "attach_run", "start_run", "tracked_run",
-    "find_latest_run", "find_latest_run_anywhere", "find_latest_run_in", "resolve_output", "run_outputs",
-    "search_latest_run",
+    "AS_OF_TAG", "SUPERSEDED_TAG", "supersede_earlier_runs", "find_latest_run", "find_latest_run_anywhere",
+    "find_latest_run_in", "resolve_output", "run_outputs", "search_latest_run",
     "data_fingerprint", "git_commit", "standard_tags",
     "ModelVersionInfo", "PDModelPyfunc", "alias_version", "get_model_version", "load_alias_model",
     "load_pd_model_version", "load_registered_model", "log_pd_model", "model_aliases", "model_exists",

@@ -17,7 +17,12 @@ from .runs import OUTPUT_TAG_PREFIX, download_artifact, get_run, get_run_tags
 from .store import client, experiment_ids, tracking_uri
 
 __all__ = ["find_latest_run", "find_latest_run_in", "find_latest_run_anywhere", "search_latest_run",
-           "run_outputs", "resolve_output"]
+           "run_outputs", "resolve_output", "AS_OF_TAG", "SUPERSEDED_TAG", "supersede_earlier_runs"]
+
+#: The as-of date (ISO) of a scheduled report's run; ``workbench.superseded_by`` marks a report
+#: run a later run of the same job and as-of replaced (the earlier run is kept, not deleted).
+AS_OF_TAG = "as_of"
+SUPERSEDED_TAG = "workbench.superseded_by"
 
 
 def _notebook_matches(tag_value: str, notebook: str) -> bool:
@@ -136,3 +141,25 @@ def search_latest_run(filter_string: str, accept: Callable[[object], bool]) -> s
             if not page_token:
                 break
     return best.info.run_id if best is not None else None
+
+
+def supersede_earlier_runs(run_id: str, notebook: str, as_of: str) -> list[str]:
+    """Tag the earlier FINISHED runs of ``notebook`` for the same ``as_of`` (in the run's experiment)
+    ``workbench.superseded_by = run_id``; returns their ids. A rerun of a report replaces the
+    report on disk; in MLflow the history stays, marked so a reader knows which run is current."""
+    run = get_run(run_id)
+    found: list[str] = []
+    page_token = None
+    while True:
+        runs = client().search_runs([run.info.experiment_id],
+                                    filter_string=f"attributes.status = 'FINISHED' and tags.{AS_OF_TAG} = '{as_of}'",
+                                    max_results=500, page_token=page_token)
+        for other in runs:
+            if (other.info.run_id != run_id and SUPERSEDED_TAG not in other.data.tags
+                    and _notebook_matches(other.data.tags.get("workbench.notebook", ""), notebook)
+                    and (other.info.start_time or 0) <= (run.info.start_time or 0)):
+                client().set_tag(other.info.run_id, SUPERSEDED_TAG, run_id)
+                found.append(other.info.run_id)
+        page_token = runs.token
+        if not page_token:
+            return found

@@ -27,6 +27,18 @@ from .metrics import (
     ks,
     log_loss,
 )
+from .monitoring import (
+    MONITORING_AUC_MATURED,
+    MONITORING_MAX_CSI,
+    MONITORING_METRICS,
+    MONITORING_PSI_SCORE,
+    MONITORING_RED_GRADES,
+    MONITORING_REVALIDATION_TRIGGERS,
+    MonitoringParams,
+    MonitoringResult,
+    model_stability,
+    plot_stability,
+)
 from .oot_summary import oot_backtest_summary
 from .plots import plot_calibration, plot_cap, plot_grade_backtest, plot_psi, plot_roc_by_split
 from .review import (
@@ -143,4 +155,14 @@ __all__ = [
     "plot_calibration",
     "plot_grade_backtest",
     "plot_psi",
+    "MonitoringParams",
+    "MonitoringResult",
+    "model_stability",
+    "plot_stability",
+    "MONITORING_PSI_SCORE",
+    "MONITORING_MAX_CSI",
+    "MONITORING_AUC_MATURED",
+    "MONITORING_RED_GRADES",
+    "MONITORING_REVALIDATION_TRIGGERS",
+    "MONITORING_METRICS",
 ]

@@ -1,0 +1,597 @@
+"""The accounts database: per (as-of, obligor) tiers, alerts and watchlist rows, and the watchlist decisions.
+
+The only module of ``workbench.accounts`` that touches a database. Any SQLAlchemy URL works (PostgreSQL in
+production); by default an SQLite file ``<state dir>/accounts.db``; ``WORKBENCH_ACCOUNTS_DB`` overrides the
+default, an explicit URL overrides both. The schema is Alembic's: ``AccountsStore.open()`` checks that the
+database answers (``AccountsDatabaseUnreachable`` naming the URL, password hidden, and why) and then
+upgrades it to head, for SQLite under a file lock so that two processes starting together do not both
+create the tables. The migrations ship inside the package (``workbench/accounts/migrations``); no
+``alembic.ini`` is needed.
+
+Writes of an as-of are one transaction that replaces that as-of's rows and nothing else, so rerunning an
+as-of leaves identical rows (values are rounded and typed the same way on every write). Writing an as-of
+when later ones are stored raises ``LaterAsOfExists`` unless ``force=True`` (the caller then recomputes the
+later months: each month's watchlist depends on the one before). Decisions are never touched by a write:
+they are the desk's record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..locking import file_lock, sqlite_path
+from ..paths import state_dir
+from .watchlist import (
+    SCORE_DECIMALS,
+    WATCHLIST_COLUMNS,
+    WatchlistParams,
+    case_with_decisions,
+    check_decision,
+    decision_outcome,
+    normalise_decisions,
+    normalise_watchlist,
+)
+
+__all__ = [
+    "ENV_VAR",
+    "METADATA",
+    "MIGRATIONS_DIR",
+    "VERSION_TABLE",
+    "AccountsDatabaseUnreachable",
+    "LaterAsOfExists",
+    "RecordedDecision",
+    "AccountsStore",
+    "accounts_url",
+    "display_url",
+    "tiers_frame",
+    "alerts_frame",
+]
+
+#: Environment variable naming the accounts database (any SQLAlchemy URL).
+ENV_VAR = "WORKBENCH_ACCOUNTS_DB"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: Alembic's bookkeeping table; not the default ``alembic_version``, so the accounts schema can share a
+#: PostgreSQL database with MLflow's (which keeps its own ``alembic_version``).
+VERSION_TABLE = "accounts_alembic_version"
+#: Key of the PostgreSQL advisory lock two processes migrating at once queue on (any constant of our own).
+_PG_MIGRATION_LOCK = 0x57_4B_41_43  # "WKAC"
+_OBLIGOR = sa.String(64)
+_PERSON = sa.String(200)
+_LEVEL = sa.String(8)
+
+METADATA = sa.MetaData()
+
+AS_OF_RUNS = sa.Table(
+    "as_of_runs", METADATA,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    # Kept from the first write of the as-of: a rerun changes no row but this one's written_at and run_id.
+    sa.Column("first_written_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("written_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("params_hash", sa.String(64), nullable=True),
+    sa.Column("data_fingerprint", sa.String(128), nullable=True),
+    sa.Column("n_obligors", sa.Integer, nullable=False),
+    sa.Column("n_watchlist", sa.Integer, nullable=False),
+)
+
+TIERS = sa.Table(
+    "tiers", METADATA,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("obligor_id", _OBLIGOR, primary_key=True),
+    sa.Column("tier", sa.String(8), nullable=False),
+    sa.Column("rule", sa.Text, nullable=True),
+    sa.Column("value_score", sa.Double, nullable=True),
+)
+
+ALERTS = sa.Table(
+    "alerts", METADATA,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("obligor_id", _OBLIGOR, primary_key=True),
+    sa.Column("level", _LEVEL, nullable=False),
+    sa.Column("score", sa.Double, nullable=True),
+    sa.Column("n_signals", sa.Integer, nullable=True),
+    sa.Column("reasons", sa.Text, nullable=True),
+)
+
+WATCHLIST = sa.Table(
+    "watchlist", METADATA,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("obligor_id", _OBLIGOR, primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("on_list", sa.Boolean, nullable=False),
+    sa.Column("level", _LEVEL, nullable=True),
+    sa.Column("previous_level", _LEVEL, nullable=True),
+    sa.Column("score", sa.Double, nullable=True),
+    sa.Column("reasons", sa.Text, nullable=True),
+    sa.Column("entered", sa.Date, nullable=True),
+    sa.Column("months_on_list", sa.Integer, nullable=False),
+    sa.Column("amber_streak", sa.Integer, nullable=False),
+    sa.Column("owner", _PERSON, nullable=True),
+    sa.Column("assessment", sa.Text, nullable=True),
+    sa.Column("plan", sa.Text, nullable=True),
+    sa.Column("plan_by", _PERSON, nullable=True),
+    sa.Column("plan_due", sa.Date, nullable=True),
+    sa.Column("plan_overdue", sa.Boolean, nullable=False),
+    sa.Column("workout_overdue", sa.Boolean, nullable=False),
+    sa.Column("kept", sa.Boolean, nullable=False),
+    sa.Column("decisions", sa.Text, nullable=True),
+    sa.Column("remark", sa.Text, nullable=True),
+    sa.Index("ix_watchlist_obligor_id", "obligor_id"),
+)
+
+DECISIONS = sa.Table(
+    "watchlist_decisions", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("obligor_id", _OBLIGOR, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False, comment="the as-of whose watchlist the decision was taken on"),
+    sa.Column("action", sa.String(8), nullable=False),
+    sa.Column("decided_by", _PERSON, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("plan", sa.Text, nullable=True),
+    sa.Column("due", sa.Date, nullable=True),
+    sa.Column("decided_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Index("ix_watchlist_decisions_as_of_obligor_id", "as_of", "obligor_id"),
+    sa.Index("ix_watchlist_decisions_obligor_id", "obligor_id"),
+)
+
+_AS_OF_TABLES = (TIERS, ALERTS, WATCHLIST, AS_OF_RUNS)
+
+
+class AccountsDatabaseUnreachable(ConnectionError):
+    """The accounts database cannot be used; the message names the URL (password hidden) and why."""
+
+
+class LaterAsOfExists(RuntimeError):
+    """Writing an as-of while later ones are stored: their watchlists were built on the one being replaced."""
+
+    def __init__(self, as_of: dt.date, later: list[dt.date]):
+        self.as_of, self.later = as_of, later
+        shown = ", ".join(str(d) for d in later[:6]) + (f" and {len(later) - 6} more" if len(later) > 6 else "")
+        super().__init__(f"refusing to rewrite as-of {as_of}: later as-of dates are stored ({shown}) and their "
+                         "watchlists follow from this one; pass --force to rewrite it and recompute them forward")
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """A decision as stored, with the case it was taken on and what the next run does with it."""
+
+    id: int
+    obligor_id: str
+    as_of: dt.date
+    action: str
+    decided_by: str
+    note: str
+    plan: str | None
+    due: dt.date | None
+    decided_at: dt.datetime
+    status: str
+    outcome: str
+
+    def summary(self) -> str:
+        due = f", due {self.due}" if self.due else ""
+        return (f"recorded decision #{self.id}: {self.action} {self.obligor_id} by {self.decided_by} on the "
+                f"watchlist of {self.as_of} (status '{self.status}'){due}")
+
+
+# --------------------------------------------------------------------------- URL and frames
+
+
+def accounts_url(url: str | None = None) -> str:
+    """``url``, else ``WORKBENCH_ACCOUNTS_DB``, else ``sqlite:///<state dir>/accounts.db`` (absolute)."""
+    if url and url.strip():
+        return url.strip()
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env
+    return f"sqlite:///{(state_dir() / 'accounts.db').as_posix()}"
+
+
+def display_url(url: str) -> str:
+    """The URL with its password masked, fit for messages and logs."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL: show it without anything after a colon-at
+        return url.split("@")[-1] if "@" in url else url
+
+
+def _as_of_date(value: Any) -> dt.date:
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValueError("as_of is missing")
+    return (ts.normalize() + pd.offsets.MonthEnd(0)).date()
+
+
+def _check_as_of_column(frame: pd.DataFrame, column: str, as_of: dt.date, table: str) -> None:
+    if column not in frame.columns or frame.empty:
+        return
+    dates = pd.to_datetime(frame[column]).dt.date
+    other = sorted({str(d) for d in dates[dates != as_of]})
+    if other:
+        raise ValueError(f"{table} rows for as-of {as_of} hold rows of {', '.join(other[:5])} in '{column}'")
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{table} frame lacks columns {missing} (has {list(frame.columns)})")
+    dup = frame.loc[frame["obligor_id"].duplicated(), "obligor_id"]
+    if len(dup):
+        raise ValueError(f"{table} frame holds more than one row for obligors {dup.head(5).tolist()}")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    s = values.astype(object)
+    s = s.where(s.notna(), None)
+    return pd.Series(s.tolist(), index=values.index, dtype="str")
+
+
+def tiers_frame(frame: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+    """The tiers rows as stored and read back: as_of, obligor_id, tier, rule, value_score (rounded)."""
+    day = _as_of_date(as_of)
+    _require(frame, ("obligor_id", "tier", "rule", "value_score"), "tiers")
+    _check_as_of_column(frame, "obs_date" if "obs_date" in frame.columns else "as_of", day, "tiers")
+    f = frame.reset_index(drop=True)
+    if f["tier"].isna().any():
+        raise ValueError(f"tiers frame: no tier for obligors {f.loc[f['tier'].isna(), 'obligor_id'].head(5).tolist()}")
+    out = pd.DataFrame({
+        "as_of": pd.Series(pd.Timestamp(day), index=f.index).astype("datetime64[ns]"),
+        "obligor_id": _text(f["obligor_id"]),
+        "tier": _text(f["tier"]),
+        "rule": _text(f["rule"]),
+        "value_score": pd.to_numeric(f["value_score"]).astype("float64").round(SCORE_DECIMALS),
+    })
+    return out.sort_values("obligor_id", kind="stable").reset_index(drop=True)
+
+
+def alerts_frame(frame: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+    """The alerts rows as stored and read back: as_of, obligor_id, level, score (rounded), n_signals
+    (nullable integer), reasons (lists joined with '; ')."""
+    day = _as_of_date(as_of)
+    _require(frame, ("obligor_id", "level"), "alerts")
+    _check_as_of_column(frame, "obs_date" if "obs_date" in frame.columns else "as_of", day, "alerts")
+    f = frame.reset_index(drop=True)
+    reasons = f["reasons"] if "reasons" in f.columns else pd.Series(None, index=f.index, dtype=object)
+    reasons = reasons.map(lambda r: "; ".join(map(str, r)) if isinstance(r, (list, tuple, np.ndarray)) else r)
+    n_signals = f["n_signals"] if "n_signals" in f.columns else pd.Series(None, index=f.index, dtype=object)
+    out = pd.DataFrame({
+        "as_of": pd.Series(pd.Timestamp(day), index=f.index).astype("datetime64[ns]"),
+        "obligor_id": _text(f["obligor_id"]),
+        "level": _text(f["level"]),
+        "score": (pd.to_numeric(f["score"]).astype("float64") if "score" in f.columns
+                  else pd.Series(np.nan, index=f.index)).round(SCORE_DECIMALS),
+        "n_signals": pd.to_numeric(n_signals).astype("Int64"),
+        "reasons": _text(reasons),
+    })
+    return out.sort_values("obligor_id", kind="stable").reset_index(drop=True)
+
+
+def _py(value: Any) -> Any:
+    """A frame cell as the plain Python value the database driver takes (None for every kind of missing)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _records(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    rows = []
+    for rec in frame.astype(object).to_dict("records"):
+        row = {k: _py(v) for k, v in rec.items()}
+        for col in date_columns:
+            if isinstance(row.get(col), dt.datetime):
+                row[col] = row[col].date()
+        rows.append(row)
+    return rows
+
+
+def _utcnow() -> dt.datetime:
+    # Stored naive, in UTC: SQLite keeps no time zone and PostgreSQL's TIMESTAMP then reads the same.
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _frame(result: sa.CursorResult[Any], columns: list[str]) -> pd.DataFrame:
+    rows = result.mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class AccountsStore:
+    """Tiers, alerts, watchlist rows and decisions in one SQLAlchemy database. Use ``AccountsStore.open()``
+    (checks and migrates); the constructor alone neither connects nor migrates."""
+
+    def __init__(self, url: str | None = None, *, connect_timeout_s: int = 10):
+        self.url = accounts_url(url)
+        self._connect_timeout_s = connect_timeout_s
+        self._engine: Engine | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> AccountsStore:
+        """The store at ``url`` (see ``accounts_url``), reachable and at the schema head; raises
+        ``AccountsDatabaseUnreachable`` before anything else when it is not."""
+        store = cls(url)
+        store.check()
+        if migrate:
+            store.upgrade()
+        return store
+
+    def __enter__(self) -> AccountsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _unreachable(self, reason: str) -> AccountsDatabaseUnreachable:
+        return AccountsDatabaseUnreachable(f"accounts database unreachable: {display_url(self.url)}: {reason}")
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            try:
+                url = sa.make_url(self.url)
+            except sa.exc.ArgumentError as exc:
+                raise self._unreachable(f"not a database URL ({exc}); set {ENV_VAR} to an SQLAlchemy URL such "
+                                        "as sqlite:////path/accounts.db or postgresql+psycopg://user@host/db") from None
+            connect_args: dict[str, Any] = {}
+            if url.get_backend_name() == "sqlite":
+                connect_args["timeout"] = 30  # seconds a writer waits for another's lock
+            elif url.get_backend_name() == "postgresql":
+                connect_args["connect_timeout"] = self._connect_timeout_s
+            try:
+                self._engine = sa.create_engine(url, connect_args=connect_args)
+            except (ImportError, sa.exc.NoSuchModuleError) as exc:
+                raise self._unreachable(f"no database driver for '{url.drivername}' ({exc}); install the driver "
+                                        "(e.g. psycopg[binary] for postgresql://) or name one in the URL") from None
+        return self._engine
+
+    def check(self) -> None:
+        """Raise ``AccountsDatabaseUnreachable`` (URL without password, and why) unless the database answers a
+        query. The CLI calls this before any computation."""
+        database = sqlite_path(self.url)
+        if database is not None and not database.parent.is_dir():
+            raise self._unreachable(f"the directory {database.parent} does not exist")
+        engine = self.engine
+        probe = "select count(*) from sqlite_master" if engine.dialect.name == "sqlite" else "select 1"
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(probe).scalar()
+        except sa.exc.DBAPIError as exc:
+            text = str(getattr(exc, "orig", None) or exc).strip()
+            raise self._unreachable(text.splitlines()[0] if text else type(exc).__name__) from None
+
+    def _migration_lock(self) -> contextlib.AbstractContextManager[None]:
+        database = sqlite_path(self.url)
+        if database is None:
+            return contextlib.nullcontext()
+        return file_lock(database.with_name(database.name + ".lock"))
+
+    def alembic_config(self, connection: Connection | None = None):  # -> alembic.config.Config
+        """Alembic's configuration for this database: the packaged migrations, our version table."""
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["url"] = self.url
+        if connection is not None:
+            config.attributes["connection"] = connection
+        return config
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (default head); SQLite under a file lock, in WAL mode."""
+        from alembic import command
+
+        with self._migration_lock():
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # The server's equivalent of the file lock: held until this transaction ends.
+                    conn.exec_driver_sql(f"select pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+                command.upgrade(self.alembic_config(conn), revision)
+            if self.engine.dialect.name == "sqlite":
+                with self.engine.connect() as conn:
+                    # Readers (a report, `watchlist show`) then never wait for a writer.
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # ------------------------------------------------------------------ as-of dates
+
+    def stored_as_of(self) -> list[dt.date]:
+        """Every as-of written, oldest first."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(AS_OF_RUNS.c.as_of).order_by(AS_OF_RUNS.c.as_of)).scalars())
+
+    def latest_as_of(self) -> dt.date | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(AS_OF_RUNS.c.as_of))).scalar()
+
+    def previous_as_of(self, as_of: Any) -> dt.date | None:
+        """The latest stored as-of before ``as_of`` (None if there is none)."""
+        day = _as_of_date(as_of)
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(AS_OF_RUNS.c.as_of)).where(AS_OF_RUNS.c.as_of < day)).scalar()
+
+    def as_of_runs(self) -> pd.DataFrame:
+        """One row per stored as-of: when it was first and last written, by which run, from which params and data."""
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.select(AS_OF_RUNS).order_by(AS_OF_RUNS.c.as_of))
+            return _frame(result, [c.name for c in AS_OF_RUNS.columns])
+
+    # ------------------------------------------------------------------ writing an as-of
+
+    def write_as_of(self, as_of: Any, tiers: pd.DataFrame, alerts: pd.DataFrame, watchlist: pd.DataFrame,
+                    meta: Mapping[str, Any] | None = None, force: bool = False) -> None:
+        """Replace the tiers, alerts, watchlist and run rows of ``as_of`` in one transaction (decisions and other
+        as-of dates are not touched). ``meta``: ``run_id``, ``params_hash``, ``data_fingerprint`` and optionally
+        ``written_at`` (UTC; default now). Raises ``LaterAsOfExists`` when later as-of dates are stored, unless
+        ``force``: the caller must then recompute those forward."""
+        day = _as_of_date(as_of)
+        meta = dict(meta or {})
+        unknown = set(meta) - {"run_id", "params_hash", "data_fingerprint", "written_at"}
+        if unknown:
+            raise KeyError(f"write_as_of: unknown meta keys {sorted(unknown)}")
+        tier_rows = _records(tiers_frame(tiers, day), ("as_of",))
+        alert_rows = _records(alerts_frame(alerts, day), ("as_of",))
+        wl = _watchlist_for_write(watchlist, day)
+        watch_rows = _records(wl, ("as_of", "entered", "plan_due"))
+        written_at = meta.get("written_at") or _utcnow()
+        if isinstance(written_at, dt.datetime) and written_at.tzinfo is not None:
+            written_at = written_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        with self._begin() as conn:
+            later = list(conn.execute(sa.select(AS_OF_RUNS.c.as_of).where(AS_OF_RUNS.c.as_of > day)
+                                      .order_by(AS_OF_RUNS.c.as_of)).scalars())
+            if later and not force:
+                raise LaterAsOfExists(day, later)
+            first = conn.execute(sa.select(AS_OF_RUNS.c.first_written_at).where(AS_OF_RUNS.c.as_of == day)).scalar()
+            for table in _AS_OF_TABLES:
+                conn.execute(sa.delete(table).where(table.c.as_of == day))
+            for table, rows in ((TIERS, tier_rows), (ALERTS, alert_rows), (WATCHLIST, watch_rows)):
+                if rows:
+                    conn.execute(sa.insert(table), rows)
+            conn.execute(sa.insert(AS_OF_RUNS), [{
+                "as_of": day, "first_written_at": first or written_at, "written_at": written_at,
+                "run_id": meta.get("run_id"), "params_hash": meta.get("params_hash"),
+                "data_fingerprint": meta.get("data_fingerprint"), "n_obligors": len(alert_rows),
+                "n_watchlist": int(wl["on_list"].sum()),
+            }])
+
+    # ------------------------------------------------------------------ reading an as-of
+
+    def _read(self, table: sa.Table, as_of: Any) -> pd.DataFrame:
+        day = _as_of_date(as_of)
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.select(table).where(table.c.as_of == day).order_by(table.c.obligor_id))
+            return _frame(result, [c.name for c in table.columns])
+
+    def read_tiers(self, as_of: Any) -> pd.DataFrame:
+        return tiers_frame(self._read(TIERS, as_of), as_of)
+
+    def read_alerts(self, as_of: Any) -> pd.DataFrame:
+        return alerts_frame(self._read(ALERTS, as_of), as_of)
+
+    def read_watchlist(self, as_of: Any | None = None) -> pd.DataFrame:
+        """The watchlist rows of ``as_of`` (default: the latest stored), as ``watchlist_step`` made them."""
+        if as_of is None:
+            as_of = self.latest_as_of()
+            if as_of is None:
+                return normalise_watchlist(pd.DataFrame(columns=list(WATCHLIST_COLUMNS)))
+        return normalise_watchlist(self._read(WATCHLIST, as_of))
+
+    def watchlist_history(self, obligor_id: str) -> pd.DataFrame:
+        """Every stored watchlist row of one obligor, oldest first."""
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.select(WATCHLIST).where(WATCHLIST.c.obligor_id == obligor_id)
+                                  .order_by(WATCHLIST.c.as_of))
+            return normalise_watchlist(_frame(result, [c.name for c in WATCHLIST.columns]))
+
+    # ------------------------------------------------------------------ decisions
+
+    def decisions_for(self, as_of: Any) -> pd.DataFrame:
+        """The decisions taken on the watchlist of ``as_of`` (the next as-of's step applies them)."""
+        day = _as_of_date(as_of)
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.select(DECISIONS).where(DECISIONS.c.as_of == day)
+                                  .order_by(DECISIONS.c.decided_at, DECISIONS.c.id))
+            return normalise_decisions(_frame(result, [c.name for c in DECISIONS.columns]))
+
+    def decisions_history(self, obligor_id: str | None = None) -> pd.DataFrame:
+        """Every recorded decision (of one obligor), in the order they were taken."""
+        query = sa.select(DECISIONS).order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
+        if obligor_id is not None:
+            query = query.where(DECISIONS.c.obligor_id == obligor_id)
+        with self.engine.connect() as conn:
+            return normalise_decisions(_frame(conn.execute(query), [c.name for c in DECISIONS.columns]))
+
+    def record_decision(self, obligor_id: str, action: str, by: str, note: str, *, due: Any = None,
+                        plan: str | None = None, decided_at: dt.datetime | None = None,
+                        params: WatchlistParams | None = None) -> RecordedDecision:
+        """Record a decision on ``obligor_id``'s case in the latest stored watchlist, after ``check_decision``
+        (with the plans already recorded on it) allows it; the next as-of's run applies it. Refusals are
+        ValueErrors saying why: no as-of stored, an unknown obligor, one not on the watchlist, an exit before
+        the signals cleared or by the case's owner or plan recorder, no note, a due date not after the as-of."""
+        params = params or WatchlistParams()
+        obligor_id = str(obligor_id).strip()
+        if not note or not str(note).strip():
+            raise ValueError("say why (--note TEXT): every watchlist decision is recorded with its reason")
+        if action not in ("exit", "keep", "plan"):
+            check_decision(None, action, by, params)  # raises naming the allowed actions
+        due_date = None if due is None or (isinstance(due, str) and not due.strip()) else pd.Timestamp(due).date()
+        decided_at = decided_at or _utcnow()
+        if decided_at.tzinfo is not None:
+            decided_at = decided_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        with self._begin() as conn:
+            as_of = conn.execute(sa.select(sa.func.max(AS_OF_RUNS.c.as_of))).scalar()
+            if as_of is None:
+                raise ValueError("no as-of is stored yet: run the monitoring report first (workbench report "
+                                 "monitoring), then decide on its watchlist")
+            result = conn.execute(sa.select(WATCHLIST).where(WATCHLIST.c.as_of == as_of,
+                                                             WATCHLIST.c.obligor_id == obligor_id))
+            found = _frame(result, [c.name for c in WATCHLIST.columns])
+            if found.empty:
+                level = conn.execute(sa.select(ALERTS.c.level).where(ALERTS.c.as_of == as_of,
+                                                                     ALERTS.c.obligor_id == obligor_id)).scalar()
+                if level is None:
+                    raise ValueError(f"unknown obligor '{obligor_id}': not in the portfolio at the latest as-of "
+                                     f"{as_of}")
+                raise ValueError(f"{obligor_id} is not on the watchlist at {as_of} (alert level {level}): nothing "
+                                 "to decide")
+            row = normalise_watchlist(found).iloc[0].to_dict()
+            pending = conn.execute(sa.select(DECISIONS).where(DECISIONS.c.as_of == as_of,
+                                                                        DECISIONS.c.obligor_id == obligor_id)
+                                   .order_by(DECISIONS.c.decided_at, DECISIONS.c.id))
+            case = case_with_decisions(row, _frame(pending, [c.name for c in DECISIONS.columns]))
+            check_decision(case, action, by, params)
+            if action == "exit" and due_date is not None:
+                raise ValueError("an exit takes no due date (--due is for a plan or a keep)")
+            if action == "plan" and due_date is None:
+                due_date = as_of + dt.timedelta(days=params.plan_due_days)
+            if due_date is not None and due_date <= as_of:
+                raise ValueError(f"the due date {due_date} is not after the as-of {as_of} decided on")
+            values = {"obligor_id": obligor_id, "as_of": as_of, "action": action, "decided_by": str(by).strip(),
+                      "note": str(note).strip(), "plan": plan.strip() if plan and plan.strip() else None,
+                      "due": due_date, "decided_at": decided_at}
+            new_id = conn.execute(sa.insert(DECISIONS).values(**values)).inserted_primary_key[0]
+        return RecordedDecision(id=int(new_id), status=str(row["status"]),
+                                outcome=decision_outcome(action, by=values["decided_by"], due=due_date), **values)
+
+
+def _watchlist_for_write(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    wl = normalise_watchlist(frame)
+    _check_as_of_column(wl, "as_of", day, "watchlist")
+    dup = wl.loc[wl["obligor_id"].duplicated(), "obligor_id"]
+    if len(dup):
+        raise ValueError(f"watchlist frame holds more than one row for obligors {dup.head(5).tolist()}")
+    return wl
