@@ -23,6 +23,7 @@ from rich.table import Table
 
 from . import format as fmt
 from .cli_review import review_app
+from .cli_watchlist import watchlist_app
 from .params import ParamsError, parse_override
 from .paths import default_data_dir
 from .reference import metrics
@@ -31,6 +32,7 @@ app = typer.Typer(help="Key-Account Credit Workbench", no_args_is_help=True, pre
 data_app = typer.Typer(help="Portfolio data: generate and validate", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(review_app, name="review")
+app.add_typer(watchlist_app, name="watchlist")
 runs_app = typer.Typer(help="Runs in the tracking store: repair what a hard kill left RUNNING", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 console = Console(stderr=True, soft_wrap=True)
@@ -272,10 +274,12 @@ def _report_months(spec, overrides: dict[str, Any], as_of: str | None, from_: st
     span = f"the data covers {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
 
     def month_end(text: str, what: str):
+        from datetime import date
+
         import pandas as pd
 
         try:
-            day = pd.Timestamp(text)
+            day = pd.Timestamp(date.fromisoformat(text))
         except ValueError:
             raise ValueError(f"{what} '{text}' is not a date (YYYY-MM-DD)") from None
         end = day + pd.offsets.MonthEnd(0)
@@ -568,7 +572,7 @@ def pipeline(
                                 _step_overrides(set_))
 
 
-def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]) -> None:
+def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]):
     from . import jobs, tracking
     from .runner import NotebookFailed, run_registered_pipeline
     from .supervise import Terminated
@@ -612,6 +616,7 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
               "--by NAME --comment TEXT")
     out.print("                    (by a validator's OS account; approving a model trained from your own account\n"
               "                    is a self-approval and also needs --override-reason TEXT, which is recorded)")
+    return result
 
 
 def _fmt(name: str, value: float) -> str:
@@ -632,7 +637,27 @@ def demo(
         data_generate(out=data, obligors=obligors, years=years, seed=seed, start_year=2015)
     else:
         console.print(f"using the portfolio at {data} (delete it to regenerate)")
-    _run_pipeline_and_summarise(data, Path("params"), {})
+    result = _run_pipeline_and_summarise(data, Path("params"), {})
+    _demo_monitoring(data, result)
+
+
+#: Month ends the demo records before rendering its monitoring report, so the watchlist has a history.
+DEMO_MONITORING_MONTHS = 12
+
+
+def _demo_monitoring(data: Path, result) -> None:
+    """The desk's instrument last: record the last months of the data, render the monitoring report
+    of the last month end with the model the pipeline just trained, and say where it is."""
+    from .data.io import data_months
+
+    months = data_months(data)
+    training = next(s.run_id for s in result.steps if s.name == "20_train_pd_model")
+    start = months[max(len(months) - DEMO_MONITORING_MONTHS, 0)]
+    console.print(f"\nmonitoring: recording {start:%Y-%m-%d} .. {months[-1]:%Y-%m-%d}, then the report of "
+                  f"{months[-1]:%Y-%m-%d}")
+    report(kind="monitoring", as_of=None, from_=f"{start:%Y-%m-%d}", to=None, render_all=False, force=False,
+           set_=[f"training_run_id={training}", f"data_dir={data}"])
+    console.print("Next month, from cron: workbench report monitoring   (see the README's schedule section)")
 
 
 @app.command("ui")

@@ -86,7 +86,8 @@ def test_every_panel_column_has_a_dictionary_entry(panel):
 
 def test_changing_every_record_after_the_observation_date_changes_no_feature(tables):
     """Leakage guard: statements, behaviour, defaults, macro and questionnaires dated after the
-    observation date are all altered; the features of rows observed up to then must not move."""
+    observation date are all altered (and late statements added); the features of rows observed up to
+    then must not move."""
     panel = build_panel(tables, PARAMS)
     cut = panel["obs_date"].quantile(0.5)
     rng = np.random.default_rng(0)
@@ -95,6 +96,18 @@ def test_changing_every_record_after_the_observation_date_changes_no_feature(tab
     later = usable > cut
     for col in ("revenue", "ebitda", "ebit", "total_debt", "cash", "operating_cash_flow"):
         fin.loc[later, col] = fin.loc[later, col] * rng.uniform(0.2, 3.0, later.sum())
+    # Rows are added too: late statements for in-between periods (half a year before a statement of a
+    # row observed by the cut) that only arrive after the cut, with absurd figures. They must not shift
+    # which statement counts as one or three years back for those rows, nor their volatility and trend.
+    early = panel[(panel["obs_date"] <= cut) & panel["revenue_growth"].notna()
+                  & panel["ebitda_margin_volatility"].notna()].drop_duplicates("obligor_id").iloc[:20]
+    assert len(early) == 20
+    late = fin.set_index(["obligor_id", "period_end"]).loc[list(zip(early["obligor_id"], early["period_end"]))]
+    late = late.reset_index()
+    late["period_end"] = late["period_end"] - pd.offsets.MonthEnd(6)
+    late["reported_date"] = cut + pd.Timedelta(days=10)
+    late[["revenue", "ebitda", "total_debt"]] = late[["revenue", "ebitda", "total_debt"]] * 50
+    fin = pd.concat([fin, late[fin.columns]], ignore_index=True)
     beh = tables["behaviour"].copy()
     later = beh["month_end"] > cut
     beh.loc[later, "days_past_due"] = 89

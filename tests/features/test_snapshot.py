@@ -205,8 +205,9 @@ def test_a_late_old_statement_is_not_used_before_it_arrives_nor_over_a_newer_one
 
 
 def test_a_late_statement_for_an_earlier_period_changes_no_trend_before_it_arrives(tables):
-    # statement_features alone would count the late in-between statement as "the year before" of the
-    # next one from the start, and its growth would turn NaN before the late statement even arrived.
+    # Counting the late in-between statement as "the year before" of the next one from the start (taking
+    # the k-th earlier period, then dropping it as not usable yet) would turn that one's growth NaN before
+    # the late statement even arrived.
     fin = tables["financials"]
     ob = "OB000010"
     mine = fin[fin["obligor_id"] == ob].sort_values("period_end")

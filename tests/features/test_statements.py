@@ -66,3 +66,23 @@ def test_statements_arriving_in_the_same_month_keep_the_newest_as_the_row():
     rows = out[out["_newest"]]
     assert len(rows) == 1 and rows.iloc[0]["period_end"] == pd.Timestamp("2016-12-31")
     assert rows.iloc[0]["revenue_growth"] == pytest.approx(0.1)
+
+
+def test_a_late_statement_for_an_in_between_period_changes_no_row_observed_before_it_arrives():
+    fin = _statements([100, 110, 121, 133.1], [0.30, 0.35, 0.40, 0.45], [0.10, 0.12, 0.08, 0.10])
+    before = statement_features(fin, lag_days=120)
+    # A half-year statement between 2017 and 2018 that only arrives in 2020, after all of them.
+    late = fin.iloc[[3]].assign(period_end=pd.Timestamp("2018-06-30"), reported_date=pd.Timestamp("2020-01-15"),
+                                revenue=1e6, ebitda=5e5)
+    after = statement_features(pd.concat([fin, late], ignore_index=True), lag_days=120)
+    assert list(after["period_end"]).index(pd.Timestamp("2018-06-30")) == 3  # sorted between 2017 and 2018
+    # 2018 still compares with 2017 one year back and 2015 three years back, over four points.
+    pd.testing.assert_frame_equal(after.drop(index=3).reset_index(drop=True), before)
+    assert before.iloc[-1]["revenue_growth"] == pytest.approx(0.1)
+    assert before.iloc[-1]["revenue_cagr_3y"] == pytest.approx(0.1)
+    # Once it has arrived, it is history like any other statement: the next year's volatility uses it.
+    nxt = _statements([100] * 5, [0.3] * 5, [0.1] * 5).iloc[[4]]
+    full = statement_features(pd.concat([fin, late, nxt], ignore_index=True), lag_days=120).iloc[-1]
+    assert full["period_end"] == pd.Timestamp("2019-12-31") and full["years_of_history"] == 6
+    assert full["ebitda_margin_volatility"] == pytest.approx(np.std([0.10, 0.10, 0.5, 0.08], ddof=1), rel=1e-6)
+    assert full["revenue_growth"] == pytest.approx(100 / 133.1 - 1, rel=1e-6)

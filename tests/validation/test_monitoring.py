@@ -17,7 +17,7 @@ from workbench.validation import (
     MONITORING_PSI_SCORE,
     MONITORING_RED_GRADES,
     MONITORING_REVALIDATION_TRIGGERS,
-    MonitoringParams,
+    ModelMonitoringParams,
     auc,
     grade_backtest,
     model_stability,
@@ -153,7 +153,7 @@ def test_feature_shift_raises_csi_trigger_for_that_feature(case):
 
 
 def test_only_the_first_top_features_are_monitored(case):
-    result = model_stability(*case, top_features=FEATURES, params=MonitoringParams(top_features=2))
+    result = model_stability(*case, top_features=FEATURES, params=ModelMonitoringParams(top_features=2))
     assert result.features == ("leverage", "dso")
     assert "csi_utilisation" not in result.by_month.columns
 
@@ -185,7 +185,7 @@ def test_outcome_rows_are_matched_by_key_not_position(case):
 
 
 def test_month_with_too_few_matured_rows_is_not_evaluated(case):
-    result = run(*case, params=MonitoringParams(min_matured_rows=3001))
+    result = run(*case, params=ModelMonitoringParams(min_matured_rows=3001))
     assert not result.by_month["evaluated"].any()
     assert result.latest_matured_month is None
     assert np.isnan(result.metrics()[MONITORING_AUC_MATURED])
@@ -237,7 +237,7 @@ def test_red_grade_trigger_can_be_switched_off(case):
     target = np.flatnonzero((scored["obs_date"] == MONTHS[2]) & (scored["grade"] == 5))
     outcomes.loc[target[::4], "default_within"] = 1.0
     result = run(scored, outcomes, training_scores, training_features,
-                 params=MonitoringParams(red_grade_trigger=False))
+                 params=ModelMonitoringParams(red_grade_trigger=False))
     assert "red_grade" not in set(result.triggers["trigger"])
     assert result.by_month.loc[MONTHS[2], "red_grades"] == 1  # still shown, just not a trigger
 

@@ -1,2 +1,47 @@
 """Key-account management: tiering A/B/C, groups and large exposures, the early-warning system,
-the watchlist and its store (SQLAlchemy), and how well the warnings work."""
+the watchlist and its store (SQLAlchemy), and how well the warnings work.
+
+* ``monthly``: the book of every month end (snapshot, score, early warnings, outcomes);
+* ``tiering`` / ``exposure`` / ``groups``: tiers with their service, exposures, large exposures;
+* ``ews`` / ``effectiveness``: the indicators, the alerts, and their measured hit rates;
+* ``watchlist`` / ``store`` / ``recording``: the watchlist's transitions and the accounts database;
+* ``report``: one month end as the monitoring report shows it; ``reviews``: reviews due by tier.
+"""
+
+from .effectiveness import EffectivenessParams, EffectivenessResult, ews_effectiveness, plot_hit_rates
+from .ews import INDICATORS, EWSParams, EWSResult, early_warnings, indicator_table, plot_alert_counts
+from .exposure import ExposureParams, obligor_exposure
+from .groups import LargeExposureParams, concentration, group_exposures, large_exposures
+from .monthly import MonitoringBook, monitoring_book, month_tiers
+from .params import MonitoringParams
+from .recording import RecordPlan, RecordResult, plan_months, record_months
+from .report import MonthReport, month_report, plot_exposure_by_tier_and_level, save_month_outputs
+from .reviews import overdue_by_tier, reviews_due
+from .scoring import score_snapshot, snapshot_reasons
+from .store import AccountsDatabaseUnreachable, AccountsStore, LaterAsOfExists
+from .tiering import (
+    ServiceStrategy,
+    TieringParams,
+    TierRule,
+    assign_tiers,
+    plot_exposure_by_tier,
+    rules_table,
+    service_strategy_table,
+    tier_migration,
+)
+from .watchlist import WatchlistParams, check_decision, watchlist_step
+
+__all__ = [
+    "EffectivenessParams", "EffectivenessResult", "ews_effectiveness", "plot_hit_rates",
+    "INDICATORS", "EWSParams", "EWSResult", "early_warnings", "indicator_table", "plot_alert_counts",
+    "ExposureParams", "obligor_exposure",
+    "LargeExposureParams", "concentration", "group_exposures", "large_exposures",
+    "MonitoringBook", "month_tiers", "monitoring_book", "MonitoringParams",
+    "RecordPlan", "RecordResult", "plan_months", "record_months",
+    "MonthReport", "month_report", "plot_exposure_by_tier_and_level", "save_month_outputs",
+    "overdue_by_tier", "reviews_due", "score_snapshot", "snapshot_reasons",
+    "AccountsDatabaseUnreachable", "AccountsStore", "LaterAsOfExists",
+    "ServiceStrategy", "TieringParams", "TierRule", "assign_tiers", "plot_exposure_by_tier", "rules_table",
+    "service_strategy_table", "tier_migration",
+    "WatchlistParams", "check_decision", "watchlist_step",
+]

@@ -22,7 +22,7 @@ paired), with numpy's seeded generator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Literal, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -84,6 +84,13 @@ class EffectivenessParams(StrictModel):
                                                                      "at which hit rates are reported.")
     dpd_exclusion: float = Field(30.0, gt=0, description="Flags on obligors at or above this many days past due "
                                                          "are no early warning (IFRS 9 30-DPD backstop).")
+    volume_basis: Literal["eligible", "all"] = Field(
+        "eligible", description="How the grade-only benchmark matches the EWS's volume each month. 'eligible': "
+                                "the same number of flags among obligors below dpd_exclusion (the highest PDs "
+                                "there), and the EWS's own flags on those at or above it, so both carry the same "
+                                "30-DPD backstop and are compared on the early warnings alone; 'all': the same "
+                                "total count, the highest PDs of the whole book (a backstop flag then costs the "
+                                "EWS volume the grade may spend on earlier warnings).")
     n_boot: int = Field(500, ge=0, description="Bootstrap resamples of obligors for the intervals (0: none).")
     seed: int = Field(0, description="Seed of the bootstrap.")
     confidence: float = Field(0.90, gt=0, lt=1, description="Two-sided confidence of the percentile intervals.")
@@ -280,15 +287,26 @@ def ews_effectiveness(alerts: pd.DataFrame, scored: pd.DataFrame, defaults: pd.D
     rows["_code"] = codes
     n_ob, n_months = len(ids), len(month_ends)
 
-    # Grade-only: per month the N highest PDs, N = the EWS's count at that level that month.
+    # Grade-only: per month the N highest PDs, N = the EWS's count at that level that month; with the
+    # "eligible" basis among the rows below the DPD exclusion only, N their EWS count, and on the rows at or
+    # above it the EWS's own flags (the 30-DPD backstop both carry; they never count as hit or false alarm).
     rows = rows.sort_values(["_m", "pd", "obligor_id"], ascending=[True, False, True], kind="stable")
-    rank = rows.groupby("_m").cumcount().to_numpy()
+    eligible = rows["_eligible"].to_numpy()
+    by_month = rows["_m"].to_numpy()
+    if params.volume_basis == "eligible":
+        rank = rows.groupby(["_m", "_eligible"]).cumcount().to_numpy()
+    else:
+        rank = rows.groupby("_m").cumcount().to_numpy()
     per_obligor: dict[tuple[str, str], _PerObligor] = {}
     flags = rows[["obligor_id", "obs_date", "level", "pd", "dpd"]].copy()
     for variant, lvls in VARIANT_LEVELS.items():
         ews_flag = rows["level"].isin(lvls).to_numpy()
-        volume = pd.Series(ews_flag).groupby(rows["_m"].to_numpy()).transform("sum").to_numpy()
-        grade_flag = rank < volume
+        if params.volume_basis == "eligible":
+            volume = pd.Series(ews_flag & eligible).groupby(by_month).transform("sum").to_numpy()
+            grade_flag = np.where(eligible, rank < volume, ews_flag)
+        else:
+            volume = pd.Series(ews_flag).groupby(by_month).transform("sum").to_numpy()
+            grade_flag = rank < volume
         per_obligor[("ews", variant)] = _per_obligor(rows, ews_flag, n_ob, params)
         per_obligor[("grade_only", variant)] = _per_obligor(rows, grade_flag, n_ob, params)
         flags[f"ews_{variant}"], flags[f"grade_only_{variant}"] = ews_flag, grade_flag

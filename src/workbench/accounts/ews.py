@@ -79,6 +79,14 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("grade_notches_review", "Grade now minus grade review_lookback_months earlier (notches worse).",
                   "A downgrade of several notches since the last annual review calls for a fresh review.",
                   "above", "grade", "notches"),
+    IndicatorSpec("grade_level", "The current grade on the master scale (grade, 1 best, 10 worst).",
+                  "Supervisory early-warning lists start from the rating: a client in the watch grades is reviewed "
+                  "whatever else is seen; the other indicators add what the rating does not yet show.",
+                  "above", "grade", "grade"),
+    IndicatorSpec("arrears_history", "Worst days past due in the last 12 months (dpd_max_12m) of a client with no "
+                  "arrears now (dpd 0); NaN while arrears are current (days_past_due covers them).",
+                  "Cured arrears: clients who were 30+ days late in the last year default again far more often than "
+                  "their current figures suggest.", "above", "dpd_max_12m", "days"),
     IndicatorSpec("utilisation_spike", "Utilisation of the last 3 months above its 12-month mean "
                   "(utilisation_vs_12m_mean).",
                   "Clients drawing their lines up are often covering a liquidity gap.", "above",
@@ -159,6 +167,12 @@ class EWSParams(StrictModel):
         "grade_notches_review", 3.0, 5.0, 1.5,
         "3 notches worse than at the last (annual) review amber, 5 red: on the 10-grade scale a notch is about "
         "x2 in PD; adds to the score only, because it mostly repeats the PD multiple.", sets_level=False)
+    grade_level: IndicatorParams = _ind(
+        "grade_level", 8.0, 10.0, 2.0,
+        "PLACEHOLDER")
+    arrears_history: IndicatorParams = _ind(
+        "arrears_history", 30.0, 60.0, 1.0,
+        "PLACEHOLDER", sets_level=False)
     utilisation_spike: IndicatorParams = _ind(
         "utilisation_spike", 0.10, 0.20, 1.0,
         "Drawn 10 points above the 12-month habit amber, 20 red (the behaviour features count 15-point monthly "
@@ -299,6 +313,8 @@ def _values(snapshot: pd.DataFrame, look: dict[str, np.ndarray], params: EWSPara
         "covenant_breach": new_breaches,
         "pd_multiple_origination": np.where(low_risk, np.nan, multiple),
         "grade_notches_review": np.where(low_risk, np.nan, grade - look["grade_review"]),
+        "grade_level": grade,
+        "arrears_history": np.where(col("dpd") > 0, np.nan, col("dpd_max_12m")),
         "utilisation_spike": col("utilisation_vs_12m_mean"),
         "turnover_drop": -col("credit_turnover_vs_12m"),
         "industry_momentum": col("industry_index_3m"),
@@ -321,6 +337,8 @@ def _reason_texts(name: str, v: np.ndarray, t: np.ndarray, sev: np.ndarray) -> l
         "covenant_breach": lambda v, t, s: f"{v:.0f} new covenant breach(es) in 3 months ({s} from {t:.0f})",
         "pd_multiple_origination": lambda v, t, s: f"PD {v:.1f}x its origination level ({s} from {t:.1f}x)",
         "grade_notches_review": lambda v, t, s: f"{v:.0f} notches worse than at the last review ({s} from {t:.0f})",
+        "grade_level": lambda v, t, s: f"grade {v:.0f} ({s} from grade {t:.0f})",
+        "arrears_history": lambda v, t, s: f"{v:.0f} days past due in the last 12 months, cured now ({s} from {t:.0f})",
         "utilisation_spike": lambda v, t, s: f"utilisation {pct(v)} pp above its 12-month mean ({s} from {pct(t)} pp)",
         "turnover_drop": lambda v, t, s: (f"account turnover {100 * (1 - np.exp(-v)):.0f} % below its 12-month habit "
                                           f"({s} from {100 * (1 - np.exp(-t)):.0f} %)"),

@@ -2,7 +2,8 @@
 
 The last review is the latest ``annual_review`` interaction on or before the as-of date; the
 tier's service strategy says how often a review is due (``review_frequency_months``). A client
-never reviewed in the data counts from the start of its relationship. The full review calendar
+never reviewed in the data counts from the later of its relationship start and the data's start
+(``data_start``): whether it was reviewed before the data begins is unknown, not overdue for decades. The full review calendar
 (covenant tests, watchlist reviews, information requests) builds on this.
 """
 
@@ -17,7 +18,7 @@ REVIEW_TOPIC = "annual_review"
 
 
 def reviews_due(tiers: pd.DataFrame, interactions: pd.DataFrame | None, obligors: pd.DataFrame,
-                as_of) -> pd.DataFrame:
+                as_of, data_start=None) -> pd.DataFrame:
     """Per tiered obligor: last review, next due date, months overdue (0 when not due).
 
     ``tiers`` has obligor_id, tier and ``review_frequency_months`` (its tier's service strategy).
@@ -32,6 +33,8 @@ def reviews_due(tiers: pd.DataFrame, interactions: pd.DataFrame | None, obligors
         done = interactions[(interactions["topic"] == REVIEW_TOPIC) & (interactions["date"] <= as_of)]
         last = done.groupby("obligor_id")["date"].max()
     start = obligors.set_index("obligor_id")["relationship_start"]
+    if data_start is not None:
+        start = start.clip(lower=pd.Timestamp(data_start))
     out["last_review"] = out["obligor_id"].map(last)
     out["reviewed_in_data"] = out["last_review"].notna()
     out["last_review"] = out["last_review"].fillna(out["obligor_id"].map(start))

@@ -142,42 +142,6 @@ def _asof_positions(left_code: np.ndarray, left_time: np.ndarray, right_code: np
     return out
 
 
-def _statement_rows(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
-    """``statement_features`` with the trends of a statement recomputed from the earlier statements
-    usable when it became usable, where an earlier-period statement only arrived later.
-
-    ``statement_features`` takes a statement's k-th *earlier period* and drops it if it was not usable
-    yet, so a late statement for an in-between period changes, by being in the table at all, which
-    statement counts as "one and three years back" and how many points the volatility and trend have:
-    the features of a row observed before that statement arrived would depend on a record dated after
-    it. Those rows (rare: no generated portfolio has one) are recomputed from their own point-in-time
-    history, all in one ``statement_features`` call over the expanded histories.
-    """
-    stm = statement_features(fin, lag_days)
-    codes = pd.factorize(stm["obligor_id"].astype(str).to_numpy())[0]  # rows sorted by obligor, then period
-    avail = stm["available_date"].to_numpy()
-    obs = stm["obs_date"].to_numpy()
-    earlier_max = pd.Series(avail).groupby(codes).cummax().groupby(codes).shift(1).to_numpy()
-    fix = np.flatnonzero(~np.isnat(earlier_max) & (earlier_max > obs) & stm["_newest"].to_numpy())
-    if len(fix) == 0:
-        return stm
-    fin = fin.sort_values(["obligor_id", "period_end"], kind="stable").reset_index(drop=True)
-    # Each statement to fix with every earlier one of its obligor: positions start .. i, via repeat/arange.
-    start = np.searchsorted(codes, codes[fix], side="left")  # codes are grouped, each group contiguous
-    lengths = fix - start + 1
-    owner = np.repeat(np.arange(len(fix)), lengths)
-    pos = np.repeat(start, lengths) + np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    keep = (pos == fix[owner]) | (avail[pos] <= obs[fix[owner]])
-    history = fin.iloc[pos[keep]].copy()
-    history["obligor_id"] = pd.array(np.char.zfill(owner[keep].astype(str), 9), dtype="str")
-    redone = statement_features(history, lag_days).drop_duplicates("obligor_id", keep="last")
-    redone = redone.set_index(redone["obligor_id"].astype(int)).sort_index()
-    # years_of_history already counts every statement usable by the observation date, in any order.
-    cols = [c for c in stm.columns if c not in (*_STATEMENT_KEYS, "years_of_history")]
-    stm.iloc[fix, [stm.columns.get_loc(c) for c in cols]] = redone[cols].to_numpy()
-    return stm
-
-
 def snapshot(tables: Mapping[str, pd.DataFrame], as_of: DateLike | Iterable[DateLike],
              params: PanelParams) -> pd.DataFrame:
     """Every performing obligor at each month end of ``as_of`` with the panel's features as of then.
@@ -222,7 +186,7 @@ def snapshot(tables: Mapping[str, pd.DataFrame], as_of: DateLike | Iterable[Date
     # The latest `_newest` statement observed by then is that one: a statement usable by then with a later
     # period would have superseded it (statement_features' rule), and `_newest` rows of one obligor are in
     # observation order.
-    stm = _statement_rows(tables["financials"], params.reporting_lag_days)
+    stm = statement_features(tables["financials"], params.reporting_lag_days)
     stm_names = [c for c in stm.columns if c not in _STATEMENT_KEYS]
     members = stm[["obligor_id", "obs_date", "period_end", "available_date", *PEER_RATIOS]].copy()
     members["industry"] = members["obligor_id"].astype(str).map(static["industry"]).to_numpy()

@@ -2,8 +2,9 @@
 
 A statement is *usable* from ``available_date = max(reported_date, period_end + lag)``;
 its observation date is that day's month end. Trend features compare it with the
-obligor's earlier statements, each used only if it was usable by the same
-observation date (a statement that arrives late never feeds an earlier row). An
+obligor's earlier-period statements usable by the same observation date: "k
+statements back" is the k-th most recent of those, so a statement that arrives late
+never feeds, nor shifts the history of, a row observed before it arrived. An
 observation row is kept only if its statement is the newest usable one then: an
 old statement arriving after a newer one adds no panel row (it still counts as a
 peer-group member).
@@ -30,14 +31,46 @@ HISTORY = 3
 _YEAR_DAYS = (300, 430)  # a "previous year" statement ends 10 to 14 months earlier
 
 
-def _lag(values: pd.Series | np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """Value of the k-th earlier row of the same obligor (rows sorted by obligor, period)."""
-    arr = np.asarray(values)
-    out = np.full(len(arr), np.nan) if arr.dtype.kind == "f" else np.full(len(arr), np.datetime64("NaT"), dtype=arr.dtype)
-    if k < len(arr):
-        same = codes[k:] == codes[:-k]
-        out[k:] = np.where(same, arr[:-k], out[k:])
-    return out
+def _earlier(codes: np.ndarray, available: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """Position of the k-th most recent earlier-period statement of the same obligor usable at each
+    row's observation date (``available_date <= obs_date``), for k = 1 .. HISTORY; -1 where there is
+    none. Rows are sorted by obligor, period; the result has shape ``(HISTORY, n)``.
+
+    Usually the k-th usable earlier statement is simply the k-th earlier row. Only a row with a
+    not-yet-usable statement among its HISTORY earlier rows (a late statement for an in-between period,
+    reported after a newer one: rare) needs more; those rows are redone from all their earlier
+    statements at once, vectorised over the pairs (row, earlier statement).
+    """
+    n = len(codes)
+    rows = np.arange(n)
+    pos = np.full((HISTORY, n), -1, dtype=np.int64)
+    blocked = np.zeros(n, dtype=bool)  # a same-obligor statement in the window that is not usable yet
+    for k in range(1, HISTORY + 1):
+        if k >= n:
+            break
+        same = np.zeros(n, dtype=bool)
+        same[k:] = codes[k:] == codes[:-k]
+        ok = np.zeros(n, dtype=bool)
+        ok[k:] = same[k:] & (available[:-k] <= obs[k:])
+        pos[k - 1] = np.where(ok, rows - k, -1)
+        blocked |= same & ~ok
+    fix = np.flatnonzero(blocked)
+    if len(fix) == 0:
+        return pos
+    # Each row to fix with every earlier statement of its obligor: positions start .. row - 1.
+    start = np.searchsorted(codes, codes[fix], side="left")  # codes are sorted (rows grouped by obligor)
+    lengths = fix - start
+    owner = np.repeat(np.arange(len(fix)), lengths)
+    earlier = np.repeat(start - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    usable = available[earlier] <= obs[fix[owner]]
+    owner, earlier = owner[usable], earlier[usable]
+    # Rank from the most recent: the last usable earlier statement of a row is k = 1.
+    last = np.cumsum(np.bincount(owner, minlength=len(fix))) - 1
+    k = last[owner] - np.arange(len(owner)) + 1
+    pos[:, fix] = -1
+    near = k <= HISTORY
+    pos[k[near] - 1, fix[owner[near]]] = earlier[near]
+    return pos
 
 
 def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
@@ -62,19 +95,17 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     out.insert(2, "period_end", period)
     out.insert(3, "available_date", available)
 
-    # Earlier statements: usable at this row's observation date, and how many years back.
-    usable, years_back = {}, {}
-    for k in range(1, HISTORY + 1):
-        avail_k = _lag(available, codes, k)
-        usable[k] = ~np.isnat(avail_k) & (avail_k <= obs)
-        years_back[k] = (period - _lag(period, codes, k)) / np.timedelta64(1, "D") / 365.25
+    # Earlier statements usable at this row's observation date, the most recent first, and how many years back.
+    earlier = _earlier(codes, available, obs)
+    has = {k: earlier[k - 1] >= 0 for k in range(1, HISTORY + 1)}
+    years_back = {k: np.where(has[k], (period - period[earlier[k - 1]]) / np.timedelta64(1, "D") / 365.25, np.nan)
+                  for k in range(1, HISTORY + 1)}
 
     def prior(values: pd.Series | np.ndarray, k: int, exact_years: bool = True) -> np.ndarray:
-        v = _lag(np.asarray(values, dtype=float), codes, k)
-        ok = usable[k]
+        ok = has[k]
         if exact_years:
             ok = ok & (np.abs(years_back[k] - k) <= (_YEAR_DAYS[1] - 365) / 365.25)
-        return np.where(ok, v, np.nan)
+        return np.where(ok, np.asarray(values, dtype=float)[earlier[k - 1]], np.nan)
 
     revenue = fin["revenue"].where(fin["revenue"] > 0).to_numpy(dtype=float)
     rev_1, rev_3 = prior(revenue, 1), prior(revenue, 3)
@@ -94,8 +125,7 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     out["ebitda_margin_volatility"] = np.where(enough, vol, np.nan)
     lev = np.column_stack([out["leverage"].to_numpy()] + [prior(out["leverage"], k, False)
                                                           for k in range(1, HISTORY + 1)])
-    t = np.column_stack([np.zeros(len(fin))] + [np.where(usable[k], -years_back[k], np.nan)
-                                                for k in range(1, HISTORY + 1)])
+    t = np.column_stack([np.zeros(len(fin))] + [-years_back[k] for k in range(1, HISTORY + 1)])
     t = np.where(np.isnan(lev), np.nan, t)
     lev = np.where(np.isnan(t), np.nan, lev)
     n_pts = (~np.isnan(lev)).sum(axis=1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..reference import metrics
+from .monitoring import backfill_monitoring, precheck_monitoring
 from .params import (
     BuildFeaturesParams,
     CalibratePricingParams,
+    MonitorPortfolioParams,
     ReviewModelParams,
     StructureFinancingParams,
     TrainPDParams,
@@ -30,6 +32,10 @@ EXPERIMENTS: dict[str, str] = {
                   "The HTML report of each run is the validation document.",
     "structuring": "Financing proposals for one obligor or project (workbench structure): admission, repayment "
                    "schedules, debt sculpting, CFADS sensitivities and the financing mix.",
+    "monitoring": "The monthly key-account monitoring report, one run per as-of date (tag as_of; a rerun tags the "
+                  "earlier run workbench.superseded_by): tiers A/B/C, groups and large exposures, early-warning "
+                  "alerts with reasons, watchlist changes and pending decisions, model monitoring. Run by "
+                  "`workbench report monitoring --as-of YYYY-MM-DD` (cron); the HTML report is the document.",
     "adhoc": "Notebooks run by path that are not registered jobs.",
 }
 
@@ -56,6 +62,14 @@ register(Job(
     upstream=(Upstream("training_run_id", "20_train_pd_model"),),
     key_figures=(metrics.REPRODUCIBILITY_PASSED, metrics.OOT_RED_GRADES, metrics.OOT_AUC),
     hide_code=True,
+))
+register(Job(
+    "50_monitor_portfolio", MonitorPortfolioParams, "params/monitor_portfolio.yaml", experiment="monitoring",
+    description="Monthly monitoring as of a month end: tiers, large exposures, early warnings, watchlist, "
+                "model monitoring",
+    upstream=(Upstream("training_run_id", "20_train_pd_model"),),
+    key_figures=(metrics.MONITORING_RED_ALERTS, metrics.MONITORING_WATCHLIST, metrics.MONITORING_PSI_SCORE),
+    hide_code=True, as_of_report="monitoring", precheck=precheck_monitoring, backfill=backfill_monitoring,
 ))
 register(Job(
     "60_structure_financing", StructureFinancingParams, "params/structure_financing.yaml", experiment="structuring",

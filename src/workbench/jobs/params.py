@@ -8,8 +8,11 @@ the domain part to the library with ``workbench.params.narrow`` or one of its se
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field
 
+from ..accounts.params import MonitoringParams
 from ..data.params import ContractParams
 from ..features.params import PanelParams
 from ..models.params import PDModelParams
@@ -23,6 +26,7 @@ __all__ = [
     "CalibratePricingParams",
     "ReviewModelParams",
     "StructureFinancingParams",
+    "MonitorPortfolioParams",
 ]
 
 class BuildFeaturesParams(PanelParams):
@@ -99,3 +103,23 @@ class StructureFinancingParams(ProposalParams):
     def proposal(self) -> ProposalParams:
         """What the structuring functions take."""
         return narrow(self, ProposalParams)
+
+
+class MonitorPortfolioParams(MonitoringParams):
+    """Params of notebooks/50_monitor_portfolio and of `workbench report monitoring`."""
+
+    as_of: date = Field(date(2024, 12, 31), description="Month end the report is for (the CLI defaults it to "
+                        "the data's last month end)")
+    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model whose model scores the book; empty = "
+                                 "the signed-off champion (else the newest challenger, flagged UNAPPROVED)")
+    model_name: str = Field("key-account-pd", description="Registered model whose champion is used")
+    accounts_db: str = Field("", description="SQLAlchemy URL of the accounts database; empty = "
+                             "$WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
+    force: bool = Field(False, description="Rewrite an as-of earlier than the latest stored one (and recompute "
+                        "every later month, which builds on it)")
+
+    @property
+    def monitoring(self) -> MonitoringParams:
+        """What the monitoring functions take."""
+        return narrow(self, MonitoringParams)

@@ -118,5 +118,21 @@ CAPACITY_GEARING_BINDS = "capacity/gearing_binds"
 MIX_FEASIBLE = "mix/feasible"
 MIX_WACC = "mix/wacc"
 
+# Monitoring report (one run per as-of): the month's book, watchlist and the champion's stability.
+MONITORING_RED_ALERTS = "monitoring/red_alerts"
+MONITORING_AMBER_ALERTS = "monitoring/amber_alerts"
+MONITORING_WATCHLIST = "monitoring/watchlist_clients"
+MONITORING_WATCHLIST_NEW = "monitoring/watchlist_new"
+MONITORING_AWAITING_EXIT = "monitoring/awaiting_exit_decision"
+MONITORING_TIER_A_SHARE = "monitoring/tier_a_share"
+MONITORING_LARGE_EXPOSURE_BREACHES = "monitoring/large_exposure_breaches"
+MONITORING_REVIEWS_OVERDUE = "monitoring/reviews_overdue"
+MONITORING_HHI = "monitoring/hhi"
+MONITORING_PSI_SCORE = "monitoring/psi_score"  # PSI of the PD, latest month end vs training
+MONITORING_MAX_CSI = "monitoring/max_csi"  # largest CSI of the top features, latest month end
+MONITORING_AUC_MATURED = "monitoring/auc_matured"  # AUC of the latest matured month
+MONITORING_RED_GRADES = "monitoring/red_grades"  # grades red (Jeffreys) in the latest matured month
+MONITORING_REVALIDATION_TRIGGERS = "monitoring/revalidation_triggers"  # current revalidation triggers
+
 # Runner.
 PIPELINE_DURATION_S = "pipeline/duration_s"

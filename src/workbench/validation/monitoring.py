@@ -40,12 +40,19 @@ from scipy import stats
 
 from .. import format as fmt
 from ..params import StrictModel
+from ..reference.metrics import (
+    MONITORING_AUC_MATURED,
+    MONITORING_MAX_CSI,
+    MONITORING_PSI_SCORE,
+    MONITORING_RED_GRADES,
+    MONITORING_REVALIDATION_TRIGGERS,
+)
 from .backtest import RED_P, YELLOW_P
 from .metrics import auc, brier
 from .stability import SHIFT_ABOVE, STABLE_BELOW, psi, psi_status
 
 __all__ = [
-    "MonitoringParams",
+    "ModelMonitoringParams",
     "MonitoringResult",
     "model_stability",
     "plot_stability",
@@ -61,12 +68,8 @@ __all__ = [
     "TRIGGER_AUC",
 ]
 
-# Metric names logged to MLflow (the integrator may move them to ``workbench.reference.metrics``).
-MONITORING_PSI_SCORE = "monitoring/psi_score"  # PSI of the PD, latest month end vs training
-MONITORING_MAX_CSI = "monitoring/max_csi"  # largest CSI of the top features, latest month end
-MONITORING_AUC_MATURED = "monitoring/auc_matured"  # AUC of the latest matured month
-MONITORING_RED_GRADES = "monitoring/red_grades"  # grades red (Jeffreys) in the latest matured month
-MONITORING_REVALIDATION_TRIGGERS = "monitoring/revalidation_triggers"  # current triggers (see module doc)
+# Metric names logged to MLflow (defined in ``workbench.reference.metrics``).
+
 MONITORING_METRICS: tuple[str, ...] = (MONITORING_PSI_SCORE, MONITORING_MAX_CSI, MONITORING_AUC_MATURED,
                                        MONITORING_RED_GRADES, MONITORING_REVALIDATION_TRIGGERS)
 
@@ -82,7 +85,7 @@ _KEYS = ["obligor_id", "obs_date"]
 _EPS = 1e-6  # as stability.psi_from_proportions
 
 
-class MonitoringParams(StrictModel):
+class ModelMonitoringParams(StrictModel):
     """Thresholds of the monthly model monitoring and its revalidation triggers."""
 
     psi_trigger: float = Field(
@@ -174,7 +177,7 @@ class MonitoringResult:
     grades: pandas.DataFrame
     triggers: pandas.DataFrame
     features: tuple[str, ...]
-    params: MonitoringParams = field(default_factory=MonitoringParams)
+    params: ModelMonitoringParams = field(default_factory=ModelMonitoringParams)
 
     @property
     def latest_month(self) -> pandas.Timestamp:
@@ -311,7 +314,7 @@ def _day(ts) -> str:
 
 
 def _triggers(by_month: pandas.DataFrame, grades: pandas.DataFrame, features: list[str],
-              params: MonitoringParams) -> pandas.DataFrame:
+              params: ModelMonitoringParams) -> pandas.DataFrame:
     rows: list[dict] = []
     psi_over = by_month[by_month["psi_score"] > params.psi_trigger]
     for month, value in psi_over["psi_score"].items():
@@ -368,7 +371,7 @@ def _triggers(by_month: pandas.DataFrame, grades: pandas.DataFrame, features: li
 
 def model_stability(scored: pandas.DataFrame, outcomes: pandas.DataFrame | None, training_scores,
                     training_features: pandas.DataFrame | None, top_features: Sequence[str],
-                    params: MonitoringParams | None = None) -> MonitoringResult:
+                    params: ModelMonitoringParams | None = None) -> MonitoringResult:
     """Stability and performance of the champion per month end, with the revalidation triggers.
 
     ``scored``: scored snapshots at one or more month ends (``obligor_id``, ``obs_date``, the features,
@@ -378,7 +381,7 @@ def model_stability(scored: pandas.DataFrame, outcomes: pandas.DataFrame | None,
     ``training_features``: the training rows' features (the reference of the CSI). ``top_features``:
     the model's features in importance order; the first ``params.top_features`` are monitored.
     """
-    params = params or MonitoringParams()
+    params = params or ModelMonitoringParams()
     features = list(dict.fromkeys(top_features))[:params.top_features]
     _check_inputs(scored, outcomes, features, training_features)
     ref_scores = _float_values(training_scores, "training_scores")
