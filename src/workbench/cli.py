@@ -8,6 +8,7 @@ inside the commands so that ``workbench --help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -216,6 +217,7 @@ def report(
                                     "not only the last"),
     force: bool = typer.Option(False, "--force", help="Recompute as-of dates already stored (and the later "
                                "ones, which depend on them)"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Params YAML (default: the report job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Override a param of the report's job: key=value"),
 ) -> None:
     """Render a scheduled as-of report (HTML, code hidden) to experiments/reports/<kind>/<as_of>/, e.g. from
@@ -227,6 +229,8 @@ def report(
     except ParamsError as exc:
         _fail(str(exc), code=2)
     overrides = _overrides(set_)
+    if params is not None:
+        spec = dataclasses.replace(spec, params_file=str(_user_path(params)))
     if as_of and from_:
         _fail("give --as-of for one report or --from/--to for a range, not both", code=2)
     if to and not from_:
@@ -655,8 +659,9 @@ def _demo_monitoring(data: Path, result) -> None:
     start = months[max(len(months) - DEMO_MONITORING_MONTHS, 0)]
     console.print(f"\nmonitoring: recording {start:%Y-%m-%d} .. {months[-1]:%Y-%m-%d}, then the report of "
                   f"{months[-1]:%Y-%m-%d}")
-    report(kind="monitoring", as_of=None, from_=f"{start:%Y-%m-%d}", to=None, render_all=False, force=False,
-           set_=[f"training_run_id={training}", f"data_dir={data}"])
+    # --force: the demo recomputes its months (the same rows again) whatever a run of its own left stored.
+    report(kind="monitoring", as_of=None, from_=f"{start:%Y-%m-%d}", to=None, render_all=False, force=True,
+           params=None, set_=[f"training_run_id={training}", f"data_dir={data}"])
     console.print("Next month, from cron: workbench report monitoring   (see the README's schedule section)")
 
 

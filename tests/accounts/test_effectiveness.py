@@ -125,3 +125,21 @@ def test_months_without_scored_rows_are_refused():
     with pytest.raises(ValueError, match="no rows"):
         ews_effectiveness(alerts, scored, DEFAULTS, ["2015-01-31"], EffectivenessParams(),
                           data_end=pd.Timestamp("2021-12-31"))
+
+
+def test_grade_only_matches_the_volume_below_the_dpd_exclusion_and_carries_the_backstop():
+    alerts, scored = book()
+    march = MONTHS[2]
+    for frame in (alerts, scored):
+        at = (frame["obligor_id"] == "C") & (frame["obs_date"] == march)
+        frame.loc[at, "dpd"] = 40.0
+    alerts.loc[(alerts["obligor_id"] == "C") & (alerts["obs_date"] == march), "level"] = "red"
+    # March: red on A (below 30 DPD) and C (40 DPD, the backstop). PDs: D 8 % > A 5 % > B 2 % > C 1 %.
+    flagged = {}
+    for basis in ("eligible", "all"):
+        res = ews_effectiveness(alerts, scored, DEFAULTS, MONTHS, EffectivenessParams(n_boot=0, volume_basis=basis),
+                                data_end=pd.Timestamp("2021-12-31"))
+        f = res.flags[(res.flags["obs_date"] == march) & res.flags["grade_only_red"]]
+        flagged[basis] = sorted(f["obligor_id"])
+    assert flagged["eligible"] == ["C", "D"]  # one early flag (the highest PD below 30 DPD) plus the backstop
+    assert flagged["all"] == ["A", "D"]  # the two highest PDs of the book

@@ -21,7 +21,7 @@ NOW = pd.Timestamp("2020-12-31")
 NEUTRAL = {"dpd": 0.0, "overdue_amount": 0.0, "dso_yoy": 0.0, "ebitda_margin_yoy": 0.0, "leverage_yoy": 0.0,
            "interest_cover": 5.0, "covenant_breaches_12m": 0.0, "pd": 0.01, "grade": 5,
            "utilisation_vs_12m_mean": 0.0, "credit_turnover_vs_12m": 0.0, "industry_index_3m": 0.02,
-           "statement_age_days": 200.0}
+           "statement_age_days": 200.0, "dpd_max_12m": 0.0}
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -47,6 +47,8 @@ TO_ROW = {
     "covenant_breach": lambda v: {"covenant_breaches_12m": v},
     "pd_multiple_origination": lambda v: {"pd": 0.01 * v},
     "grade_notches_review": lambda v: {"grade": 3 + v},
+    "grade_level": lambda v: {"grade": v},
+    "arrears_history": lambda v: {"dpd_max_12m": v},
     "utilisation_spike": lambda v: {"utilisation_vs_12m_mean": v},
     "turnover_drop": lambda v: {"credit_turnover_vs_12m": -v},
     "industry_momentum": lambda v: {"industry_index_3m": v},
@@ -120,16 +122,43 @@ def test_a_decisive_amber_signal_makes_the_row_amber():
 def test_a_context_signal_alone_below_the_amber_score_stays_green():
     level, score = level_of(industry_index_3m=-0.20)  # red, weight 0.5: score 1
     assert (level, score) == ("green", 1.0)
+    assert level_of(dpd_max_12m=60) == ("green", 3.0)  # cured arrears red, weight 1.5 x 2: short of 4
 
 
 def test_context_signals_reaching_the_amber_score_are_amber():
-    assert level_of(interest_cover=-0.5) == ("amber", 3.0)  # red context signal, weight 1.5 x 2
+    # cured arrears red (3) + interest cover amber (0.5) + industry amber (0.5) = 4 = amber_score.
+    assert level_of(dpd_max_12m=60, interest_cover=0.8, industry_index_3m=-0.12) == ("amber", 4.0)
+    assert level_of(dpd_max_12m=60, interest_cover=0.8) == ("green", 3.5)
 
 
 def test_context_signals_reaching_the_red_score_are_red():
-    # interest cover red (3) + utilisation red (2) + turnover amber (1) = 6 = red_score, no decisive signal.
-    level, score = level_of(interest_cover=-0.5, utilisation_vs_12m_mean=0.25, credit_turnover_vs_12m=-0.2)
-    assert (level, score) == ("red", 6.0)
+    # cured arrears red (3) + utilisation red (2) + leverage red (2) + industry amber (0.5) + interest cover
+    # amber (0.5) = 8 = red_score, no signal that sets the level.
+    row = {"dpd_max_12m": 60, "utilisation_vs_12m_mean": 0.25, "leverage_yoy": 0.2, "industry_index_3m": -0.12,
+           "interest_cover": 0.8}
+    assert level_of(**row) == ("red", 8.0)
+    assert level_of(**{**row, "interest_cover": 5.0}) == ("amber", 7.5)
+
+
+def test_a_watch_grade_is_amber_and_the_worst_grade_red():
+    assert level_of(grade=7) == ("green", 0.0)
+    assert level_of(grade=8) == ("amber", 2.0)
+    assert level_of(grade=10) == ("red", 4.0)
+
+
+def test_a_watch_grade_with_more_signals_escalates_by_score():
+    # grade 8 (2) + cured arrears red (3) + covenant breach amber (2) + interest cover amber (0.5) = 7.5: amber.
+    row = {"grade": 8, "dpd_max_12m": 60, "covenant_breaches_12m": 1, "interest_cover": 0.8}
+    assert level_of(**row) == ("amber", 7.5)
+    # one more context signal (industry amber, 0.5) reaches red_score 8.
+    assert level_of(**row, industry_index_3m=-0.12) == ("red", 8.0)
+
+
+def test_cured_arrears_need_no_current_arrears():
+    res = early_warnings(frame([{"dpd": 10, "dpd_max_12m": 45}, {"obligor_id": "B", "dpd_max_12m": 45}]), None,
+                         EWSParams())
+    fired = res.signals[res.signals["indicator"] == "arrears_history"]
+    assert fired["obligor_id"].tolist() == ["B"]  # A's arrears are current: days_past_due covers them
 
 
 def test_red_score_below_amber_score_is_refused():
@@ -208,6 +237,7 @@ def random_book(n_obligors: int = 25, n_months: int = 30, seed: int = 1) -> pd.D
     n = len(grid)
     grid["dpd"] = np.where(rng.random(n) < 0.1, rng.integers(1, 90, n), 0).astype(float)
     grid["overdue_amount"] = np.where(grid["dpd"] > 0, rng.exponential(2, n), 0.0)
+    grid["dpd_max_12m"] = np.maximum(grid["dpd"], np.where(rng.random(n) < 0.1, rng.integers(1, 90, n), 0))
     grid["dso_yoy"] = rng.normal(0, 12, n)
     grid["ebitda_margin_yoy"] = rng.normal(0, 0.05, n)
     grid["leverage_yoy"] = rng.normal(0, 0.06, n)

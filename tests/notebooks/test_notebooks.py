@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from workbench import jobs, tracking
+from workbench.accounts import AccountsStore
 from workbench.cli import app
 from workbench.data import write_tables
 from workbench.jobs import CREDIT_PIPELINE
@@ -134,6 +135,79 @@ def test_a_plug_in_job_runs_from_the_cli_with_no_change_to_the_workbench():
     folder = reports_dir("dummy", "2024-12-31")
     assert run.data.tags["workbench.output_dir"] == str(folder)
     assert (folder / "99_dummy_report.ipynb").is_file() and (folder / "99_dummy_report.html").is_file()
+
+
+def test_a_rerun_of_an_as_of_report_replaces_its_folder_and_supersedes_the_earlier_run():
+    args = ["run", "99_dummy_report", "-p", "as_of=2024-11-30"]
+    assert CliRunner().invoke(app, args + ["-p", "rows=3"]).exit_code == 0
+    first = tracking.find_latest_run("dummy", "99_dummy_report")
+    assert CliRunner().invoke(app, args + ["-p", "rows=4"]).exit_code == 0
+    second = tracking.find_latest_run("dummy", "99_dummy_report")
+    assert second != first
+    assert _run(first).data.tags[tracking.SUPERSEDED_TAG] == second
+    assert tracking.SUPERSEDED_TAG not in _run(second).data.tags
+    assert _run(second).data.tags[tracking.AS_OF_TAG] == "2024-11-30"
+    folder = reports_dir("dummy", "2024-11-30")
+    assert (folder / "99_dummy_report.html").is_file()
+    # Nothing of the runs' staging folders is left beside the published one.
+    assert not [p.name for p in folder.parent.iterdir() if p.name.startswith(".")]
+
+
+MONITORING = "50_monitor_portfolio"
+MONITORING_TEST_PARAMS = "params/test/monitor_portfolio.yaml"
+MONITORING_AS_OF = "2020-12-31"
+
+
+def _accounts_rows(as_of: str) -> dict[str, pd.DataFrame]:
+    store = AccountsStore.open()
+    return {"tiers": store.read_tiers(as_of), "alerts": store.read_alerts(as_of),
+            "watchlist": store.read_watchlist(as_of)}
+
+
+def _report_csvs(folder: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(folder / f"{name}.csv") for name in ("tiers", "alerts", "watchlist", "large_exposures")}
+
+
+def test_the_monitoring_report_shows_tiers_alerts_with_reasons_and_the_watchlist(standalone):
+    result = standalone[MONITORING]
+    assert result.output_dir == reports_dir("monitoring", MONITORING_AS_OF)
+    html = result.html.read_text(encoding="utf-8")
+    for heading in ("Tiers and their service", "Early warnings", "The watchlist", "Model monitoring",
+                    "How well the early warnings work"):
+        assert heading in html
+    assert "early-warning reasons" in html and "relationship manager" in html
+    logged = _run(result.run_id).data.metrics
+    assert logged[metrics.MONITORING_RED_ALERTS] == (_accounts_rows(MONITORING_AS_OF)["alerts"]["level"] == "red").sum()
+
+
+def test_rerunning_the_monitoring_report_leaves_identical_rows_and_tables(pipeline, standalone):
+    first = standalone[MONITORING]
+    rows, tables = _accounts_rows(MONITORING_AS_OF), _report_csvs(first.output_dir)
+    training = _step(pipeline, "20_train_pd_model").run_id
+    result = CliRunner().invoke(app, ["report", "monitoring", "--as-of", MONITORING_AS_OF, "--params",
+                                      MONITORING_TEST_PARAMS, "-p", f"training_run_id={training}"])
+    assert result.exit_code == 0, result.output
+    for name, frame in _accounts_rows(MONITORING_AS_OF).items():
+        pd.testing.assert_frame_equal(frame, rows[name], obj=name)
+    for name, frame in _report_csvs(reports_dir("monitoring", MONITORING_AS_OF)).items():
+        pd.testing.assert_frame_equal(frame, tables[name], obj=name)
+    latest = tracking.find_latest_run("monitoring", MONITORING)
+    assert _run(first.run_id).data.tags[tracking.SUPERSEDED_TAG] == latest
+
+
+def test_a_backfill_records_every_month_end_in_between(pipeline, standalone):
+    training = _step(pipeline, "20_train_pd_model").run_id
+    base = ["report", "monitoring", "--params", MONITORING_TEST_PARAMS, "-p", f"training_run_id={training}"]
+    # 2020-12-31 is stored already: months before it need --force, which also recomputes it.
+    refused = CliRunner().invoke(app, base + ["--from", "2020-08-31", "--to", "2020-10-31"])
+    assert refused.exit_code == 2 and "--force" in refused.output
+    result = CliRunner().invoke(app, base + ["--from", "2020-08-31", "--to", "2020-10-31", "--force"])
+    assert result.exit_code == 0, result.output
+    stored = {f"{d:%Y-%m-%d}" for d in AccountsStore.open().stored_as_of()}
+    assert {"2020-08-31", "2020-09-30", "2020-10-31", MONITORING_AS_OF} <= stored
+    watchlist = AccountsStore.open().read_watchlist("2020-09-30")
+    assert {"new", "unchanged", "escalated", "de-escalated", "eligible for exit"} & set(watchlist["status"])
+    assert (reports_dir("monitoring", "2020-10-31") / f"{MONITORING}.html").is_file()
 
 
 @pytest.mark.parametrize("name", [n for n in jobs.JOBS if jobs.JOBS[n].hide_code])

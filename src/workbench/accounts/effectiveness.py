@@ -14,7 +14,11 @@ no early warning, so such alerts count for the volume but never as a hit or a fa
 - **Alerts per month:** mean obligors at the variant's level(s) per month (all of them, what the desk sees).
 
 The grade-only benchmark flags, each month, as many obligors as the EWS did at that level (the
-same volume), those with the highest PD (ties by obligor id), and is measured the same way. Intervals
+same volume), those with the highest PD (ties by obligor id), and is measured the same way. By
+default (``volume_basis="eligible"``) the volume is matched among the obligors below
+``dpd_exclusion``, and both carry the EWS's flags of the obligors at or above it: the 30-DPD
+backstop is mandatory and can never be a hit, so spending the grade's volume on it or not would
+decide the comparison instead of the early warnings. ``"all"`` matches the total count instead. Intervals
 come from a bootstrap over obligors (the same resamples for every variant, so their differences are
 paired), with numpy's seeded generator.
 """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..features import snapshot, snapshot_outcomes
-from ..features.snapshot import data_range, month_ends
+from ..features.snapshot import check_as_of, data_range, month_ends
 from .ews import EWSResult, early_warnings
 from .exposure import obligor_exposure
 from .params import MonitoringParams
@@ -66,9 +66,10 @@ def monitoring_book(tables, model, params: MonitoringParams, through=None, start
     """The book's scored snapshots, alerts and outcomes for every month end from ``start`` (default:
     the data's first) through ``through`` (default: the data's last); refuses dates outside the data."""
     last = data_range(tables)[1]
+    for day in (start, through):
+        if day is not None:
+            check_as_of(tables, day)  # a ValueError naming the data's range
     months = month_ends(tables, start=start, end=through if through is not None else last)
-    if through is not None and pd.Timestamp(through) + pd.offsets.MonthEnd(0) not in months:
-        months = month_ends(tables, end=through)  # raises naming the data's range when outside it
     snap = snapshot(tables, months, params.panel)
     scored = score_snapshot(model, snap)
     del snap
@@ -76,6 +77,7 @@ def monitoring_book(tables, model, params: MonitoringParams, through=None, start
     # Outcomes as known at the book's last month end: a report as of a past date sees no later default.
     end = months[-1]
     outcomes = snapshot_outcomes(scored, tables["defaults"], params.panel.horizon_months, data_end=end)
+    outcomes["default_date"] = outcomes["default_date"].where(outcomes["default_date"] <= end)
     return MonitoringBook(scored, ews, outcomes, pd.DatetimeIndex(sorted(scored["obs_date"].unique())), end)
 
 

@@ -35,7 +35,7 @@ def reviews_due(tiers: pd.DataFrame, interactions: pd.DataFrame | None, obligors
     start = obligors.set_index("obligor_id")["relationship_start"]
     if data_start is not None:
         start = start.clip(lower=pd.Timestamp(data_start))
-    out["last_review"] = out["obligor_id"].map(last)
+    out["last_review"] = pd.to_datetime(last.reindex(out["obligor_id"].to_numpy()).to_numpy())
     out["reviewed_in_data"] = out["last_review"].notna()
     out["last_review"] = out["last_review"].fillna(out["obligor_id"].map(start))
     months = out["review_frequency_months"].astype(int).to_numpy()
