@@ -136,3 +136,20 @@ def test_narrowing_a_job_params_keeps_only_the_domain_fields():
 def test_a_non_finite_number_is_refused_naming_the_key(value):
     with pytest.raises(ParamsError, match=r"key 'xgb.learning_rate'.*finite"):
         load_params(TrainPDParams, None, {"xgb.learning_rate": parse_override(f"x={value}")[1]})
+
+
+def test_a_partial_section_keeps_the_rest_of_its_default_even_where_it_differs_from_the_class_default():
+    from workbench.params import StrictModel, load_params
+
+    class Threshold(StrictModel):
+        amber: float = 1.0
+        red: float = 2.0
+        source: str = ""
+
+    class Rules(StrictModel):
+        dpd: Threshold = Threshold(amber=1, red=30, source="IFRS 9 backstop")
+        curve: dict[int, float] = {1: 60.0, 5: 115.0}
+
+    loaded = load_params(Rules, None, {"dpd.red": 60, "curve": {1: 50.0}})
+    assert loaded.dpd == Threshold(amber=1, red=60, source="IFRS 9 backstop")
+    assert loaded.curve == {1: 50.0}  # a plain mapping is a value: replaced whole, not merged

@@ -179,9 +179,33 @@ def load_params(
             raise ParamsError(f"override key '{key}' contains '='")
         _set_dotted(data, key, value, f"override '{key}'")
     try:
-        return model.model_validate(data)
+        return model.model_validate(_onto_defaults(model, data))
     except ValidationError as exc:
         raise ParamsError(_describe_errors(model, exc, source)) from None
+
+
+def _onto_defaults(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each partial section laid over the model's own default of that section.
+
+    A section given in part (``ews: {days_past_due: {red: 60}}``) keeps the rest of its default
+    (the indicator's amber level, weight and source), also where the default differs from the
+    section class's own defaults. Plain mappings and lists (a funding curve, tier rules) are
+    values: given, they replace the default whole.
+    """
+    try:
+        default = model()
+    except ValidationError:
+        return data
+    return _lay_over(default, data)
+
+
+def _lay_over(default: BaseModel, data: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for name, value in data.items():
+        current = getattr(default, name, None) if name in type(default).model_fields else None
+        if isinstance(current, BaseModel) and isinstance(value, Mapping):
+            out[name] = {**current.model_dump(), **_lay_over(current, value)}
+    return out
 
 
 def narrow(params: BaseModel, model: type[M]) -> M:

@@ -35,12 +35,13 @@ from pydantic import Field, model_validator
 
 from .. import format as fmt
 from ..params import StrictModel
+from ..reference.codes import ALERT_LEVELS
 
 __all__ = ["IndicatorParams", "EWSParams", "IndicatorSpec", "INDICATORS", "INDICATOR_NAMES", "LEVELS",
            "EWSResult", "early_warnings", "indicator_table", "plot_alert_counts", "plot_level_by"]
 
 #: Alert levels, mildest first.
-LEVELS: tuple[str, ...] = ("green", "amber", "red")
+LEVELS = ALERT_LEVELS  # one list, in workbench.reference
 _SEVERITY_FACTOR = {"amber": 1.0, "red": 2.0}  # a red signal weighs twice an amber one in the score
 
 

@@ -33,12 +33,12 @@ from pydantic import Field, model_validator
 
 from .. import format as fmt
 from ..params import StrictModel
+from ..reference.codes import ALERT_LEVELS
 
 __all__ = ["LargeExposureParams", "ALERT_LEVELS", "STATUSES", "group_key", "group_exposures", "large_exposures",
            "large_exposures_table", "Concentration", "concentration"]
 
 #: Alert levels from best to worst.
-ALERT_LEVELS = ("green", "amber", "red")
 
 #: Large-exposure statuses from best to worst.
 STATUSES = ("within", "above reporting threshold", "near limit", "breach")

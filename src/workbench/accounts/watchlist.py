@@ -37,6 +37,7 @@ import pandas as pd
 from pydantic import Field
 
 from ..params import StrictModel
+from ..reference.codes import ALERT_LEVELS
 
 __all__ = [
     "ACTIONS",
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 #: Alert levels, best first; their position is the severity rank used to call a move an escalation.
-LEVELS: tuple[str, ...] = ("green", "amber", "red")
+LEVELS = ALERT_LEVELS  # one list, in workbench.reference
 #: What a decision may do to a case.
 ACTIONS: tuple[str, ...] = ("exit", "keep", "plan")
 ON_LIST_STATUSES: tuple[str, ...] = ("new", "escalated", "unchanged", "de-escalated", "eligible for exit",

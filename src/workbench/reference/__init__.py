@@ -4,6 +4,7 @@ the names of logged metrics. Imports no other part of the workbench, so every la
 
 from . import metrics
 from .codes import (
+    ALERT_LEVELS,
     CHANNELS,
     COLLATERAL_TYPES,
     DEFAULT_TYPES,
@@ -29,6 +30,7 @@ from .master_scale import DEFAULT_GRADE, MASTER_SCALE, MasterScale
 from .questionnaire import ANSWER_RANGE, QUESTION_THEMES, QUESTIONS, Question
 
 __all__ = [
+    "ALERT_LEVELS",
     "metrics",
     "CHANNELS", "COLLATERAL_TYPES", "DEFAULT_TYPES", "INDUSTRIES", "INDUSTRY_CODES", "INTERACTION_TOPICS",
     "NO_COLLATERAL", "PRODUCTS", "REGIONS", "REPAYMENT_TYPES", "SECTOR_OF", "SEGMENTS", "SENIORITIES",

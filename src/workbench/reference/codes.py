@@ -32,6 +32,7 @@ __all__ = [
     "CHANNELS",
     "INTERACTION_TOPICS",
     "SPLITS",
+    "ALERT_LEVELS",
 ]
 
 Outlook = Literal["positive", "neutral", "negative"]
@@ -105,3 +106,6 @@ INTERACTION_TOPICS: tuple[str, ...] = (
 
 #: The time split of a modelling panel, in time order.
 SPLITS: tuple[str, ...] = ("train", "valid", "oot")
+
+#: Early-warning alert levels, mildest first (the order ranks them).
+ALERT_LEVELS: tuple[str, ...] = ("green", "amber", "red")
