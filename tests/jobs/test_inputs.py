@@ -69,3 +69,26 @@ def test_a_champion_that_does_not_verify_is_refused(run):
         consumer_training_run(run, "", model_name=name)
     assert f"champion version {second}" in str(exc.value) and f"makes version {first} champion" in str(exc.value)
     assert UPSTREAM not in run.tags
+
+
+def _store_tiers(url: str, as_of: str, tiers: dict[str, str]) -> None:
+    import pandas as pd
+
+    from workbench.accounts import AccountsStore
+    from workbench.accounts.watchlist import WATCHLIST_COLUMNS
+
+    frame = pd.DataFrame({"obligor_id": list(tiers), "tier": list(tiers.values()), "rule": "r", "value_score": 0.5})
+    alerts = pd.DataFrame({"obligor_id": list(tiers), "level": "green"})
+    AccountsStore.open(url).write_as_of(as_of, frame, alerts, pd.DataFrame(columns=list(WATCHLIST_COLUMNS)))
+
+
+def test_pricing_takes_the_tiers_of_the_latest_stored_month_on_or_before_its_date(tmp_path):
+    from workbench.jobs.inputs import assigned_tiers
+
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    assert assigned_tiers("2024-12-31", url) is None  # no database yet: the size band for everyone
+    _store_tiers(url, "2024-06-30", {"OB1": "A", "OB2": "C"})
+    _store_tiers(url, "2024-11-30", {"OB1": "B"})
+    assert assigned_tiers("2024-05-31", url) is None  # nothing that early
+    assert assigned_tiers("2024-07-31", url).set_index("obligor_id")["tier"].to_dict() == {"OB1": "A", "OB2": "C"}
+    assert assigned_tiers("2024-12-31", url).set_index("obligor_id")["tier"].to_dict() == {"OB1": "B"}

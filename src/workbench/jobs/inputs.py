@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..accounts.store import AccountsDatabaseUnreachable, AccountsStore, accounts_url
+from ..locking import sqlite_path
 from ..models import flat_table_panel
 from ..signoff import DEFAULT_MODEL_NAME, TRAINING_NOTEBOOK, model_for_consumers
 from ..tracking import RunHandle
 from .params import TrainPDParams
 
-__all__ = ["training_panel", "consumer_training_run", "MODEL_VERSION_TAG", "MODEL_APPROVED_TAG", "WARNING_TAG"]
+__all__ = ["training_panel", "consumer_training_run", "assigned_tiers", "MODEL_VERSION_TAG", "MODEL_APPROVED_TAG", "WARNING_TAG"]
 
 MODEL_VERSION_TAG = "workbench.model_version"  # "<name>/<version>" a consumer run used
 MODEL_APPROVED_TAG = "workbench.model_approved"  # "true" / "false"
@@ -51,3 +53,25 @@ def consumer_training_run(run: RunHandle, training_run_id: str, model_name: str 
         tags[WARNING_TAG] = model.warning
     run.set_tags(tags)
     return model.run_id
+
+
+def assigned_tiers(as_of, accounts_db: str = "") -> pd.DataFrame | None:
+    """The tiers (obligor_id, tier) of the latest month end the accounts database holds on or before
+    ``as_of``, which replace pricing's size-band proxy where they exist; None (the proxy for all)
+    when there is no database yet, no month that early, or it does not answer (said in a line)."""
+    url = accounts_url(accounts_db or None)
+    database = sqlite_path(url)
+    if database is not None and not database.exists():
+        return None
+    try:
+        store = AccountsStore.open(url)
+        stored = [d for d in store.stored_as_of() if pd.Timestamp(d) <= pd.Timestamp(as_of)]
+        if not stored:
+            return None
+        tiers = store.read_tiers(stored[-1])[["obligor_id", "tier"]]
+    except AccountsDatabaseUnreachable as exc:
+        print(f"note: client tiers from the size band: {exc}")
+        return None
+    print(f"client tiers: the accounts database's as of {stored[-1]} ({len(tiers):,} clients); "
+          "the size band for the others")
+    return tiers

@@ -69,6 +69,8 @@ class CalibratePricingParams(PricingParams):
 
     training_run_id: str = Field("", description="MLflow run of 20_train_pd_model; empty = the latest finished one")
     data_dir: str = Field("data/synthetic", description="Portfolio directory: quotes, facilities, obligors")
+    accounts_db: str = Field("", description="Accounts database whose tiers replace the size-band proxy in the "
+                             "portfolio RAROC; empty = $WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
 
     @property
     def pricing(self) -> PricingParams:
