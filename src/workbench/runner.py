@@ -34,6 +34,7 @@ from workbench import format as fmt
 from workbench import jobs, tracking
 from workbench.data import ContractParams, read_tables, validate_portfolio
 from workbench.data.io import write_text_atomic
+from workbench.locking import file_lock
 from workbench.params import ParamsError, flatten_params, load_params
 from workbench.paths import project_root, reports_dir, resolve_path, state_dir
 from workbench.reference import metrics
@@ -326,6 +327,8 @@ def run_notebook(
     tags.update(run_identity_tags())
     if pipeline:
         tags["workbench.pipeline"] = pipeline
+    if _report_dir(prepared) is not None:
+        tags[tracking.AS_OF_TAG] = str(prepared.params.as_of)  # a failed report run says its as-of too
     if prepared.experiment in jobs.EXPERIMENTS:
         tracking.describe_experiment(prepared.experiment, jobs.EXPERIMENTS[prepared.experiment])
     handle = tracking.start_run(prepared.experiment, prepared.name, parent_run_id=parent_run_id, tags=tags)
@@ -394,7 +397,7 @@ def _finish(prepared: _Prepared, handle: tracking.RunHandle, failure: BaseExcept
         try:
             output_dir, executed, html = _publish_report(output_dir, published, executed, html)
             as_of = str(prepared.params.as_of)
-            handle.set_tags({"workbench.output_dir": str(output_dir), tracking.AS_OF_TAG: as_of})
+            handle.set_tags({"workbench.output_dir": str(output_dir)})
             earlier = tracking.supersede_earlier_runs(handle.run_id, prepared.name, as_of)
             if earlier:
                 _echo(f"  replaces the report of {len(earlier)} earlier run(s) for {as_of} (tagged superseded)")
@@ -425,9 +428,11 @@ def _publish_report(staging: Path, published: Path, executed: Path | None,
     (the earlier folder aside, the new one in), so a reader sees the old or the new report, never
     half of one; a failed run never gets here and leaves the earlier report as it was."""
     aside = published.parent / f".{published.name}.{staging.name.rsplit('.', 2)[-2]}.old"
-    if published.exists():
-        os.replace(published, aside)
-    os.replace(staging, published)
+    # Two runs of the same as-of finishing together publish one after the other, never interleaved.
+    with file_lock(state_dir() / "locks" / f"report-{published.parent.name}-{published.name}.lock"):
+        if published.exists():
+            os.replace(published, aside)
+        os.replace(staging, published)
     shutil.rmtree(aside, ignore_errors=True)
     moved = [published / p.name if p is not None else None for p in (executed, html)]
     return published, moved[0], moved[1]
