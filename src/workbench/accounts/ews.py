@@ -366,7 +366,7 @@ def _reason_texts(name: str, v: np.ndarray, t: np.ndarray, sev: np.ndarray) -> l
         "covenant_breach": lambda v, t, s: f"{v:.0f} new covenant breach(es) in 3 months ({s} from {t:.0f})",
         "pd_multiple_origination": lambda v, t, s: f"PD {v:.1f}x its origination level ({s} from {t:.1f}x)",
         "grade_notches_review": lambda v, t, s: f"{v:.0f} notches worse than at the last review ({s} from {t:.0f})",
-        "grade_level": lambda v, t, s: f"grade {v:.0f} ({s} from grade {t:.0f})",
+        "grade_level": lambda v, t, s: f"grade {v:.0f} ({s} at grade {t:.0f} or worse)",
         "arrears_history": lambda v, t, s: f"{v:.0f} days past due in the last 12 months, cured now ({s} from {t:.0f})",
         "utilisation_spike": lambda v, t, s: f"utilisation {pct(v)} pp above its 12-month mean ({s} from {pct(t)} pp)",
         "turnover_drop": lambda v, t, s: (f"account turnover {100 * (1 - np.exp(-v)):.0f} % below its 12-month habit "
