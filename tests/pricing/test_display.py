@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.format import NBSP
+from workbench.jobs.params import CalibratePricingParams
 from workbench.params import read_params_file
 from workbench.pricing import (
     PriceResponseModel,
@@ -26,7 +27,7 @@ from workbench.pricing import (
 from workbench.reference import MasterScale, metrics
 from workbench.synthetic import GeneratorSettings, generate_portfolio
 
-JOB_KEYS = ("training_run_id", "data_dir")
+JOB_KEYS = tuple(sorted(set(CalibratePricingParams.model_fields) - set(PricingParams.model_fields)))
 
 
 

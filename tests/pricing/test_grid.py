@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.jobs.params import CalibratePricingParams
 from workbench.params import read_params_file
 from workbench.pricing import (
     PriceResponseModel,
@@ -30,7 +31,7 @@ from workbench.synthetic import GeneratorSettings, generate_portfolio
 
 # What the calibration job's params add to PricingParams (its run id and data); the rest of the file is
 # the pricing domain's and must validate as PricingParams, unknown keys included.
-JOB_KEYS = ("training_run_id", "data_dir")
+JOB_KEYS = tuple(sorted(set(CalibratePricingParams.model_fields) - set(PricingParams.model_fields)))
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from workbench.jobs.params import CalibratePricingParams
 from workbench.params import read_params_file
 from workbench.pricing.params import CapitalParams, EconomicsParams, GridParams, LGDParams, PricingParams
 
 # What the calibration job's params add to PricingParams; the rest of the file is the pricing domain's.
-JOB_KEYS = ("training_run_id", "data_dir")
+JOB_KEYS = tuple(sorted(set(CalibratePricingParams.model_fields) - set(PricingParams.model_fields)))
 
 
 def _pricing_part(path: str) -> dict:
