@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import format as fmt
+from .cli_accounts import accounts_app
 from .cli_review import review_app
 from .cli_watchlist import watchlist_app
 from .params import ParamsError, parse_override
@@ -34,6 +35,7 @@ data_app = typer.Typer(help="Portfolio data: generate and validate", no_args_is_
 app.add_typer(data_app, name="data")
 app.add_typer(review_app, name="review")
 app.add_typer(watchlist_app, name="watchlist")
+app.add_typer(accounts_app, name="accounts")
 runs_app = typer.Typer(help="Runs in the tracking store: repair what a hard kill left RUNNING", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 console = Console(stderr=True, soft_wrap=True)

@@ -9,13 +9,17 @@ anything else. An unreachable database, an unknown action or obligor and a decis
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+
+from .cli_common import DB_HELP as _DB_HELP
+from .cli_common import fail as _fail
+from .cli_common import open_store as _open_store
+from .cli_common import out as _out
+from .cli_common import parse_date as _parse_date
+from .cli_common import print_table as _print_table
 
 watchlist_app = typer.Typer(
     help="The watchlist of the key-account monitoring: record decisions (exit needs a second person), show the "
@@ -23,55 +27,7 @@ watchlist_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_err = Console(stderr=True, soft_wrap=True)
-_out = Console(soft_wrap=True)
-
-_DB_HELP = "Accounts database (SQLAlchemy URL); default WORKBENCH_ACCOUNTS_DB, else <state dir>/accounts.db"
 _ACTIONS = ("exit", "keep", "plan")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    # Names, notes and URLs may hold [brackets]: never read them as rich markup.
-    _err.print(f"[bold red]error:[/] {escape(str(message))}")
-    raise typer.Exit(code)
-
-
-def _open_store(db: Optional[str]):
-    from .accounts.store import AccountsDatabaseUnreachable, AccountsStore
-
-    try:
-        return AccountsStore.open(db)
-    except AccountsDatabaseUnreachable as exc:
-        _fail(str(exc))
-
-
-def _parse_date(text: Optional[str], option: str) -> Optional[dt.date]:
-    if text is None or not text.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        _fail(f"{option} {text!r} is not a date of the form YYYY-MM-DD")
-    return None  # pragma: no cover - _fail raises
-
-
-def _print_table(frame, columns: list[str], title: str) -> None:
-    import pandas as pd
-
-    shown = frame[columns].astype(object).where(frame[columns].notna(), "")
-    for col in columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            shown[col] = frame[col].dt.strftime("%Y-%m-%d").fillna("")
-    if not _out.is_terminal:
-        # Piped or captured (cron, scripts): plain text, nothing truncated to fit a width.
-        typer.echo(shown.to_string(index=False))
-        return
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in shown.itertuples(index=False):
-        table.add_row(*(escape(str(v)) for v in row))
-    _out.print(table)
 
 
 @watchlist_app.command("decide")

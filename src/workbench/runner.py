@@ -360,7 +360,7 @@ def run_notebook(
 
     failure: BaseException | None = None
     try:
-        with on_signals(first=_interrupt_kernels), Heartbeat(handle.run_id):
+        with on_signals(first=interrupt_kernels), Heartbeat(handle.run_id):
             _execute(prepared.path, partial_nb, parameters)
     except BaseException as exc:  # noqa: BLE001 - recorded on the run, then re-raised below
         failure = exc
@@ -461,11 +461,11 @@ def _describe_safely(run_id: str, text: str) -> None:
         _echo(f"  could not describe run {run_id}: {tracking.error_message(exc)}")
 
 
-# Kernels this process has started, so that a signal can interrupt them (see _interrupt_kernels).
+# Kernels this process has started, so that a signal can interrupt them (see interrupt_kernels).
 _LIVE_KERNEL_MANAGERS: weakref.WeakSet = weakref.WeakSet()
 
 
-def _interrupt_kernels(signum: int) -> None:
+def interrupt_kernels(signum: int) -> None:
     """Send the running kernels SIGINT: the executing cell raises KeyboardInterrupt and the kernel
     answers again, so papermill saves the partial notebook and shuts the kernel down cleanly."""
     for km in list(_LIVE_KERNEL_MANAGERS):
@@ -475,7 +475,7 @@ def _interrupt_kernels(signum: int) -> None:
                 os.kill(process.pid, signal.SIGINT)
 
 
-def _socket_kernel_manager(socket_dir: Path) -> type:
+def socket_kernel_manager(socket_dir: Path) -> type:
     from jupyter_client.manager import KernelManager
 
     class LocalSocketKernelManager(KernelManager):
@@ -506,7 +506,7 @@ def _execute(input_path: Path, output_path: Path, parameters: dict[str, Any]) ->
             str(output_path),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
-            kernel_manager_class=_socket_kernel_manager(socket_dir),
+            kernel_manager_class=socket_kernel_manager(socket_dir),
             cwd=str(project_root()),
             progress_bar=sys.stderr.isatty(),
             log_output=False,
@@ -563,7 +563,7 @@ def run_pipeline(
     started = time.monotonic()
     _echo(f"pipeline {pipeline}: {len(steps)} notebooks, experiment {experiment}")
     tags.update(run_identity_tags())
-    with on_signals(first=_interrupt_kernels), tracking.tracked_run(experiment, pipeline, tags=tags) as parent, \
+    with on_signals(first=interrupt_kernels), tracking.tracked_run(experiment, pipeline, tags=tags) as parent, \
             Heartbeat(parent.run_id):
         tracking.describe_run(parent.run_id, _pipeline_description(pipeline, description, steps, {}))
         try:

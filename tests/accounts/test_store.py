@@ -218,7 +218,7 @@ def test_alembic_head_matches_the_tables_the_store_uses(store):
     with store.engine.connect() as conn:
         command.check(store.alembic_config(conn))  # raises if autogenerate sees any difference to METADATA
     names = set(sa.inspect(store.engine).get_table_names())
-    assert {"as_of_runs", "tiers", "alerts", "watchlist", "watchlist_decisions",
+    assert {"as_of_runs", "tiers", "alerts", "watchlist", "watchlist_decisions", "rating_overrides", "interactions",
             store_module.VERSION_TABLE} <= names
 
 
@@ -229,6 +229,7 @@ def test_migration_renders_for_postgresql_without_sqlite_only_sql(capsys):
     command.upgrade(config, "head", sql=True)
     ddl = capsys.readouterr().out
     assert "CREATE TABLE watchlist_decisions" in ddl and "SERIAL" in ddl and "DOUBLE PRECISION" in ddl
+    assert "CREATE TABLE rating_overrides" in ddl and "CREATE TABLE interactions" in ddl
     assert "AUTOINCREMENT" not in ddl
 
 
@@ -236,5 +237,168 @@ def test_opening_twice_migrates_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'a.db'}"
     AccountsStore.open(url).close()
     with AccountsStore.open(url) as again:
-        assert again.schema_revision() == "0001"
+        assert again.schema_revision() == "0002"
         assert again.stored_as_of() == []
+
+
+# --------------------------------------------------------------------------- schema 0002: overrides, interactions
+
+
+def test_upgrade_from_0001_with_data_in_it_keeps_the_rows_and_adds_the_new_tables(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = AccountsStore(url)
+    old.check()
+    old.upgrade("0001")
+    assert old.schema_revision() == "0001"
+    assert "interactions" not in sa.inspect(old.engine).get_table_names()
+    run_month(old, JAN)
+    old.record_decision("O1", "plan", "alice", "weak margins", decided_at=dt.datetime(2024, 2, 3))
+    before = {t: table_rows(old, t) for t in ("tiers", "alerts", "watchlist", "watchlist_decisions", "as_of_runs")}
+    old.close()
+    with AccountsStore.open(url) as s:
+        assert s.schema_revision() == "0002"
+        assert {t: table_rows(s, t) for t in before} == before
+        proposed = s.propose_override("O1", 5, "parent guarantee", "alice", as_of=JAN, model_grade=7)
+        s.log_interaction("O2", "call", "pricing", "asked for a quote", date=JAN, by="alice")
+        assert s.read_overrides()["id"].tolist() == [proposed.id]
+        assert len(s.read_interactions()) == 1
+
+
+def test_downgrade_to_0001_drops_only_the_new_tables(store):
+    run_month(store, JAN)
+    from alembic import command
+
+    with store.engine.begin() as conn:
+        command.downgrade(store.alembic_config(conn), "0001")
+    names = set(sa.inspect(store.engine).get_table_names())
+    assert "interactions" not in names and "rating_overrides" not in names and "watchlist" in names
+    assert store.stored_as_of() == [JAN]
+
+
+def test_known_obligors_are_those_in_stored_tiers_alerts_watchlist_or_interactions(store):
+    assert not store.known_obligor("O1")
+    run_month(store, JAN)
+    assert store.known_obligor("O1") and store.known_obligor(" O3 ")
+    assert not store.known_obligor("X9")
+    store.import_interactions(pd.DataFrame({"obligor_id": ["X9"], "date": [pd.Timestamp("2023-05-02")],
+                                            "channel": ["call"], "topic": ["pricing"]}))
+    assert store.known_obligor("X9")
+
+
+def test_override_proposal_then_approval_by_a_second_person(store):
+    run_month(store, JAN)
+    proposed = store.propose_override("O1", 4, "parent guarantee signed", "alice", as_of="2024-01-15",
+                                      model_grade=6, proposed_at=dt.datetime(2024, 1, 20, 9))
+    assert proposed.as_of == JAN and proposed.status == "proposed" and proposed.model_grade == 6
+    assert "awaiting approval" in proposed.summary()
+    with pytest.raises(ValueError, match="four eyes: alice proposed override"):
+        store.approve_override(proposed.id, "alice")
+    approved = store.approve_override(proposed.id, "bob", "guarantee checked", decided_at=dt.datetime(2024, 1, 25))
+    assert approved.status == "approved" and approved.decided_by == "bob"
+    assert approved.decided_at == dt.datetime(2024, 1, 25)
+    with pytest.raises(ValueError, match="already approved"):
+        store.reject_override(proposed.id, "carol", "no")
+    back = store.read_overrides("O1")
+    assert back[["status", "decided_by", "decision_note", "proposed_grade", "model_grade"]].values.tolist() == [
+        ["approved", "bob", "guarantee checked", 4, 6]]
+    assert back.loc[0, "proposed_at"] == pd.Timestamp("2024-01-20 09:00")
+
+
+def test_override_refusals_through_the_store(store):
+    with pytest.raises(ValueError, match="unknown obligor 'O1'"):
+        store.propose_override("O1", 4, "r", "alice")
+    run_month(store, JAN)
+    with pytest.raises(ValueError, match="is the model's grade"):
+        store.propose_override("O1", 6, "r", "alice", model_grade=6)
+    with pytest.raises(ValueError, match="not on the master scale"):
+        store.propose_override("O1", 11, "r", "alice")
+    first = store.propose_override("O1", 4, "r", "alice")
+    with pytest.raises(ValueError, match=f"open override proposal #{first.id}"):
+        store.propose_override("O1", 3, "r", "bob")
+    with pytest.raises(ValueError, match="say why"):
+        store.reject_override(first.id, "bob", "")
+    rejected = store.reject_override(first.id, "bob", "no evidence")
+    assert rejected.status == "rejected" and rejected.decision_note == "no evidence"
+    assert store.propose_override("O1", 3, "new evidence", "alice").id == first.id + 1
+    with pytest.raises(ValueError, match="no override #99"):
+        store.approve_override(99, "bob")
+
+
+def test_an_as_of_write_leaves_overrides_and_interactions_alone(store):
+    run_month(store, JAN)
+    store.propose_override("O1", 4, "r", "alice")
+    store.log_interaction("O1", "call", "pricing", "n", date=JAN)
+    before = (table_rows(store, "rating_overrides"), table_rows(store, "interactions"))
+    run_month(store, JAN, run_id="rerun")
+    assert (table_rows(store, "rating_overrides"), table_rows(store, "interactions")) == before
+
+
+def _data_interactions() -> pd.DataFrame:
+    return pd.DataFrame({
+        "obligor_id": ["O1", "O1", "O1", "O2"],
+        "date": pd.to_datetime(["2023-03-01", "2023-03-01", "2023-09-14", "2024-01-05"]),
+        "channel": ["call", "call", "meeting", "email"],  # two identical calls on 1 March: both kept
+        "topic": ["pricing", "pricing", "annual_review", "financing_need"],
+    })
+
+
+def test_interaction_import_is_idempotent_and_keeps_identical_contacts(store):
+    first = store.import_interactions(_data_interactions())
+    assert (first.added, first.already_stored) == (4, 0)
+    rows = table_rows(store, "interactions")
+    again = store.import_interactions(_data_interactions(), recorded_at=dt.datetime(2030, 1, 1))
+    assert (again.added, again.already_stored) == (0, 4)
+    assert table_rows(store, "interactions") == rows, "a re-import changes nothing, not even the recording time"
+    more = pd.concat([_data_interactions(), pd.DataFrame({
+        "obligor_id": ["O1", "O2"], "date": pd.to_datetime(["2023-03-01", "2024-02-01"]),
+        "channel": ["call", "call"], "topic": ["pricing", "pricing"]})], ignore_index=True)
+    third = store.import_interactions(more)
+    assert (third.added, third.already_stored) == (2, 4)
+    back = store.read_interactions(obligor_id="O1")
+    assert back["seq"].tolist() == [0, 1, 2, 0] and (back["source"] == "data").all()
+    assert back.loc[0, "recorded_at"] == pd.Timestamp("2023-03-01"), "by default recorded the day it happened"
+
+
+def test_interaction_import_with_prune_removes_data_rows_gone_from_the_data_but_never_manual_ones(store):
+    store.import_interactions(_data_interactions())
+    store.log_interaction("O1", "call", "pricing", "same key as a data row", date="2023-03-01")
+    result = store.import_interactions(_data_interactions().iloc[2:], prune=True)
+    assert (result.added, result.pruned) == (0, 2)
+    back = store.read_interactions()
+    assert back["source"].tolist() == ["manual", "data", "data"]
+
+
+def test_interaction_import_refuses_unknown_codes_and_missing_columns(store):
+    bad = _data_interactions().assign(channel=["call", "call", "telepathy", "email"])
+    with pytest.raises(ValueError, match="unknown channel \\['telepathy'\\] in 1 rows"):
+        store.import_interactions(bad)
+    with pytest.raises(KeyError, match="topic"):
+        store.import_interactions(_data_interactions().drop(columns="topic"))
+    assert table_rows(store, "interactions") == []
+
+
+def test_read_interactions_as_of_ignores_contacts_after_it_and_entries_recorded_later(store):
+    store.import_interactions(_data_interactions())
+    run_month(store, JAN)
+    store.log_interaction("O1", "meeting", "financing_need", "capex plans", date="2023-12-20", by="alice",
+                          recorded_at=dt.datetime(2024, 2, 10, 15))  # back-dated, logged in February
+    store.log_interaction("O1", "call", "pricing", "rate question", date="2024-01-31", by="alice",
+                          recorded_at=dt.datetime(2024, 1, 31, 18))  # on the as-of's day: counts
+    at_jan = store.read_interactions(JAN, "O1")
+    assert at_jan["date"].dt.strftime("%Y-%m-%d").tolist() == ["2023-03-01", "2023-03-01", "2023-09-14", "2024-01-31"]
+    at_feb = store.read_interactions(FEB, "O1")
+    assert len(at_feb) == 5 and at_feb.loc[3, "note"] == "capex plans" and at_feb.loc[3, "recorded_by"] == "alice"
+    assert store.read_interactions(dt.date(2023, 6, 30))["obligor_id"].tolist() == ["O1", "O1"]
+    assert len(store.read_interactions()) == 6
+
+
+def test_log_interaction_refuses_unknown_codes_and_obligors(store):
+    run_month(store, JAN)
+    with pytest.raises(ValueError, match="unknown channel 'fax'"):
+        store.log_interaction("O1", "fax", "pricing", "n")
+    with pytest.raises(ValueError, match="unknown topic 'weather'"):
+        store.log_interaction("O1", "call", "weather", "n")
+    with pytest.raises(ValueError, match="unknown obligor 'X1'"):
+        store.log_interaction("X1", "call", "pricing", "n")
+    logged = store.log_interaction("O1", "call", "pricing", "n", by="bob", recorded_at=dt.datetime(2024, 3, 1, 8))
+    assert logged.date == dt.date(2024, 3, 1) and "logged interaction #1: O1 call on 2024-03-01" in logged.summary()

@@ -13,6 +13,13 @@ as-of leaves identical rows (values are rounded and typed the same way on every 
 when later ones are stored raises ``LaterAsOfExists`` unless ``force=True`` (the caller then recomputes the
 later months: each month's watchlist depends on the one before). Decisions are never touched by a write:
 they are the desk's record.
+
+Rating overrides (``rating_overrides``: proposed, then approved or rejected by a second person) and the
+interaction log (``interactions``: the data's ``interactions`` table imported idempotently, plus the contacts
+logged by ``workbench accounts log``) are records too: no as-of write touches them. Every override and
+interaction carries when it was recorded, so a report for an earlier as-of reads them as they stood then
+(``read_interactions(as_of)``, ``overrides.approved_grades``). The rules they obey are pure and live in
+``workbench.accounts.overrides`` and ``workbench.accounts.calendar``.
 """
 
 from __future__ import annotations
@@ -32,6 +39,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..locking import file_lock, sqlite_path
 from ..paths import state_dir
+from .calendar import INTERACTION_COLUMNS, check_interaction, interactions_as_of, normalise_interactions
+from .overrides import (
+    OVERRIDE_COLUMNS,
+    check_override_decision,
+    check_proposal,
+    normalise_overrides,
+)
 from .watchlist import (
     SCORE_DECIMALS,
     WATCHLIST_COLUMNS,
@@ -51,6 +65,9 @@ __all__ = [
     "AccountsDatabaseUnreachable",
     "LaterAsOfExists",
     "RecordedDecision",
+    "RecordedOverride",
+    "RecordedInteraction",
+    "InteractionImport",
     "AccountsStore",
     "accounts_url",
     "display_url",
@@ -145,7 +162,45 @@ DECISIONS = sa.Table(
     sa.Index("ix_watchlist_decisions_obligor_id", "obligor_id"),
 )
 
+OVERRIDES = sa.Table(
+    "rating_overrides", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("obligor_id", _OBLIGOR, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False, comment="the month end the override applies from"),
+    sa.Column("model_grade", sa.Integer, nullable=True, comment="the model's grade as the proposer saw it, if given"),
+    sa.Column("proposed_grade", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("proposed_by", _PERSON, nullable=False),
+    sa.Column("proposed_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decided_by", _PERSON, nullable=True),
+    sa.Column("decided_at", sa.DateTime, nullable=True, comment="UTC"),
+    sa.Column("decision_note", sa.Text, nullable=True),
+    sa.CheckConstraint("status in ('proposed', 'approved', 'rejected')", name="ck_rating_overrides_status"),
+    sa.Index("ix_rating_overrides_obligor_id", "obligor_id"),
+)
+
+INTERACTIONS = sa.Table(
+    "interactions", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("obligor_id", _OBLIGOR, nullable=False),
+    sa.Column("date", sa.Date, nullable=False, comment="the day of the contact"),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("recorded_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("recorded_by", _PERSON, nullable=True),
+    sa.Column("source", sa.String(8), nullable=False, comment="data (imported) or manual (workbench accounts log)"),
+    # Tells apart identical contacts of the data (same obligor, day, channel, topic); NULL for manual rows,
+    # and NULLs are distinct in a unique constraint (SQLite, PostgreSQL): only the data's rows are keyed.
+    sa.Column("seq", sa.Integer, nullable=True, comment="occurrence among identical data rows; NULL if manual"),
+    sa.UniqueConstraint("source", "obligor_id", "date", "channel", "topic", "seq", name="uq_interactions_data_key"),
+    sa.CheckConstraint("source in ('data', 'manual')", name="ck_interactions_source"),
+    sa.Index("ix_interactions_obligor_id_date", "obligor_id", "date"),
+)
+
 _AS_OF_TABLES = (TIERS, ALERTS, WATCHLIST, AS_OF_RUNS)
+_DATA_KEY = ("obligor_id", "date", "channel", "topic", "seq")
 
 
 class AccountsDatabaseUnreachable(ConnectionError):
@@ -182,6 +237,60 @@ class RecordedDecision:
         due = f", due {self.due}" if self.due else ""
         return (f"recorded decision #{self.id}: {self.action} {self.obligor_id} by {self.decided_by} on the "
                 f"watchlist of {self.as_of} (status '{self.status}'){due}")
+
+
+@dataclass(frozen=True)
+class RecordedOverride:
+    """An override as stored after a proposal or a decision."""
+
+    id: int
+    obligor_id: str
+    as_of: dt.date
+    model_grade: int | None
+    proposed_grade: int
+    reason: str
+    proposed_by: str
+    proposed_at: dt.datetime
+    status: str
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_note: str | None = None
+
+    def summary(self) -> str:
+        model = f"model grade {self.model_grade}" if self.model_grade is not None else "model grade not given"
+        head = (f"override #{self.id}: {self.obligor_id} grade {self.proposed_grade} ({model}) from {self.as_of}, "
+                f"proposed by {self.proposed_by}")
+        if self.status == "proposed":
+            return f"{head}; awaiting approval by a second person"
+        return f"{head}; {self.status} by {self.decided_by}"
+
+
+@dataclass(frozen=True)
+class RecordedInteraction:
+    """A contact logged by hand."""
+
+    id: int
+    obligor_id: str
+    date: dt.date
+    channel: str
+    topic: str
+    note: str
+    recorded_at: dt.datetime
+    recorded_by: str | None
+
+    def summary(self) -> str:
+        by = f" by {self.recorded_by}" if self.recorded_by else ""
+        return (f"logged interaction #{self.id}: {self.obligor_id} {self.channel} on {self.date} about "
+                f"{self.topic}{by} (recorded {self.recorded_at:%Y-%m-%d %H:%M} UTC)")
+
+
+@dataclass(frozen=True)
+class InteractionImport:
+    """What ``import_interactions`` did: rows added, rows already stored, data rows pruned."""
+
+    added: int
+    already_stored: int
+    pruned: int = 0
 
 
 # --------------------------------------------------------------------------- URL and frames
@@ -319,7 +428,8 @@ def _frame(result: sa.CursorResult[Any], columns: list[str]) -> pd.DataFrame:
 
 
 class AccountsStore:
-    """Tiers, alerts, watchlist rows and decisions in one SQLAlchemy database. Use ``AccountsStore.open()``
+    """Tiers, alerts, watchlist rows and decisions, rating overrides and the interaction log in one SQLAlchemy
+    database. Use ``AccountsStore.open()``
     (checks and migrates); the constructor alone neither connects nor migrates."""
 
     def __init__(self, url: str | None = None, *, connect_timeout_s: int = 10):
@@ -591,6 +701,209 @@ class AccountsStore:
             new_id = conn.execute(sa.insert(DECISIONS).values(**values)).inserted_primary_key[0]
         return RecordedDecision(id=int(new_id), status=str(row["status"]),
                                 outcome=decision_outcome(action, by=values["decided_by"], due=due_date), **values)
+
+    # ------------------------------------------------------------------ obligors the store knows
+
+    def known_obligor(self, obligor_id: str) -> bool:
+        """Whether ``obligor_id`` was ever seen here: in the tiers, alerts or watchlist of any stored as-of (the
+        alerts cover every scored obligor of a month) or in the interaction log (the data's import included).
+        An obligor the store never saw is refused by ``log_interaction`` and ``propose_override``."""
+        obligor_id = str(obligor_id).strip()
+        with self.engine.connect() as conn:
+            for table in (ALERTS, TIERS, WATCHLIST, INTERACTIONS):
+                found = conn.execute(sa.select(table.c.obligor_id).where(table.c.obligor_id == obligor_id)
+                                     .limit(1)).first()
+                if found is not None:
+                    return True
+        return False
+
+    def _require_known(self, obligor_id: str) -> None:
+        if not self.known_obligor(obligor_id):
+            raise ValueError(f"unknown obligor '{obligor_id}': not in any stored tiers, alerts or watchlist and "
+                             "without an imported interaction; run the monitoring report (or import the data's "
+                             "interactions) first")
+
+    # ------------------------------------------------------------------ rating overrides
+
+    def read_overrides(self, obligor_id: str | None = None) -> pd.DataFrame:
+        """Every override (of one obligor), in the order proposed (``overrides.normalise_overrides``)."""
+        query = sa.select(OVERRIDES).order_by(OVERRIDES.c.proposed_at, OVERRIDES.c.id)
+        if obligor_id is not None:
+            query = query.where(OVERRIDES.c.obligor_id == str(obligor_id).strip())
+        with self.engine.connect() as conn:
+            return normalise_overrides(_frame(conn.execute(query), [c.name for c in OVERRIDES.columns]))
+
+    def propose_override(self, obligor_id: str, grade: Any, reason: str, by: str, *, as_of: Any = None,
+                         model_grade: Any = None, proposed_at: dt.datetime | None = None) -> RecordedOverride:
+        """Record a proposal of ``grade`` for ``obligor_id`` applying from the month end of ``as_of`` (default:
+        the month of the proposal), after ``check_proposal`` allows it: a known obligor, a proposer, a reason,
+        a master-scale grade other than ``model_grade`` (None: not given), no proposal of it still open."""
+        obligor_id = str(obligor_id).strip()
+        proposed_at = _naive_utc(proposed_at)
+        day = _as_of_date(proposed_at if as_of is None or (isinstance(as_of, str) and not as_of.strip()) else as_of)
+        self._require_known(obligor_id)
+        with self._begin() as conn:
+            open_rows = _frame(conn.execute(sa.select(OVERRIDES).where(OVERRIDES.c.obligor_id == obligor_id,
+                                                                       OVERRIDES.c.status == "proposed")),
+                               [c.name for c in OVERRIDES.columns])
+            proposed, model = check_proposal(obligor_id, grade, model_grade, reason, by, open_rows)
+            values = {"obligor_id": obligor_id, "as_of": day, "model_grade": model, "proposed_grade": proposed,
+                      "reason": str(reason).strip(), "proposed_by": str(by).strip(), "proposed_at": proposed_at,
+                      "status": "proposed", "decided_by": None, "decided_at": None, "decision_note": None}
+            new_id = conn.execute(sa.insert(OVERRIDES).values(**values)).inserted_primary_key[0]
+        return RecordedOverride(id=int(new_id), **values)
+
+    def decide_override(self, override_id: int, action: str, by: str, note: str | None = None, *,
+                        decided_at: dt.datetime | None = None) -> RecordedOverride:
+        """Approve or reject (``action``) the open override ``override_id`` after ``check_override_decision``
+        allows it: a second person (not the proposer), a note for a rejection."""
+        decided_at = _naive_utc(decided_at)
+        with self._begin() as conn:
+            found = _frame(conn.execute(sa.select(OVERRIDES).where(OVERRIDES.c.id == int(override_id))),
+                           [c.name for c in OVERRIDES.columns])
+            if found.empty:
+                raise ValueError(f"no override #{override_id} is recorded (see workbench accounts overrides)")
+            row = normalise_overrides(found).iloc[0].to_dict()
+            status = check_override_decision(row, action, by, note)
+            values = {"status": status, "decided_by": str(by).strip(), "decided_at": decided_at,
+                      "decision_note": str(note).strip() if note and str(note).strip() else None}
+            # Guarded on the status: two deciders at once, only the first one wins.
+            done = conn.execute(sa.update(OVERRIDES).where(OVERRIDES.c.id == int(override_id),
+                                                           OVERRIDES.c.status == "proposed").values(**values))
+            if done.rowcount != 1:
+                raise ValueError(f"override #{override_id} was decided meanwhile by someone else")
+        return _override_record({**row, **values})
+
+    def approve_override(self, override_id: int, by: str, note: str | None = None, *,
+                         decided_at: dt.datetime | None = None) -> RecordedOverride:
+        return self.decide_override(override_id, "approve", by, note, decided_at=decided_at)
+
+    def reject_override(self, override_id: int, by: str, note: str, *,
+                        decided_at: dt.datetime | None = None) -> RecordedOverride:
+        return self.decide_override(override_id, "reject", by, note, decided_at=decided_at)
+
+    # ------------------------------------------------------------------ the interaction log
+
+    def import_interactions(self, frame: pd.DataFrame, recorded_at: dt.datetime | None = None, *,
+                            prune: bool = False) -> InteractionImport:
+        """Import the data's ``interactions`` table (obligor_id, date, channel, topic; optionally note,
+        recorded_at) as source 'data', idempotently: a row already stored (same obligor, day, channel, topic
+        and occurrence ``seq`` among identical rows) is not added again and keeps its first recording time.
+        ``recorded_at``: when the rows were recorded (UTC) if the frame does not say; default each contact's
+        own day (the data is the CRM's record, entered when the contact happened). ``prune``: delete the
+        stored data rows the frame no longer holds (the data was regenerated or corrected); manual rows are
+        never touched."""
+        rows = _data_interactions(frame, recorded_at)
+        key = list(_DATA_KEY)
+        with self._begin() as conn:
+            stored = _frame(conn.execute(sa.select(INTERACTIONS.c.id, *[INTERACTIONS.c[k] for k in key])
+                                         .where(INTERACTIONS.c.source == "data")), ["id", *key])
+            stored["date"] = pd.to_datetime(stored["date"]).astype("datetime64[ns]")
+            stored["seq"] = pd.to_numeric(stored["seq"]).astype("int64")
+            for column in ("obligor_id", "channel", "topic"):
+                stored[column] = _text(stored[column])
+            merged = rows.merge(stored, on=key, how="left", indicator=True)
+            new = rows[(merged["_merge"] == "left_only").to_numpy()]
+            pruned = 0
+            if prune and len(stored):
+                gone = stored.merge(rows[key], on=key, how="left", indicator=True)
+                gone_ids = gone.loc[gone["_merge"] == "left_only", "id"].astype(int).tolist()
+                for start in range(0, len(gone_ids), 500):
+                    conn.execute(sa.delete(INTERACTIONS).where(INTERACTIONS.c.id.in_(gone_ids[start:start + 500])))
+                pruned = len(gone_ids)
+            if len(new):
+                conn.execute(sa.insert(INTERACTIONS), _records(new[[c for c in INTERACTION_COLUMNS if c != "id"]],
+                                                                ("date",)))
+        return InteractionImport(added=len(new), already_stored=len(rows) - len(new), pruned=pruned)
+
+    def log_interaction(self, obligor_id: str, channel: str, topic: str, note: str, *, date: Any = None,
+                        by: str | None = None, recorded_at: dt.datetime | None = None) -> RecordedInteraction:
+        """Add a contact by hand (source 'manual'), after ``check_interaction`` allows it (reference channel
+        and topic, a note, not dated after today) and the store knows the obligor (``known_obligor``)."""
+        obligor_id = str(obligor_id).strip()
+        recorded_at = _naive_utc(recorded_at)
+        day = check_interaction(channel, topic, note, date, recorded_at)
+        self._require_known(obligor_id)
+        values = {"obligor_id": obligor_id, "date": day, "channel": channel, "topic": topic,
+                  "note": str(note).strip(), "recorded_at": recorded_at,
+                  "recorded_by": str(by).strip() if by and str(by).strip() else None}
+        with self._begin() as conn:
+            new_id = conn.execute(sa.insert(INTERACTIONS).values(**values, source="manual", seq=None)
+                                  ).inserted_primary_key[0]
+        return RecordedInteraction(id=int(new_id), **values)
+
+    def read_interactions(self, as_of: Any = None, obligor_id: str | None = None) -> pd.DataFrame:
+        """The interaction log (``calendar.INTERACTION_COLUMNS``), sorted by obligor and date. With ``as_of``:
+        as it stood at the end of that day, contacts dated on or before it and recorded by then (a report for
+        an earlier as-of ignores later entries)."""
+        query = sa.select(INTERACTIONS).order_by(INTERACTIONS.c.obligor_id, INTERACTIONS.c.date, INTERACTIONS.c.id)
+        if obligor_id is not None:
+            query = query.where(INTERACTIONS.c.obligor_id == str(obligor_id).strip())
+        if as_of is not None:
+            day = pd.Timestamp(as_of).normalize()
+            query = query.where(INTERACTIONS.c.date <= day.date(),
+                                INTERACTIONS.c.recorded_at < (day + pd.Timedelta(days=1)).to_pydatetime())
+        with self.engine.connect() as conn:
+            frame = normalise_interactions(_frame(conn.execute(query), [c.name for c in INTERACTIONS.columns]))
+        # The same rule once more in pandas, so that the store and the pure calendar can never disagree.
+        return frame if as_of is None else interactions_as_of(frame, as_of)
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime:
+    if value is None:
+        return _utcnow()
+    value = pd.Timestamp(value).to_pydatetime()
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def _override_record(row: Mapping[str, Any]) -> RecordedOverride:
+    values = {c: _py(row[c]) for c in OVERRIDE_COLUMNS}
+    for column in ("as_of",):
+        values[column] = pd.Timestamp(values[column]).date()
+    for column in ("proposed_at", "decided_at"):
+        values[column] = None if values[column] is None else pd.Timestamp(values[column]).to_pydatetime()
+    values["id"] = int(values["id"])
+    values["proposed_grade"] = int(values["proposed_grade"])
+    values["model_grade"] = None if values["model_grade"] is None else int(values["model_grade"])
+    return RecordedOverride(**values)
+
+
+def _data_interactions(frame: pd.DataFrame, recorded_at: dt.datetime | None) -> pd.DataFrame:
+    """The data's interactions as the rows to store: source 'data', ``seq`` numbering identical contacts, the
+    recording time from the frame's ``recorded_at``, else ``recorded_at``, else the contact's own day."""
+    from ..reference.codes import CHANNELS, INTERACTION_TOPICS
+
+    for column in ("obligor_id", "date", "channel", "topic"):
+        if column not in frame.columns:
+            raise KeyError(f"interactions frame lacks column {column!r} (has {list(frame.columns)})")
+    f = frame.reset_index(drop=True)
+    for column, known in (("channel", CHANNELS), ("topic", INTERACTION_TOPICS)):
+        bad = f.loc[~f[column].isin(known), column]
+        if len(bad):
+            raise ValueError(f"interactions frame: unknown {column} {sorted(set(map(str, bad)))[:5]} in "
+                             f"{len(bad)} rows; known: {', '.join(known)}")
+    if f["obligor_id"].isna().any() or f["date"].isna().any():
+        raise ValueError("interactions frame: rows without obligor_id or date "
+                         f"{f.index[f['obligor_id'].isna() | f['date'].isna()][:5].tolist()}")
+    out = pd.DataFrame({
+        "obligor_id": _text(f["obligor_id"]),
+        "date": pd.to_datetime(f["date"]).dt.normalize().astype("datetime64[ns]"),
+        "channel": _text(f["channel"]), "topic": _text(f["topic"]),
+        "note": _text(f["note"]) if "note" in f.columns else pd.Series(None, index=f.index, dtype="str"),
+    })
+    out["seq"] = out.groupby(["obligor_id", "date", "channel", "topic"], sort=False).cumcount().astype("int64")
+    if "recorded_at" in f.columns:
+        out["recorded_at"] = pd.to_datetime(f["recorded_at"]).astype("datetime64[ns]")
+    elif recorded_at is not None:
+        out["recorded_at"] = pd.Timestamp(_naive_utc(recorded_at))
+    else:
+        # The data is the CRM's extract: each contact was entered the day it happened.
+        out["recorded_at"] = out["date"]
+    if out["recorded_at"].isna().any():
+        raise ValueError("interactions frame: rows without recorded_at")
+    out["recorded_by"] = pd.Series(None, index=out.index, dtype="str")
+    out["source"] = "data"
+    return out
 
 
 def _watchlist_for_write(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:

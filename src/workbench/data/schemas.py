@@ -23,6 +23,8 @@ from pandera.errors import SchemaErrors
 from ..reference import (
     CHANNELS,
     COLLATERAL_TYPES,
+    COVENANT_TEST_FREQUENCIES,
+    COVENANT_TYPES,
     DEFAULT_TYPES,
     INDUSTRY_CODES,
     INTERACTION_TOPICS,
@@ -150,6 +152,19 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         checks=[_ordered("origination_date", "maturity_date")],
         name="facilities",
     ),
+    # Financial covenants of a facility, tested on the obligor's statements (``workbench.data.covenants``).
+    "covenants": pa.DataFrameSchema(
+        {
+            "covenant_id": pa.Column(str, unique=True, nullable=False),
+            "facility_id": pa.Column(**_ID),
+            "obligor_id": pa.Column(**_ID),
+            "type": pa.Column(str, _codes(COVENANT_TYPES), nullable=False),
+            "threshold": pa.Column(float, pa.Check.gt(0), nullable=False),
+            "test_frequency_months": pa.Column(int, pa.Check.isin(list(COVENANT_TEST_FREQUENCIES)), nullable=False),
+            "start_date": pa.Column(pa.DateTime, nullable=False),
+        },
+        name="covenants",
+    ),
     "behaviour": pa.DataFrameSchema(
         {
             "obligor_id": pa.Column(**_ID),
@@ -261,7 +276,8 @@ _LINKS = [
     (table, "obligor_id", "obligors", "obligor_id")
     for table in TABLES
     if table not in ("obligors", "macro", "project_cashflows")
-] + [("project_cashflows", "project_id", "projects", "project_id")]
+] + [("project_cashflows", "project_id", "projects", "project_id"),
+      ("covenants", "facility_id", "facilities", "facility_id")]
 
 _MAX_ROWS_SHOWN = 5
 
@@ -330,6 +346,20 @@ def _problems_from_pandera(table: str, df: pd.DataFrame, exc: SchemaErrors) -> l
     return problems
 
 
+def _covenant_obligors(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """A covenant's obligor is the obligor of its facility."""
+    cov, fac = tables.get("covenants"), tables.get("facilities")
+    cols = {"facility_id", "obligor_id"}
+    if cov is None or fac is None or not cols <= set(cov.columns) or not cols <= set(fac.columns):
+        return []
+    owner = cov["facility_id"].map(fac.drop_duplicates("facility_id").set_index("facility_id")["obligor_id"])
+    wrong = owner.notna() & (owner != cov["obligor_id"])
+    if not wrong.any():
+        return []
+    return [Problem("covenants", "obligor_id", "the obligor of its facility (facilities.obligor_id)",
+                    int(wrong.sum()), _row_ids(cov, cov.index[wrong].tolist()))]
+
+
 def _behaviour_after_default(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """A defaulted obligor has no performing months after its default month."""
     beh, dft = tables.get("behaviour"), tables.get("defaults")
@@ -388,5 +418,6 @@ def link_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
                 shown = ", ".join(repr(v) for v in df.loc[orphan, key].unique()[:_MAX_ROWS_SHOWN])
                 problems.append(Problem(child, key, f"exists in {parent}.{parent_key}", int(orphan.sum()),
                                         f"{_row_ids(df, idx)}; unknown {key}: {shown}"))
+    problems.extend(_covenant_obligors(tables))
     problems.extend(_behaviour_after_default(tables))
     return problems

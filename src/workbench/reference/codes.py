@@ -33,6 +33,8 @@ __all__ = [
     "INTERACTION_TOPICS",
     "SPLITS",
     "ALERT_LEVELS",
+    "COVENANT_TYPES",
+    "COVENANT_TEST_FREQUENCIES",
 ]
 
 Outlook = Literal["positive", "neutral", "negative"]
@@ -103,6 +105,12 @@ INTERACTION_TOPICS: tuple[str, ...] = (
     "annual_review", "financing_need", "pricing", "product_offer", "service_request", "market_update",
     "site_visit_report", "payment_arrears", "covenant_waiver",
 )
+
+#: Financial covenant types: ``max_*`` a ratio the statement must stay at or below, ``min_*`` one it must
+#: stay at or above (the ratios and the test are defined once in ``workbench.data.covenants``).
+COVENANT_TYPES: tuple[str, ...] = ("max_leverage", "min_interest_cover", "min_dscr", "min_equity_ratio")
+#: Months between two tests of a covenant: quarterly, semi-annual or annual.
+COVENANT_TEST_FREQUENCIES: tuple[int, ...] = (3, 6, 12)
 
 #: The time split of a modelling panel, in time order.
 SPLITS: tuple[str, ...] = ("train", "valid", "oot")

@@ -1,4 +1,8 @@
-"""``behaviour``: monthly utilisation, days past due, overdue amount, covenant tests and credit turnover."""
+"""``behaviour``: monthly utilisation, days past due, overdue amount, covenant breaches and credit turnover.
+
+The covenant breaches are not drawn here: they are the tests of the ``covenants`` table on the
+statements (``covenants.covenant_breaches``), set into ``Behaviour.breach`` before the table is made.
+"""
 
 from __future__ import annotations
 
@@ -30,15 +34,15 @@ class Behaviour:
     util: np.ndarray
     dpd: np.ndarray
     overdue: np.ndarray
-    breach: np.ndarray
+    breach: np.ndarray  # all False until ``covenants.covenant_breaches`` fills it in
     turnover: np.ndarray
     type_code: np.ndarray  # default type per obligor (position in DEFAULT_TYPE_ORDER), -1 without default
 
 
 def draw_behaviour(L: Latent) -> Behaviour:
-    """Monthly utilisation, days past due (a roll-rate chain driven by z), covenant tests and the
-    credit turnover through the client's accounts with the bank (its receipts: sales, as far as they
-    run through this bank, move with the client's condition month by month)."""
+    """Monthly utilisation, days past due (a roll-rate chain driven by z) and the credit turnover
+    through the client's accounts with the bank (its receipts: sales, as far as they run through this
+    bank, move with the client's condition month by month); no covenant breach yet."""
     s, n, T = L.s, L.s.n_obligors, L.T
     limit = facility_limits(L)
     base_util = rng(s.seed, S_BEH, 0).beta(5.0, 6.0, n)
@@ -74,8 +78,8 @@ def draw_behaviour(L: Latent) -> Behaviour:
             util[:, t] = np.clip(base_util + 0.25 * np.tanh(-z / 1.5) + spike + noise[:, m], 0.0, 1.2)
             dpd[:, t] = np.where(state > 0, 30 * (state - 1) + 1 + (u[:, 3] * 29).astype(np.int64), 0)
             overdue[:, t] = np.where(state > 0, limit * util[:, t] * (0.01 + 0.04 * state), 0.0)
-            quarter_end = (m % 3) == 2
-            breach[:, t] = quarter_end & (u[:, 4] < ndtr(-2.6 - 0.8 * z))
+            # (u[:, 4] drew the covenant breaches before they were derived from the covenants; the
+            # stream's draws stay as they were, so the other columns are unchanged.)
             turnover[:, t] = wallet * L.sales0 / 12 * np.exp(0.12 * z + turnover_noise[:, m])
     # A 90-day default shows in its default month; decided here so the behaviour table is consistent.
     dtype_code = default_type_codes(L, state_before=dpd)

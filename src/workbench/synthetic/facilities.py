@@ -35,7 +35,7 @@ from .frames import add_years, frame, ns, str_take
 from .latent import Latent
 from .streams import S_FAC, rng
 
-__all__ = ["facility_draws", "facilities_table"]
+__all__ = ["facility_draws", "facility_ids", "facilities_table"]
 
 # A corporate's product mix: term loan, revolver, trade finance, guarantee (drawn without replacement).
 _CORP_P = [0.35, 0.35, 0.18, 0.12]
@@ -152,15 +152,22 @@ def facility_draws(L: Latent) -> dict[str, np.ndarray]:
     return {k: np.array(v, dtype=_DRAW_COLUMNS[k]) for k, v in out.items()}
 
 
-def facilities_table(L: Latent, B: Behaviour, pd_true: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """The facility table, and the obligor position of each facility."""
+def facility_ids(n: int) -> pd.api.extensions.ExtensionArray:
+    """The ids of the first ``n`` facilities in draw order (``facility_draws`` rows)."""
+    return pd.array([f"FA{j:07d}" for j in range(1, n + 1)], dtype="str")
+
+
+def facilities_table(L: Latent, B: Behaviour, pd_true: np.ndarray,
+                     draws: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The facility table, and the obligor position of each facility (``draws``: ``facility_draws(L)``,
+    when already drawn)."""
     n = L.s.n_obligors
     limit_total = facility_limits(L)
     # The revolving products are drawn as in the obligor's last behaviour month.
     has_months = (L.start_month < L.T) & (L.start_month <= L.last_month)
     util_last = np.round(B.util[np.arange(n), np.clip(L.last_month, 0, L.T - 1)], 4)
     util_by_obligor = np.where(has_months, util_last, 0.5)
-    d = facility_draws(L)
+    d = facility_draws(L) if draws is None else draws
     ob, prod, repay = d["ob"], d["prod"], d["repay"]
     tenor = d["tenor"]
     limit = np.maximum(limit_total[ob] * d["share"], 0.5)
@@ -177,7 +184,7 @@ def facilities_table(L: Latent, B: Behaviour, pd_true: np.ndarray) -> tuple[pd.D
     # Matured and repaid before the snapshot; revolving as last drawn; guarantees and bullets in full.
     drawn = np.choose(branch, [0.0, limit * np.minimum(util_by_obligor[ob], 1.0), limit, limit, amortised])
     df = frame({
-        "facility_id": pd.array([f"FA{j:07d}" for j in range(1, len(ob) + 1)], dtype="str"),
+        "facility_id": facility_ids(len(ob)),
         "obligor_id": L.ids(ob),
         "product": str_take(PRODUCT_ORDER, prod),
         "limit": np.round(limit, 4),

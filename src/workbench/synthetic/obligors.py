@@ -12,7 +12,7 @@ from .frames import frame, ns, str_take
 from .latent import Latent
 from .streams import S_STATIC, rng
 
-__all__ = ["obligors_table"]
+__all__ = ["obligors_table", "relationship_start"]
 
 _SYLL_A = ("Nord", "Alp", "Bel", "Cor", "Dan", "Ever", "Fal", "Gran", "Hel", "Ivo", "Jun", "Kast",
            "Lum", "Mar", "Nov", "Or", "Pax", "Quer", "Rhen", "Sol", "Tav", "Ul", "Ver", "West")
@@ -30,9 +30,7 @@ def obligors_table(L: Latent) -> pd.DataFrame:
     group = np.full(n, None, dtype=object)
     in_group = r.random(n) < 0.15
     group[in_group] = [f"GR{g:05d}" for g in r.integers(1, max(2, n // 30), in_group.sum())]
-    first_day = pd.DatetimeIndex(L.months.values[np.minimum(L.start_month, L.T - 1)]) - pd.offsets.MonthBegin(1)
-    history = pd.to_timedelta(np.round(L.relationship_years * 365.25), unit="D")
-    rel_start = np.where(L.existing, (first_day - history).values, first_day.values)
+    rel_start = relationship_start(L)
     mid, large, very_large = SIZE_BAND_ORDER
     size_band = np.select([L.sales0 < 250, L.sales0 < 1500], [mid, large], very_large)
     corporate, project_finance = SEGMENT_ORDER
@@ -45,7 +43,15 @@ def obligors_table(L: Latent) -> pd.DataFrame:
         "size_band": size_band,
         "sales": np.round(L.sales0, 3),
         "group_id": pd.array(group, dtype="str"),
-        "relationship_start": ns(pd.to_datetime(rel_start)),
+        "relationship_start": rel_start,
     })
     keep = L.start_month < L.T  # joiners after the horizon are not clients yet
     return df if keep.all() else df[keep].reset_index(drop=True)
+
+
+def relationship_start(L: Latent) -> np.ndarray:
+    """Per obligor, the day the relationship began (datetime64[ns]): the first day of the joining month,
+    or ``relationship_years`` before the horizon for clients already on the book."""
+    first_day = pd.DatetimeIndex(L.months.values[np.minimum(L.start_month, L.T - 1)]) - pd.offsets.MonthBegin(1)
+    history = pd.to_timedelta(np.round(L.relationship_years * 365.25), unit="D")
+    return ns(np.where(L.existing, (first_day - history).values, first_day.values))

@@ -9,8 +9,9 @@ import pandas as pd
 from workbench.data.schemas import TABLES
 
 from .behaviour import behaviour_table, draw_behaviour
+from .covenants import covenant_breaches, covenants_table
 from .defaults import defaults_table
-from .facilities import facilities_table
+from .facilities import facilities_table, facility_draws
 from .interactions import interactions_table
 from .latent import Latent, truth_table
 from .macro import macro_table
@@ -24,11 +25,18 @@ from .statements import financials_table
 __all__ = ["generate_portfolio"]
 
 # Tables in the order they are returned, and what each needs drawn first.
-_ORDER = ("obligors", "macro", "financials", "behaviour", "facilities", "defaults", "projects",
+_ORDER = ("obligors", "macro", "financials", "behaviour", "facilities", "covenants", "defaults", "projects",
           "project_cashflows", "questionnaires", "quotes", "interactions", "truth")
 _NEEDS_BEHAVIOUR = {"behaviour", "facilities", "defaults", "interactions"}
 _NEEDS_FACILITIES = {"facilities", "defaults"}
 _NEEDS_TRUE_PD = {"facilities", "defaults", "quotes", "truth"}
+# The covenant breaches (behaviour, interactions) are the covenants tested on the statements; the
+# covenants hang on the facilities' product mix and start at the projects' financial close.
+_NEEDS_BREACHES = {"behaviour", "interactions"}
+_NEEDS_COVENANTS = _NEEDS_BREACHES | {"covenants"}
+_NEEDS_FINANCIALS = _NEEDS_COVENANTS | {"financials"}
+_NEEDS_PROJECTS = _NEEDS_COVENANTS | {"projects", "project_cashflows"}
+_NEEDS_DRAWS = _NEEDS_COVENANTS | _NEEDS_FACILITIES
 
 
 def generate_portfolio(settings: GeneratorSettings | None = None,
@@ -46,25 +54,41 @@ def generate_portfolio(settings: GeneratorSettings | None = None,
         tables["obligors"] = obligors_table(L)
     if "macro" in want:
         tables["macro"] = macro_table(L)
+    financials = financials_table(L) if want & _NEEDS_FINANCIALS else None
     if "financials" in want:
-        tables["financials"] = financials_table(L)
+        tables["financials"] = financials
+    projects = projects_tables(L) if want & _NEEDS_PROJECTS else None
+    draws = facility_draws(L) if want & _NEEDS_DRAWS else None
+    covenants = None
+    if want & _NEEDS_COVENANTS:
+        say("covenants")
+        covenants = covenants_table(L, draws, financials, projects[0])
+        if "covenants" in want:
+            tables["covenants"] = covenants
     B = None
     if want & _NEEDS_BEHAVIOUR:
         say("monthly behaviour")
         B = draw_behaviour(L)
+        if want & _NEEDS_BREACHES:
+            B.breach = covenant_breaches(L, covenants, financials)
         if "behaviour" in want:
             tables["behaviour"] = behaviour_table(L, B)
+    del financials, covenants
     if want & _NEEDS_FACILITIES:
         say("facilities and defaults")
-        facilities, fac_ob = facilities_table(L, B, pd_true)
+        facilities, fac_ob = facilities_table(L, B, pd_true, draws)
         if "facilities" in want:
             tables["facilities"] = facilities
         if "defaults" in want:
             tables["defaults"] = defaults_table(L, facilities, fac_ob, B.type_code)
         del facilities, fac_ob
+    del draws
     say("projects, questionnaires, quotes, interactions")
-    if want & {"projects", "project_cashflows"}:
-        tables["projects"], tables["project_cashflows"] = projects_tables(L)
+    if "projects" in want:
+        tables["projects"] = projects[0]
+    if "project_cashflows" in want:
+        tables["project_cashflows"] = projects[1]
+    del projects
     if "questionnaires" in want:
         tables["questionnaires"] = questionnaires_table(L)
     if "quotes" in want:

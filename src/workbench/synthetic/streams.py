@@ -12,12 +12,12 @@ import numpy as np
 
 __all__ = [
     "S_STATIC", "S_MACRO", "S_LATENT", "S_DEFAULT", "S_FIN", "S_BEH", "S_QUEST", "S_QUOTE", "S_INTER", "S_FAC",
-    "S_PROJ", "S_DEFTYPE", "rng", "ar1_by_year",
+    "S_PROJ", "S_DEFTYPE", "S_COV", "rng", "ar1_by_year",
 ]
 
 # Stream ids for SeedSequence([seed, stream, year]).
 (S_STATIC, S_MACRO, S_LATENT, S_DEFAULT, S_FIN, S_BEH, S_QUEST,
- S_QUOTE, S_INTER, S_FAC, S_PROJ, S_DEFTYPE) = range(12)
+ S_QUOTE, S_INTER, S_FAC, S_PROJ, S_DEFTYPE, S_COV) = range(13)
 
 
 def rng(seed: int, stream: int, year: int = 0) -> np.random.Generator:
