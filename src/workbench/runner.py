@@ -377,9 +377,12 @@ def _finish(prepared: _Prepared, handle: tracking.RunHandle, failure: BaseExcept
         os.replace(partial_nb, output_nb)
     executed = output_nb if output_nb.exists() else None
     hide_code = prepared.job.hide_code if prepared.job is not None else False
+    private = prepared.job.private_outputs if prepared.job is not None else False
     html = _export_html(executed, html_path, hide_code) if executed else None
     for path in (executed, html):
-        if path is not None:
+        if path is not None and private:
+            os.chmod(path, 0o600)  # it names clients: for its owner, never an MLflow artifact
+        elif path is not None:
             try:
                 handle.log_artifact(path)
             except Exception as exc:  # noqa: BLE001
@@ -444,8 +447,11 @@ def _run_description(prepared: _Prepared, status: str, run_id: str | None = None
     job = prepared.job
     lines = [f"**{prepared.name}** ({status.lower()}" + (f", {duration:.0f} s)" if duration else ")"),
              job.description if job is not None and job.description else f"Notebook {prepared.path.name}.",
-             f"The executed notebook and its HTML report are the artifacts {prepared.name}.ipynb and "
-             f"{prepared.name}.html; params are the validated params of the run."]
+             ("The executed notebook and its HTML report name clients: they stay on disk "
+              "(tag workbench.output_dir), readable by their owner only; this run holds ids and figures."
+              if job is not None and job.private_outputs else
+              f"The executed notebook and its HTML report are the artifacts {prepared.name}.ipynb and "
+              f"{prepared.name}.html; params are the validated params of the run.")]
     if run_id and job is not None and job.key_figures:
         logged = tracking.run_metrics(run_id)
         if any(k in logged for k in job.key_figures):

@@ -118,6 +118,8 @@ def test_the_table_shows_breaches_first_with_their_headroom_and_status():
     assert table["Status"].tolist() == ["breach", "ok", "not tested"]
     assert table.iloc[0]["Threshold"] == "min 2.50x" and table.iloc[0]["Value"] == "2.00x"
     assert table.iloc[0]["Headroom"] == "-0.50x" and table.iloc[1]["Threshold"] == "max 0.65"
+    assert table.iloc[1]["Value"] == "0.60" and table.iloc[1]["Headroom"] == "+0.05"
+    assert table.iloc[2]["Value"] == "n/a" and table.iloc[2]["Last test"] == "2023-04-30"
 
 
 def test_the_generators_breaches_are_the_covenant_tests_on_the_generated_statements(portfolio):

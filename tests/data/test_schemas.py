@@ -150,3 +150,34 @@ def test_codes_outside_the_reference_lists_are_rejected_naming_table_column_and_
     problem = next(p for p in err.value.problems if p.column == column)
     assert (problem.table, problem.n_rows) == (table, 1) and problem.check.startswith("isin(")
     assert f"{table}.{column}" in str(err.value) and "row 2" in str(err.value)
+
+
+@pytest.mark.parametrize("column, value, check", [
+    ("type", "max_gearing", "isin("),
+    ("threshold", -0.5, "greater_than(0)"),
+    ("test_frequency_months", 4, "isin("),
+])
+def test_covenants_with_an_unknown_type_a_negative_threshold_or_an_odd_frequency_are_rejected(tables, column, value,
+                                                                                             check):
+    cov = tables["covenants"].copy()
+    cov.loc[cov.index[2], column] = value
+    with pytest.raises(DataValidationError) as err:
+        validate({"covenants": cov})
+    problem = next(p for p in err.value.problems if p.column == column)
+    assert (problem.table, problem.n_rows) == ("covenants", 1) and problem.check.startswith(check)
+    assert "row 2" in problem.first_rows
+
+
+def test_a_covenant_on_an_unknown_facility_or_another_obligors_facility_is_rejected(tables):
+    cov = tables["covenants"].copy()
+    cov.loc[cov.index[1], "facility_id"] = "FA9999999"
+    other = tables["facilities"].loc[tables["facilities"]["obligor_id"] != cov.loc[cov.index[3], "obligor_id"],
+                                     "facility_id"].iloc[0]
+    cov.loc[cov.index[3], "facility_id"] = other
+    with pytest.raises(DataValidationError) as err:
+        validate({"covenants": cov, "facilities": tables["facilities"], "obligors": tables["obligors"]})
+    message = str(err.value)
+    assert "covenants.facility_id: check 'exists in facilities.facility_id' fails in 1 row(s)" in message
+    assert "FA9999999" in message
+    assert "covenants.obligor_id: check 'the obligor of its facility (facilities.obligor_id)' fails in 1 row(s)" in message
+    validate({"covenants": tables["covenants"], "facilities": tables["facilities"], "obligors": tables["obligors"]})

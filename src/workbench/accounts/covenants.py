@@ -96,8 +96,13 @@ def covenant_tests(covenants: pd.DataFrame, financials: pd.DataFrame, as_of,
     return out[list(TEST_COLUMNS)]
 
 
-def _ratio(value, covenant_type: str) -> str:
-    return fmt.multiple(value) if COVENANT_RULES[covenant_type].unit == "x" else fmt.number(value)
+def _ratio(value, covenant_type: str, sign: bool = False) -> str:
+    """A tested value, threshold or headroom in its ratio's unit: ``2.00x`` for covers, ``0.62`` for shares."""
+    if COVENANT_RULES[covenant_type].unit == "x":
+        shown = fmt.multiple(value)
+        return f"+{shown}" if sign and shown[0].isdigit() else shown
+    x = fmt.finite(value)
+    return "n/a" if x is None else (f"{x:+.2f}" if sign else f"{x:.2f}")
 
 
 def covenant_table(tests: pd.DataFrame) -> pd.DataFrame:
@@ -105,11 +110,10 @@ def covenant_table(tests: pd.DataFrame) -> pd.DataFrame:
     order = tests.assign(_h=tests["headroom_rel"].fillna(np.inf)).sort_values(
         ["breached", "_h"], ascending=[False, True], kind="stable")
     shown = order.assign(
-        threshold_shown=[f"{'max' if COVENANT_RULES[t].bound == 'max' else 'min'} {_ratio(v, t)}"
+        threshold_shown=[f"{COVENANT_RULES[t].bound} {_ratio(v, t)}"
                          for t, v in zip(order["type"], order["threshold"])],
         value_shown=[_ratio(v, t) for t, v in zip(order["type"], order["value"])],
-        headroom_shown=[_ratio(v, t) if COVENANT_RULES[t].unit == "x" else fmt.signed(v)
-                        for t, v in zip(order["type"], order["headroom"])],
+        headroom_shown=[_ratio(v, t, sign=True) for t, v in zip(order["type"], order["headroom"])],
         status=np.where(order["breached"], "breach", np.where(order["tested"], "ok", "not tested")),
     )
     return fmt.display_frame(shown, {

@@ -12,14 +12,19 @@ from pydantic import Field
 from ..features.params import PanelParams
 from ..params import StrictModel
 from ..pricing.params import PricingParams
+from ..structuring.params import ProposalParams
 from ..validation.monitoring import ModelMonitoringParams
+from .benchmark import BenchmarkParams
+from .calendar import CalendarParams
 from .effectiveness import EffectivenessParams
 from .ews import EWSParams
 from .groups import LargeExposureParams
+from .needs import NeedsParams
+from .overrides import OverrideParams
 from .tiering import TieringParams
 from .watchlist import WatchlistParams
 
-__all__ = ["MonitoringParams"]
+__all__ = ["MonitoringParams", "DossierParams"]
 
 
 class MonitoringParams(StrictModel):
@@ -42,3 +47,16 @@ class MonitoringParams(StrictModel):
     stability_months: int = Field(24, ge=1, le=240, description="Model monitoring shows the champion's "
                                   "stability over this many month ends up to the as-of")
     reason_codes: int = Field(3, ge=1, le=8, description="Adverse drivers of the PD shown per alerted client")
+
+
+class DossierParams(MonitoringParams):
+    """What a client dossier computes with: the monitoring's params (the book, tiers, alerts) plus the
+    needs analysis, the peer benchmark, the service calendar, rating overrides and the structuring
+    terms of a proposed new financing."""
+
+    needs: NeedsParams = Field(default_factory=NeedsParams)
+    benchmark: BenchmarkParams = Field(default_factory=BenchmarkParams)
+    calendar: CalendarParams = Field(default_factory=CalendarParams)
+    overrides: OverrideParams = Field(default_factory=OverrideParams)
+    proposal: ProposalParams = Field(default_factory=ProposalParams, description="Terms of the financing "
+                                     "proposal a need for new financing gets (rate, target DSCR, admission)")

@@ -137,7 +137,9 @@ def usable_statements(financials: pd.DataFrame, reporting_lag_days: int = DEFAUL
                if c not in financials.columns]
     if missing:
         raise KeyError(f"financials lack column(s) {missing} the covenant tests need")
-    fin = financials[["obligor_id", "period_end", "reported_date", *STATEMENT_COLUMNS]]
+    # One resolution for every date, whatever the source (parquet readers differ): the lookup needs it.
+    fin = financials[["obligor_id", "period_end", "reported_date", *STATEMENT_COLUMNS]].astype(
+        {"period_end": "datetime64[ns]", "reported_date": "datetime64[ns]"})
     available = np.maximum(fin["reported_date"].to_numpy(),
                            (fin["period_end"] + pd.Timedelta(days=reporting_lag_days)).to_numpy())
     # Of two statements usable on the same day, the later period is the latest.

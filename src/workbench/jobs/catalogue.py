@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..reference import metrics
 from .monitoring import backfill_monitoring, precheck_monitoring
 from .params import (
+    AccountDossierParams,
     BuildFeaturesParams,
     CalibratePricingParams,
     MonitorPortfolioParams,
@@ -36,6 +37,9 @@ EXPERIMENTS: dict[str, str] = {
                   "earlier run workbench.superseded_by): tiers A/B/C, groups and large exposures, early-warning "
                   "alerts with reasons, watchlist changes and pending decisions, model monitoring. Run by "
                   "`workbench report monitoring --as-of YYYY-MM-DD` (cron); the HTML report is the document.",
+    "dossier": "Client dossiers for the credit committee (workbench report dossier --obligor ID | --tier A --top N "
+               "--as-of YYYY-MM-DD): one run per batch with a nested run per client. Runs hold ids and figures "
+               "only; the dossiers name clients and stay on disk in experiments/reports/dossier/<as_of>/.",
     "adhoc": "Notebooks run by path that are not registered jobs.",
 }
 
@@ -70,6 +74,14 @@ register(Job(
     upstream=(Upstream("training_run_id", "20_train_pd_model"),),
     key_figures=(metrics.MONITORING_RED_ALERTS, metrics.MONITORING_WATCHLIST, metrics.MONITORING_PSI_SCORE),
     hide_code=True, as_of_report="monitoring", precheck=precheck_monitoring, backfill=backfill_monitoring,
+))
+register(Job(
+    "70_account_dossier", AccountDossierParams, "params/account_dossier.yaml", experiment="dossier",
+    description="A client's dossier as of a month end: tier, rating, early warnings, financials against peers, "
+                "facilities and covenants, profitability, needs and offer, calendar",
+    upstream=(Upstream("training_run_id", "20_train_pd_model"),),
+    key_figures=(metrics.DOSSIER_GRADE, metrics.DOSSIER_RAROC),
+    hide_code=True, batch_report="dossier", private_outputs=True,
 ))
 register(Job(
     "60_structure_financing", StructureFinancingParams, "params/structure_financing.yaml", experiment="structuring",

@@ -12,7 +12,7 @@ from datetime import date
 
 from pydantic import Field
 
-from ..accounts.params import MonitoringParams
+from ..accounts.params import DossierParams, MonitoringParams
 from ..data.params import ContractParams
 from ..features.params import PanelParams
 from ..models.params import PDModelParams
@@ -27,6 +27,7 @@ __all__ = [
     "ReviewModelParams",
     "StructureFinancingParams",
     "MonitorPortfolioParams",
+    "AccountDossierParams",
 ]
 
 class BuildFeaturesParams(PanelParams):
@@ -124,4 +125,26 @@ class MonitorPortfolioParams(MonitoringParams):
     @property
     def monitoring(self) -> MonitoringParams:
         """What the monitoring functions take."""
+        return narrow(self, MonitoringParams)
+
+
+class AccountDossierParams(DossierParams):
+    """Params of notebooks/70_account_dossier and of `workbench report dossier`: one client's dossier."""
+
+    obligor_id: str = Field("", description="The client; empty = the largest tier-A client at the as-of")
+    as_of: date = Field(date(2024, 12, 31), description="Month end of the dossier")
+    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model whose model scores the book; empty = "
+                                 "the signed-off champion (else the newest challenger, flagged UNAPPROVED)")
+    model_name: str = Field("key-account-pd", description="Registered model whose champion is used")
+    accounts_db: str = Field("", description="SQLAlchemy URL of the accounts database; empty = "
+                             "$WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
+
+    @property
+    def dossier(self) -> DossierParams:
+        """What the dossier functions take."""
+        return narrow(self, DossierParams)
+
+    @property
+    def monitoring(self) -> MonitoringParams:
         return narrow(self, MonitoringParams)

@@ -53,6 +53,11 @@ class Job:
     # and returns notes to print; backfill(params, month_ends, force, progress) records those months.
     precheck: Callable[[Any], list[str]] | None = None
     backfill: Callable[..., Any] | None = None
+    # A report rendered per client in batches (`workbench report <kind> --obligor/--tier`), one file each.
+    batch_report: str | None = None
+    # Outputs that name clients: the runner logs no notebook or HTML to MLflow (ids and figures only)
+    # and leaves its files readable by their owner only.
+    private_outputs: bool = False
 
     def __post_init__(self) -> None:
         fields = self.params_model.model_fields
@@ -133,13 +138,13 @@ def pipeline(name: str) -> Pipeline:
 
 
 def report_kinds() -> list[str]:
-    """The kinds of as-of report the registered jobs produce (``monitoring``, ...)."""
-    return sorted({j.as_of_report for j in JOBS.values() if j.as_of_report})
+    """The kinds of report the registered jobs produce (``monitoring``, ``dossier``, ...)."""
+    return sorted({k for j in JOBS.values() for k in (j.as_of_report, j.batch_report) if k})
 
 
 def report_job(kind: str) -> Job:
-    """The job that renders as-of reports of ``kind``; ``ParamsError`` naming the known kinds."""
-    found = [j for j in JOBS.values() if j.as_of_report == kind]
+    """The job that renders reports of ``kind``; ``ParamsError`` naming the known kinds."""
+    found = [j for j in JOBS.values() if kind in (j.as_of_report, j.batch_report)]
     if not found:
         raise ParamsError(f"unknown report '{kind}'; known: {', '.join(report_kinds()) or 'none'}")
     return found[0]

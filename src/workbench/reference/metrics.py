@@ -134,5 +134,12 @@ MONITORING_AUC_MATURED = "monitoring/auc_matured"  # AUC of the latest matured m
 MONITORING_RED_GRADES = "monitoring/red_grades"  # grades red (Jeffreys) in the latest matured month
 MONITORING_REVALIDATION_TRIGGERS = "monitoring/revalidation_triggers"  # current revalidation triggers
 
+# Client dossier (ids and figures only: the dossier itself names the client and stays off MLflow).
+DOSSIER_PD = "dossier/pd"
+DOSSIER_GRADE = "dossier/grade"
+DOSSIER_ALERT_LEVEL = "dossier/alert_level"  # 0 green, 1 amber, 2 red
+DOSSIER_RAROC = "dossier/raroc"
+DOSSIER_NEEDS_IDENTIFIED = "dossier/needs_identified"
+
 # Runner.
 PIPELINE_DURATION_S = "pipeline/duration_s"

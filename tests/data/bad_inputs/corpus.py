@@ -129,6 +129,8 @@ CASES: tuple[Case, ...] = (
     Case("duplicate_key", _validate(_duplicate_obligor), 2, ("obligors.obligor_id",)),
     Case("orphan_obligor_id", _validate(_set("behaviour", "obligor_id", "OB999999")), 2,
          ("behaviour.obligor_id", "exists in obligors.obligor_id", "OB999999")),
+    Case("covenant_on_unknown_facility", _validate(_set("covenants", "facility_id", "FA9999999")), 2,
+         ("covenants.facility_id", "exists in facilities.facility_id", "FA9999999")),
     Case("missing_column", _validate(lambda t: {**t, "behaviour": t["behaviour"].drop(columns=["utilisation"])}), 2,
          ("behaviour", "utilisation")),
     Case("wrong_dtype", _validate(lambda t: {**t, "behaviour": t["behaviour"].assign(
