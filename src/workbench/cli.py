@@ -219,6 +219,10 @@ def report(
                                     "not only the last"),
     force: bool = typer.Option(False, "--force", help="Recompute as-of dates already stored (and the later "
                                "ones, which depend on them)"),
+    obligor: list[str] = typer.Option([], "--obligor", help="Per-client reports (dossier): this client "
+                                      "(repeatable)"),
+    tier: str = typer.Option("", "--tier", help="Per-client reports (dossier): every client of this tier"),
+    top: Optional[int] = typer.Option(None, "--top", min=1, help="With --tier: its N largest clients by exposure"),
     params: Optional[Path] = typer.Option(None, "--params", help="Params YAML (default: the report job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Override a param of the report's job: key=value"),
 ) -> None:
@@ -242,6 +246,19 @@ def report(
     except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
         _report_outcome(spec.name, "REFUSED", message=str(exc))
         _fail(str(exc), code=2)
+    if spec.batch_report:
+        if from_ or to or render_all or force:
+            _fail(f"report '{kind}' renders one as-of per call: use --as-of with --obligor or --tier", code=2)
+        if not obligor and not tier:
+            _fail(f"report '{kind}' is per client: say which with --obligor ID or --tier A [--top N]", code=2)
+        if obligor and tier:
+            _fail("give --obligor or --tier, not both", code=2)
+        if top and not tier:
+            _fail("--top needs --tier", code=2)
+        _render_batch_or_fail(spec, months[0], overrides, list(obligor), tier, top)
+        return
+    if obligor or tier or top:
+        _fail(f"report '{kind}' is one report per as-of: --obligor, --tier and --top do not apply", code=2)
     if from_:
         if spec.backfill is None:
             _fail(f"report '{kind}' keeps no records month by month: render one as-of at a time", code=2)
@@ -256,6 +273,53 @@ def report(
         result = _run_notebook_or_fail(spec.name, spec.params_file, run_overrides)
         console.print(f"[green]{kind} report {month} FINISHED[/] in {result.duration_s:.0f}s; run {result.run_id}")
         console.print(f"  report: {result.html}")
+
+
+def _render_batch_or_fail(spec, as_of: str, overrides: dict[str, Any], obligors: list[str], tier: str,
+                          top: int | None) -> None:
+    """Per-client reports of one as-of in one batch: which clients (from the accounts database's tiers of
+    that as-of, by exposure), then the batch, then where the index is. Refusals exit 2 before any kernel."""
+    from rich.progress import Progress
+
+    from .accounts import AccountsDatabaseUnreachable, AccountsStore, obligor_exposure
+    from .batch import client_details, render_client_reports
+    from .data import read_tables
+    from .jobs.dossier import select_clients
+    from .paths import resolve_path
+
+    cfg = _report_params(spec, {**overrides, "as_of": as_of})
+    try:
+        store = AccountsStore.open(getattr(cfg, "accounts_db", "") or None)
+        stored = [d for d in store.stored_as_of() if f"{d:%Y-%m-%d}" == as_of]
+        if not stored:
+            raise LookupError(f"the accounts database holds no month {as_of} (tiers, watchlist): run "
+                              f"`workbench report monitoring --as-of {as_of}` first")
+        tiers = store.read_tiers(as_of)
+        tables = read_tables(resolve_path(cfg.data_dir), ["obligors", "facilities"])
+        exposures = obligor_exposure(tables["facilities"], as_of)
+        chosen = select_clients(tiers, exposures, tier=tier, top=top, obligors=obligors)
+    except (AccountsDatabaseUnreachable, LookupError, ValueError, FileNotFoundError, ParamsError) as exc:
+        _report_outcome(spec.name, "REFUSED", message=str(exc))
+        _fail(str(exc), code=2)
+    names = tables["obligors"].set_index("obligor_id")["name"].to_dict()
+    console.print(f"{spec.batch_report}: {len(chosen)} client(s) as of {as_of}")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{spec.batch_report} {as_of}", total=len(chosen))
+        result = render_client_reports(spec, as_of, chosen, spec.params_file, overrides,
+                                       names={k: names.get(k, "") for k in chosen},
+                                       details=client_details(tiers, exposures),
+                                       progress=lambda r, k, n: progress.update(task, completed=k))
+    for failed in result.failed:
+        console.print(f"[red]failed:[/] {escape(failed.key)}: {escape(failed.error or '')}")
+    status = "FINISHED" if not result.failed else "FAILED"
+    _report_outcome(spec.name, status, run_id=result.parent_run_id,
+                    message=f"{len(result.rendered) - len(result.failed)} of {len(result.rendered)} rendered")
+    console.print(f"[green]{len(result.rendered) - len(result.failed)} of {len(result.rendered)} {spec.batch_report}"
+                  f"(s)[/] in {result.seconds:.0f}s ({result.seconds / max(len(result.rendered), 1):.1f}s each); "
+                  f"batch run {result.parent_run_id}")
+    console.print(f"  index: {result.index}")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def _report_params(spec, overrides: dict[str, Any]):
@@ -649,6 +713,8 @@ def demo(
 
 #: Month ends the demo records before rendering its monitoring report, so the watchlist has a history.
 DEMO_MONITORING_MONTHS = 12
+#: Dossiers the demo renders: the largest tier-A clients of the last month end.
+DEMO_DOSSIERS = 5
 
 
 def _demo_monitoring(data: Path, result) -> None:
@@ -663,8 +729,12 @@ def _demo_monitoring(data: Path, result) -> None:
                   f"{months[-1]:%Y-%m-%d}")
     # --force: the demo recomputes its months (the same rows again) whatever a run of its own left stored.
     report(kind="monitoring", as_of=None, from_=f"{start:%Y-%m-%d}", to=None, render_all=False, force=True,
-           params=None, set_=[f"training_run_id={training}", f"data_dir={data}"])
+           obligor=[], tier="", top=None, params=None, set_=[f"training_run_id={training}", f"data_dir={data}"])
     console.print("Next month, from cron: workbench report monitoring   (see the README's schedule section)")
+    console.print(f"\ndossiers: the {DEMO_DOSSIERS} largest tier-A clients as of {months[-1]:%Y-%m-%d}")
+    report(kind="dossier", as_of=f"{months[-1]:%Y-%m-%d}", from_=None, to=None, render_all=False, force=False,
+           obligor=[], tier="A", top=DEMO_DOSSIERS, params=None,
+           set_=[f"training_run_id={training}", f"data_dir={data}"])
 
 
 @app.command("ui")

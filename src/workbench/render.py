@@ -11,6 +11,7 @@ the batch goes on; SIGTERM interrupts the running cell and ends the batch.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -65,10 +66,11 @@ def render_batch(notebook: Path, jobs: Sequence[RenderJob], *, hide_input: bool 
     ``keep_notebooks`` also writes the executed ``.ipynb`` beside it)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
-    template = nbformat.read(notebook, as_version=4)
+    template = load_notebook_node(str(notebook))  # papermill's reading: every cell gets its metadata.tags
     socket_dir = Path(tempfile.mkdtemp(prefix="wb-b-"))
     km = socket_kernel_manager(socket_dir)(kernel_name=KERNEL_NAME)
     km.start_kernel(cwd=str(project_root()))
@@ -77,7 +79,7 @@ def render_batch(notebook: Path, jobs: Sequence[RenderJob], *, hide_input: bool 
         with on_signals(first=interrupt_kernels):
             for k, job in enumerate(jobs):
                 started = time.monotonic()
-                nb = parameterize_notebook(nbformat.from_dict(template), dict(job.parameters),
+                nb = parameterize_notebook(copy.deepcopy(template), dict(job.parameters),
                                            kernel_name=KERNEL_NAME, language="python")
                 client = NotebookClient(nb, km=km, kernel_name=KERNEL_NAME, timeout=None,
                                         resources={"metadata": {"path": str(project_root())}})

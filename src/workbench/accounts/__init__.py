@@ -12,6 +12,7 @@ the watchlist and its store (SQLAlchemy), and how well the warnings work.
 
 from .benchmark import BenchmarkParams, PeerBenchmark, peer_benchmark, peer_positions, plot_radar
 from .calendar import CalendarParams, ServiceCalendar, interaction_summary, service_calendar
+from .covenants import CovenantParams, covenant_table, covenant_tests
 from .dossier import Dossier, DossierBook, client_dossier, plot_grade_history
 from .effectiveness import EffectivenessParams, EffectivenessResult, ews_effectiveness, plot_hit_rates
 from .ews import INDICATORS, EWSParams, EWSResult, early_warnings, indicator_table, plot_alert_counts
@@ -42,6 +43,7 @@ from .watchlist import WatchlistParams, check_decision, watchlist_step
 __all__ = [
     "BenchmarkParams", "PeerBenchmark", "peer_benchmark", "peer_positions", "plot_radar",
     "CalendarParams", "ServiceCalendar", "interaction_summary", "service_calendar",
+    "CovenantParams", "covenant_table", "covenant_tests",
     "Dossier", "DossierBook", "client_dossier", "plot_grade_history",
     "NeedsParams", "NeedsProfile", "admission_screen", "needs_profile", "plot_needs",
     "OverrideParams", "apply_overrides", "approved_grades", "override_rate",

@@ -232,7 +232,7 @@ class Dossier:
             return pd.DataFrame({"financing proposal": ["no need calls for new financing"]})
         best = mine.sort_values("score", ascending=False).iloc[0]
         p = self.book.proposal
-        request = FacilityRequest(amount=float(best["amount"]), tenor_years=float(best["tenor"]),
+        request = FacilityRequest(amount=float(best["amount"]), tenor_years=float(best["tenor_years"]),
                                   purpose=str(best["need"]))
         admission = assess_admission(self._row, request, p.admission)
         items = [("need", f"{best['need']} (score {fmt.number(best['score'])})"),
