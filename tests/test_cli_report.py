@@ -86,3 +86,27 @@ def test_a_backfill_of_a_report_without_records_is_refused(monkeypatch):
     monkeypatch.setitem(jobs.JOBS, spec.name, type(spec)(**{**spec.__dict__, "backfill": None}))
     result = runner.invoke(app, ["report", "monitoring", "--from", "2016-01-31"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ([], "say which with --obligor ID or --tier"),
+    (["--obligor", "OB1", "--tier", "A"], "not both"),
+    (["--top", "3"], "--top needs --tier"),
+    (["--from", "2016-01-31", "--tier", "A"], "one as-of per call"),
+])
+def test_a_dossier_report_must_say_which_clients(portfolio, accounts_db, args, expected):
+    result = runner.invoke(app, ["report", "dossier", *args, "-p", f"data_dir={portfolio}"])
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+
+
+def test_a_dossier_of_a_month_without_a_monitoring_report_is_refused(portfolio, accounts_db):
+    result = runner.invoke(app, ["report", "dossier", "--tier", "A", "--as-of", "2017-06-30",
+                                 "-p", f"data_dir={portfolio}"])
+    assert result.exit_code == 2, result.output
+    assert "workbench report monitoring --as-of 2017-06-30" in " ".join(result.output.split())
+
+
+def test_client_options_do_not_apply_to_the_monitoring_report(portfolio, accounts_db):
+    result = _report(portfolio, "--as-of", "2017-06-30", "--tier", "A")
+    assert result.exit_code == 2 and "do not apply" in result.output

@@ -249,12 +249,12 @@ def report(
     if spec.batch_report:
         if from_ or to or render_all or force:
             _fail(f"report '{kind}' renders one as-of per call: use --as-of with --obligor or --tier", code=2)
+        if top and not tier:
+            _fail("--top needs --tier", code=2)
         if not obligor and not tier:
             _fail(f"report '{kind}' is per client: say which with --obligor ID or --tier A [--top N]", code=2)
         if obligor and tier:
             _fail("give --obligor or --tier, not both", code=2)
-        if top and not tier:
-            _fail("--top needs --tier", code=2)
         _render_batch_or_fail(spec, months[0], overrides, list(obligor), tier, top)
         return
     if obligor or tier or top:

@@ -122,7 +122,12 @@ def test_every_job_outside_the_pipeline_finishes_on_its_test_params(standalone, 
     run = _run(result.run_id)
     assert run.info.status == "FINISHED"
     assert run.info.experiment_id == tracking.client().get_experiment_by_name(jobs.job(name).experiment).experiment_id
-    assert {f"{name}.ipynb", f"{name}.html"} <= set(tracking.list_artifacts(result.run_id))
+    artifacts = set(tracking.list_artifacts(result.run_id))
+    if jobs.job(name).private_outputs:  # it names clients: on disk for its owner, never an MLflow artifact
+        assert not {f"{name}.ipynb", f"{name}.html"} & artifacts
+        assert result.html.stat().st_mode & 0o777 == 0o600 and result.output_notebook.stat().st_mode & 0o777 == 0o600
+    else:
+        assert {f"{name}.ipynb", f"{name}.html"} <= artifacts
     assert set(jobs.job(name).key_figures) & set(run.data.metrics), "no key figure logged"
 
 
@@ -208,6 +213,39 @@ def test_a_backfill_records_every_month_end_in_between(pipeline, standalone):
     watchlist = AccountsStore.open().read_watchlist("2020-09-30")
     assert {"new", "unchanged", "escalated", "de-escalated", "eligible for exit"} & set(watchlist["status"])
     assert (reports_dir("monitoring", "2020-10-31") / f"{MONITORING}.html").is_file()
+
+
+DOSSIER_TEST_PARAMS = "params/test/account_dossier.yaml"
+
+
+def test_a_dossier_batch_renders_exactly_the_clients_asked_for_with_an_index(pipeline, standalone):
+    # The monitoring report of the standalone runs stored the tiers of MONITORING_AS_OF.
+    training = _step(pipeline, "20_train_pd_model").run_id
+    tiers = AccountsStore.open().read_tiers(MONITORING_AS_OF)
+    tier = tiers["tier"].value_counts().index[0]
+    result = CliRunner().invoke(app, ["report", "dossier", "--tier", tier, "--top", "2", "--as-of", MONITORING_AS_OF,
+                                      "--params", DOSSIER_TEST_PARAMS, "-p", f"training_run_id={training}"])
+    assert result.exit_code == 0, result.output
+    folder = reports_dir("dossier", MONITORING_AS_OF)
+    dossiers = sorted(p.stem for p in folder.glob("*.html") if p.name != "index.html")
+    assert len(dossiers) == 2 and set(dossiers) <= set(tiers.loc[tiers["tier"] == tier, "obligor_id"])
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{d}.html"' in index for d in dossiers) and index.count("<tr>") == 3  # header + 2
+    for path in folder.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path  # they name clients
+    page = (folder / f"{dossiers[0]}.html").read_text(encoding="utf-8")
+    for section in ("Against the industry", "Facilities, collateral and covenants", "Needs and the suggested offer"):
+        assert section in page
+    assert page.count("image/png") >= 3  # the rating history, the radar chart, the needs
+    batch = _run(tracking.find_latest_run("dossier", "70_account_dossier"))
+    children = tracking.client().search_runs([batch.info.experiment_id],
+                                             filter_string=f"tags.mlflow.parentRunId = '{batch.info.run_id}'")
+    parent = _run(children[0].data.tags["mlflow.parentRunId"]) if children else batch
+    kids = tracking.client().search_runs([parent.info.experiment_id],
+                                         filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert sorted(k.data.tags["workbench.obligor_id"] for k in kids) == dossiers
+    for kid in kids:  # ids and figures only
+        assert kid.info.status == "FINISHED" and not tracking.list_artifacts(kid.info.run_id)
 
 
 @pytest.mark.parametrize("name", [n for n in jobs.JOBS if jobs.JOBS[n].hide_code])

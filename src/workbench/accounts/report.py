@@ -63,6 +63,7 @@ class MonthReport:
     watchlist: pd.DataFrame
     reviews: pd.DataFrame
     reasons: pd.DataFrame | None = None
+    overrides: pd.DataFrame | None = None  # this month's scored rows with the approved overrides applied
 
     # -- portfolio
 
@@ -186,6 +187,15 @@ class MonthReport:
         return watchlist_table(w.assign(_r=rank).sort_values(["_r", "months_on_list", "obligor_id"],
                                                              ascending=[True, False, True]).head(n))
 
+    def override_table(self) -> pd.DataFrame:
+        """Rating overrides in force by tier and direction (up: a better grade than the model's)."""
+        from .overrides import override_rate, override_rate_table
+
+        applied = self.overrides if self.overrides is not None else self.tiers[["obligor_id"]].assign(override="")
+        merged = self.tiers[["obligor_id", "tier"]].merge(applied[["obligor_id", "override"]], on="obligor_id",
+                                                          how="left")
+        return override_rate_table(override_rate(merged.fillna({"override": ""})))
+
     def reviews_table(self) -> pd.DataFrame:
         """Per tier: clients, reviews overdue for the tier's frequency, and the longest delay."""
         return fmt.display_frame(overdue_by_tier(self.reviews), {
@@ -210,11 +220,13 @@ class MonthReport:
 
 
 def month_report(book: MonitoringBook, tables, as_of, params: MonitoringParams, watchlist: pd.DataFrame,
-                 *, model=None, reason_levels: tuple[str, ...] = ("red",)) -> MonthReport:
+                 *, model=None, reason_levels: tuple[str, ...] = ("red",),
+                 overrides: pd.DataFrame | None = None) -> MonthReport:
     """The report's frames for ``as_of``: tiers now and ``params.migration_months`` earlier, exposures,
     RAROC at booked spreads with the assigned tiers, groups, large exposures, concentration, the
     alerts, the given watchlist rows, overdue reviews and (with ``model``) the PD's reason codes of
-    the ``reason_levels`` alerts."""
+    the ``reason_levels`` alerts; ``overrides``: the rating overrides recorded (the accounts database's),
+    applied as of the month for the override rate."""
     day = pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)
     tiers = month_tiers(book, tables, day, params)
     before_day = day - pd.offsets.MonthEnd(params.migration_months)
@@ -235,8 +247,13 @@ def month_report(book: MonitoringBook, tables, as_of, params: MonitoringParams, 
 
         flagged = alerts.loc[alerts["level"].isin(reason_levels), "obligor_id"]
         reasons = snapshot_reasons(model, scored, flagged, top=params.reason_codes)
+    applied = None
+    if overrides is not None:
+        from .overrides import apply_overrides
+
+        applied = apply_overrides(scored, overrides, day)
     return MonthReport(day, tiers, tiers_before, exposures, per_facility, alerts, groups, large,
-                       concentration(exposures), watchlist, reviews, reasons)
+                       concentration(exposures), watchlist, reviews, reasons, applied)
 
 
 def plot_exposure_by_tier_and_level(report: MonthReport) -> Figure:

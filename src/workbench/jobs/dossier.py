@@ -49,7 +49,7 @@ def dossier_book(cfg: AccountDossierParams, training_run_id: str) -> DossierBook
     tables = read_tables(data)
     model = _model(training_run_id)
     if "interactions" in tables:
-        store.import_interactions(tables["interactions"])
+        store.import_interactions(tables["interactions"], prune=True)  # the data is the record of its own rows
     book = monitoring_book(tables, model, cfg.monitoring, through=as_of)
     stored = [d for d in store.stored_as_of() if pd.Timestamp(d) == as_of]
     watchlist = store.read_watchlist(as_of) if stored else None
