@@ -21,7 +21,7 @@ from .groups import LargeExposureParams, concentration, group_exposures, large_e
 from .monthly import MonitoringBook, monitoring_book, month_tiers
 from .needs import NeedsParams, NeedsProfile, admission_screen, needs_profile, plot_needs
 from .overrides import OverrideParams, apply_overrides, approved_grades, override_rate
-from .params import MonitoringParams
+from .params import DossierParams, MonitoringParams
 from .profitability import client_profitability, profitability_table
 from .recording import RecordPlan, RecordResult, plan_months, record_months
 from .report import MonthReport, month_report, plot_exposure_by_tier_and_level, save_month_outputs
@@ -52,7 +52,7 @@ __all__ = [
     "INDICATORS", "EWSParams", "EWSResult", "early_warnings", "indicator_table", "plot_alert_counts",
     "ExposureParams", "obligor_exposure",
     "LargeExposureParams", "concentration", "group_exposures", "large_exposures",
-    "MonitoringBook", "month_tiers", "monitoring_book", "MonitoringParams",
+    "MonitoringBook", "month_tiers", "monitoring_book", "MonitoringParams", "DossierParams",
     "RecordPlan", "RecordResult", "plan_months", "record_months",
     "MonthReport", "month_report", "plot_exposure_by_tier_and_level", "save_month_outputs",
     "overdue_by_tier", "reviews_due", "score_snapshot", "snapshot_reasons",
