@@ -237,11 +237,13 @@ def test_a_dossier_batch_renders_exactly_the_clients_asked_for_with_an_index(pip
     for section in ("Against the industry", "Facilities, collateral and covenants", "Needs and the suggested offer"):
         assert section in page
     assert page.count("image/png") >= 3  # the rating history, the radar chart, the needs
-    batch = _run(tracking.find_latest_run("dossier", "70_account_dossier"))
-    children = tracking.client().search_runs([batch.info.experiment_id],
-                                             filter_string=f"tags.mlflow.parentRunId = '{batch.info.run_id}'")
-    parent = _run(children[0].data.tags["mlflow.parentRunId"]) if children else batch
-    kids = tracking.client().search_runs([parent.info.experiment_id],
+    experiment = tracking.client().get_experiment_by_name("dossier").experiment_id
+    batches = [r for r in tracking.client().search_runs([experiment], filter_string="tags.`workbench.mode` = 'batch'",
+                                                         order_by=["attributes.start_time DESC"])
+               if "mlflow.parentRunId" not in r.data.tags]
+    parent = batches[0]
+    assert parent.info.status == "FINISHED" and parent.data.tags[tracking.AS_OF_TAG] == MONITORING_AS_OF
+    kids = tracking.client().search_runs([experiment],
                                          filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
     assert sorted(k.data.tags["workbench.obligor_id"] for k in kids) == dossiers
     for kid in kids:  # ids and figures only
