@@ -156,3 +156,22 @@ def test_month_tiers_are_the_tiers_of_that_months_scored_snapshot(portfolio, boo
 def test_month_tiers_refuses_a_month_not_in_the_book(portfolio, early_book, monitoring_params):
     with pytest.raises(KeyError, match="not in the book"):
         month_tiers(early_book, portfolio, "2019-12-31", monitoring_params)
+
+
+def test_an_approved_override_moves_the_client_to_the_tier_of_its_approved_grade(portfolio, book, monitoring_params):
+    import datetime as dt
+
+    from workbench.accounts.monthly import month_tiers
+
+    as_of = book.months[-1]
+    plain = month_tiers(book, portfolio, as_of, monitoring_params)
+    client = plain[plain["tier"] != "C"].sort_values("obligor_id")["obligor_id"].iloc[0]
+    overrides = pd.DataFrame({
+        "id": [1], "obligor_id": [client], "as_of": [as_of], "model_grade": [None], "proposed_grade": [10],
+        "reason": ["fraud suspected"], "proposed_by": ["R. Manager"], "proposed_at": [dt.datetime(2000, 1, 1)],
+        "status": ["approved"], "decided_by": ["C. Credit"], "decided_at": [dt.datetime(2000, 1, 2)],
+        "decision_note": [None]})
+    moved = month_tiers(book, portfolio, as_of, monitoring_params, overrides).set_index("obligor_id")
+    assert moved.loc[client, "tier"] == "C" and moved.loc[client, "grade"] == 10
+    others = plain.set_index("obligor_id").drop(index=client)["tier"]
+    assert (moved.drop(index=client)["tier"].reindex(others.index) == others).mean() > 0.95

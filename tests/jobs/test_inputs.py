@@ -92,3 +92,25 @@ def test_pricing_takes_the_tiers_of_the_latest_stored_month_on_or_before_its_dat
     assert assigned_tiers("2024-05-31", url) is None  # nothing that early
     assert assigned_tiers("2024-07-31", url).set_index("obligor_id")["tier"].to_dict() == {"OB1": "A", "OB2": "C"}
     assert assigned_tiers("2024-12-31", url).set_index("obligor_id")["tier"].to_dict() == {"OB1": "B"}
+
+
+def test_pricing_grades_take_an_approved_override_and_keep_the_models(tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    from workbench.accounts import AccountsStore
+    from workbench.jobs.inputs import with_approved_overrides
+
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    grades = pd.DataFrame({"obligor_id": ["OB1", "OB2"], "grade": ["4", "6"], "pd": [0.004, 0.02]})
+    assert with_approved_overrides(grades, "2024-12-31", url) is grades  # no database: the model's grades
+    _store_tiers(url, "2024-11-30", {"OB1": "A", "OB2": "B"})  # the store knows the obligors
+    store = AccountsStore.open(url)
+    # Recorded in December 2024: an override recorded later would not count for an as-of in 2024.
+    proposal = store.propose_override("OB1", 6, "covenant reset pending", "R. Manager", as_of="2024-11-30",
+                                      model_grade=4, proposed_at=dt.datetime(2024, 12, 5))
+    store.approve_override(proposal.id, "C. Credit", decided_at=dt.datetime(2024, 12, 6))
+    applied = with_approved_overrides(grades, "2024-12-31", url).set_index("obligor_id")
+    assert applied.loc["OB1", "grade"] == 6 and applied.loc["OB1", "model_grade"] == 4
+    assert applied.loc["OB1", "override"] == "down" and applied.loc["OB2", "grade"] == 6

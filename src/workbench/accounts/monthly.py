@@ -81,9 +81,17 @@ def monitoring_book(tables, model, params: MonitoringParams, through=None, start
     return MonitoringBook(scored, ews, outcomes, pd.DatetimeIndex(sorted(scored["obs_date"].unique())), end)
 
 
-def month_tiers(book: MonitoringBook, tables, as_of, params: MonitoringParams) -> pd.DataFrame:
-    """The tiers of one month end (``tiering.assign_tiers`` on that month's scored snapshot)."""
-    return assign_tiers(book.scored_at(as_of), tables["facilities"], params.tiering, params.pricing)
+def month_tiers(book: MonitoringBook, tables, as_of, params: MonitoringParams,
+                overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The tiers of one month end (``tiering.assign_tiers`` on that month's scored snapshot), on the
+    approved grade where a rating override (the accounts database's ``overrides``) is in force then."""
+    scored = book.scored_at(as_of)
+    if overrides is not None and len(overrides):
+        from .overrides import APPLIED_COLUMNS, apply_overrides
+
+        applied = apply_overrides(scored, overrides, as_of)
+        scored = applied.drop(columns=[c for c in APPLIED_COLUMNS if c in applied.columns and c != "grade"])
+    return assign_tiers(scored, tables["facilities"], params.tiering, params.pricing)
 
 
 def month_exposures(tables, as_of, params: MonitoringParams) -> pd.DataFrame:

@@ -60,10 +60,11 @@ def plan_months(stored: list, months: list, *, force: bool, skip_stored: bool) -
 
 
 def record_months(store: AccountsStore, book: MonitoringBook, tables, plan: RecordPlan, params: MonitoringParams,
-                  *, meta: Mapping[str, Any] | None = None,
+                  *, meta: Mapping[str, Any] | None = None, overrides: pd.DataFrame | None = None,
                   progress: Callable[[str], None] | None = None) -> RecordResult:
-    """Write each planned month's tiers, alerts and watchlist (``watchlist_step`` from the previous
-    stored month and the decisions on it), oldest first, one transaction per month."""
+    """Write each planned month's tiers (on the approved grades of ``overrides``), alerts and watchlist
+    (``watchlist_step`` from the previous stored month and the decisions on it), oldest first, one
+    transaction per month."""
     result = RecordResult(skipped=list(plan.skipped))
     missing = [d for d in plan.write if d not in book.months]
     if missing:
@@ -71,7 +72,7 @@ def record_months(store: AccountsStore, book: MonitoringBook, tables, plan: Reco
     for k, day in enumerate(plan.write):
         if progress is not None:
             progress(f"recording {day:%Y-%m-%d} ({k + 1}/{len(plan.write)})")
-        tiers = month_tiers(book, tables, day, params)
+        tiers = month_tiers(book, tables, day, params, overrides)
         alerts = book.alerts_at(day)
         previous = store.previous_as_of(day)
         watchlist = watchlist_step(store.read_watchlist(previous) if previous else None, alerts,

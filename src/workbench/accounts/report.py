@@ -228,9 +228,9 @@ def month_report(book: MonitoringBook, tables, as_of, params: MonitoringParams, 
     the ``reason_levels`` alerts; ``overrides``: the rating overrides recorded (the accounts database's),
     applied as of the month for the override rate."""
     day = pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)
-    tiers = month_tiers(book, tables, day, params)
+    tiers = month_tiers(book, tables, day, params, overrides)
     before_day = day - pd.offsets.MonthEnd(params.migration_months)
-    tiers_before = (month_tiers(book, tables, before_day, params) if before_day in book.months
+    tiers_before = (month_tiers(book, tables, before_day, params, overrides) if before_day in book.months
                     else tiers.iloc[0:0])
     scored = book.scored_at(day)
     exposures = month_exposures(tables, day, params)

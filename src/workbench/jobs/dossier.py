@@ -53,8 +53,10 @@ def dossier_book(cfg: AccountDossierParams, training_run_id: str) -> DossierBook
     book = monitoring_book(tables, model, cfg.monitoring, through=as_of)
     stored = [d for d in store.stored_as_of() if pd.Timestamp(d) == as_of]
     watchlist = store.read_watchlist(as_of) if stored else None
-    month = month_report(book, tables, as_of, cfg.monitoring, _watchlist_or_empty(watchlist, as_of))
-    scored = apply_overrides(book.scored_at(as_of), store.read_overrides(), as_of, cfg.overrides)
+    overrides = store.read_overrides()
+    month = month_report(book, tables, as_of, cfg.monitoring, _watchlist_or_empty(watchlist, as_of),
+                         overrides=overrides)
+    scored = apply_overrides(book.scored_at(as_of), overrides, as_of, cfg.overrides)
     profitability = client_profitability(month.per_facility, month.exposures, scored, tables["financials"],
                                          cfg.pricing.economics.hurdle_rate)
     needs = needs_profile(tables.get("questionnaires"), scored, tables["facilities"], cfg.needs, as_of=as_of)

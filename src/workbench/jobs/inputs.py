@@ -13,7 +13,7 @@ from ..signoff import DEFAULT_MODEL_NAME, TRAINING_NOTEBOOK, model_for_consumers
 from ..tracking import RunHandle
 from .params import TrainPDParams
 
-__all__ = ["training_panel", "consumer_training_run", "assigned_tiers", "MODEL_VERSION_TAG", "MODEL_APPROVED_TAG", "WARNING_TAG"]
+__all__ = ["training_panel", "consumer_training_run", "assigned_tiers", "with_approved_overrides", "MODEL_VERSION_TAG", "MODEL_APPROVED_TAG", "WARNING_TAG"]
 
 MODEL_VERSION_TAG = "workbench.model_version"  # "<name>/<version>" a consumer run used
 MODEL_APPROVED_TAG = "workbench.model_approved"  # "true" / "false"
@@ -75,3 +75,27 @@ def assigned_tiers(as_of, accounts_db: str = "") -> pd.DataFrame | None:
     print(f"client tiers: the accounts database's as of {stored[-1]} ({len(tiers):,} clients); "
           "the size band for the others")
     return tiers
+
+
+def with_approved_overrides(grades: pd.DataFrame, as_of, accounts_db: str = "") -> pd.DataFrame:
+    """``grades`` (obligor_id, grade, pd) with the rating overrides approved in the accounts database
+    and in force at ``as_of``: the approved grade and its PD, the model's kept as ``model_grade`` /
+    ``model_pd`` (``accounts.apply_overrides``); unchanged when there is no database or override."""
+    from ..accounts.overrides import apply_overrides
+
+    url = accounts_url(accounts_db or None)
+    database = sqlite_path(url)
+    if database is not None and not database.exists():
+        return grades
+    try:
+        overrides = AccountsStore.open(url).read_overrides()
+    except AccountsDatabaseUnreachable as exc:
+        print(f"note: the model's grades, no overrides: {exc}")
+        return grades
+    if overrides.empty:
+        return grades
+    applied = apply_overrides(grades, overrides, as_of)
+    changed = int((applied["override"] != "").sum())
+    if changed:
+        print(f"rating overrides in force at {pd.Timestamp(as_of):%Y-%m-%d}: {changed} client(s) at the approved grade")
+    return applied

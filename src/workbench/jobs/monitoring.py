@@ -72,7 +72,8 @@ def backfill_monitoring(cfg: MonitorPortfolioParams, months: Sequence[str], *, f
     model = _model(cfg)
     say(f"scoring every month end through {plan.write[-1]:%Y-%m-%d}")
     book = monitoring_book(tables, model, cfg.monitoring, through=plan.write[-1])
-    return record_months(store, book, tables, plan, cfg.monitoring, meta=record_meta(None, cfg), progress=say)
+    return record_months(store, book, tables, plan, cfg.monitoring, meta=record_meta(None, cfg),
+                         overrides=store.read_overrides(), progress=say)
 
 
 def champion_stability(book: MonitoringBook, training_run_id: str, model, cfg: MonitorPortfolioParams
