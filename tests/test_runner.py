@@ -232,7 +232,7 @@ def test_pipeline_rejects_unknown_upstream_before_running() -> None:
 def test_overrides_with_dates_reach_the_notebook_as_text_the_params_model_reads_back():
     from datetime import date
 
-    assert runner._injectable({"split": {"train_end": date(2019, 12, 31)}, "xs": [date(2020, 1, 31)], "n": 3}) == \
+    assert runner.injectable({"split": {"train_end": date(2019, 12, 31)}, "xs": [date(2020, 1, 31)], "n": 3}) == \
         {"split": {"train_end": "2019-12-31"}, "xs": ["2020-01-31"], "n": 3}
 
 

@@ -26,7 +26,7 @@ from workbench.data.io import write_text_atomic
 from workbench.jobs.registry import Job
 from workbench.paths import reports_dir, resolve_path
 from workbench.render import Rendered, RenderJob, render_batch
-from workbench.runner import _injectable
+from workbench.runner import injectable
 from workbench.supervise import run_identity_tags
 
 __all__ = ["BatchResult", "render_client_reports", "write_index", "INDEX_NAME"]
@@ -69,7 +69,7 @@ def render_client_reports(spec: Job, as_of: str, obligor_ids: Sequence[str], par
             children[obligor_id] = child.run_id
         jobs = [RenderJob(obligor_id, {"params_file": params_file, "run_id": children[obligor_id],
                                        "output_dir": str(folder),
-                                       "overrides": _injectable({**overrides, "obligor_id": obligor_id,
+                                       "overrides": injectable({**overrides, "obligor_id": obligor_id,
                                                                  "as_of": as_of})},
                           folder / f"{obligor_id}.html") for obligor_id in obligor_ids]
 

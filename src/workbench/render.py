@@ -24,7 +24,7 @@ import nbformat
 
 from workbench.data.io import write_text_atomic
 from workbench.paths import project_root
-from workbench.runner import KERNEL_NAME, interrupt_kernels, socket_kernel_manager
+from workbench.runner import KERNEL_NAME, interrupt_kernels, notebook_html, socket_kernel_manager
 from workbench.supervise import on_signals
 
 __all__ = ["RenderJob", "Rendered", "render_batch"]
@@ -49,14 +49,6 @@ class Rendered:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def _html(nb, hide_input: bool) -> str:
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter(exclude_input=hide_input, exclude_input_prompt=hide_input,
-                           exclude_output_prompt=hide_input).from_notebook_node(nb)
-    return body
 
 
 def render_batch(notebook: Path, jobs: Sequence[RenderJob], *, hide_input: bool = True,
@@ -93,7 +85,7 @@ def render_batch(notebook: Path, jobs: Sequence[RenderJob], *, hide_input: bool 
                         client.kc.stop_channels()
                 html = None
                 if error is None:
-                    html = write_text_atomic(_html(nb, hide_input), job.html)
+                    html = write_text_atomic(notebook_html(nb, hide_input), job.html)
                     if file_mode is not None:
                         os.chmod(html, file_mode)
                     if keep_notebooks:

@@ -181,13 +181,13 @@ def _prepare(
     )
 
 
-def _injectable(value: Any) -> Any:
+def injectable(value: Any) -> Any:
     """``value`` as papermill can write it into the notebook (JSON): dates as ISO text, which the
     params model reads back to the same date (YAML reads `-p as_of=2024-06-30` as a date)."""
     if isinstance(value, Mapping):
-        return {str(k): _injectable(v) for k, v in value.items()}
+        return {str(k): injectable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_injectable(v) for v in value]
+        return [injectable(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -242,19 +242,23 @@ def _output_dir(group: str, run_id: str, prepared: _Prepared) -> Path:
 # --------------------------------------------------------------------------- executing
 
 
+def notebook_html(nb: nbformat.NotebookNode, hide_input: bool = False) -> str:
+    """An executed notebook as one HTML page; ``hide_input`` leaves the code cells and prompts out."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(exclude_input=hide_input, exclude_input_prompt=hide_input,
+                           exclude_output_prompt=hide_input).from_notebook_node(nb)
+    return body
+
+
 def _export_html(notebook_path: Path, html_path: Path, hide_input: bool = False) -> Path | None:
     """HTML next to the executed notebook, written atomically; None if the export fails.
 
     ``hide_input`` (the job's ``hide_code``: a report for readers who do not read code, e.g.
     the validation review) leaves the input cells out.
     """
-    from nbconvert import HTMLExporter
-
     try:
-        nb = nbformat.read(notebook_path, as_version=4)
-        body, _ = HTMLExporter(exclude_input=hide_input, exclude_input_prompt=hide_input,
-                               exclude_output_prompt=hide_input).from_notebook_node(nb)
-        return write_text_atomic(body, html_path)
+        return write_text_atomic(notebook_html(nbformat.read(notebook_path, as_version=4), hide_input), html_path)
     except Exception as exc:  # noqa: BLE001 - a missing HTML must not hide the notebook's own result
         _echo(f"  could not export {notebook_path.name} to HTML: {tracking.error_message(exc)}")
         return None
@@ -352,7 +356,7 @@ def run_notebook(
     partial_nb = output_dir / f".{prepared.name}.partial.ipynb"
     parameters = {
         "params_file": str(prepared.params_file) if prepared.params_file else "",
-        "overrides": _injectable(prepared.overrides),
+        "overrides": injectable(prepared.overrides),
         "run_id": handle.run_id,
         "output_dir": str(output_dir),
     }

@@ -72,15 +72,15 @@ class MonthReport:
         capital-weighted RAROC at booked spreads, and red / amber alerts."""
         f = self.per_facility.assign(el=self.per_facility["pd"] * self.per_facility["lgd"] * self.per_facility["ead"],
                                      w=self.per_facility["raroc_today"] * self.per_facility["capital"])
-        key = f[by] if by in f.columns else f["obligor_id"].map(self.tiers.set_index("obligor_id")[by])
+        by_obligor = self.tiers.set_index("obligor_id")[by]
+        key = f[by] if by in f.columns else f["obligor_id"].map(by_obligor)
         g = f.groupby(key)
         out = pd.DataFrame({"facilities": g.size(), "clients": g["obligor_id"].nunique(), "ead": g["ead"].sum(),
                             "el": g["el"].sum(), "capital": g["capital"].sum()})
         out["raroc"] = g["w"].sum() / out["capital"].where(out["capital"] > 0)
-        levels = self.alerts.merge(self.tiers[["obligor_id", "tier", "grade", "industry"]], on="obligor_id",
-                                   how="left", suffixes=("", "_tier"))
-        by_col = by if by in levels.columns else f"{by}_tier"
-        counts = pd.crosstab(levels[by_col], levels["level"]).reindex(columns=list(LEVELS), fill_value=0)
+        a = self.alerts
+        alert_key = a[by] if by in a.columns else a["obligor_id"].map(by_obligor)
+        counts = pd.crosstab(alert_key, a["level"]).reindex(columns=list(LEVELS), fill_value=0)
         out = out.join(counts[["red", "amber"]], how="left").fillna({"red": 0, "amber": 0})
         total = out[["facilities", "clients", "ead", "el", "capital", "red", "amber"]].sum()
         total["raroc"] = float((f["w"].sum()) / f["capital"].sum()) if f["capital"].sum() > 0 else np.nan

@@ -2,7 +2,7 @@
 as-of built once and kept for every dossier rendered in the same kernel, one client's dossier with its
 watchlist history from the accounts database, and which clients a batch renders.
 
-The book is cached in this process by everything it depends on (as-of, data fingerprint, model run,
+The book is cached in this process by everything it depends on (as-of, the data's files, model run,
 params, accounts database): a batch renders its first dossier in the time the book takes and every
 other one in about a second; a change of any input builds a new book.
 """
@@ -18,18 +18,32 @@ from ..accounts.needs import needs_profile
 from ..accounts.overrides import apply_overrides
 from ..accounts.profitability import client_profitability
 from ..accounts.report import month_report
-from ..accounts.store import AccountsStore
+from ..accounts.store import AccountsStore, accounts_url
 from ..data import read_tables
 from ..models import load_pd_model
 from ..params import params_hash
 from ..paths import resolve_path
-from ..tracking import data_fingerprint, resolve_output
+from ..tracking import resolve_output
 from .params import AccountDossierParams
 
 __all__ = ["dossier_book", "dossier_for", "select_clients", "largest_client"]
 
 _BOOKS: dict[tuple, DossierBook] = {}
 _MODELS: dict[str, object] = {}
+_STORES: dict[str, AccountsStore] = {}
+
+
+def _files_key(directory) -> tuple:
+    """The portfolio's files by name, size and modification time: changes when the data does, without
+    reading it (hashing the bytes for every dossier of a batch would cost more than the dossier)."""
+    return tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in directory.glob("*.parquet")))
+
+
+def _store(url: str) -> AccountsStore:
+    """The accounts database, opened (checked and migrated) once per process and URL."""
+    if url not in _STORES:
+        _STORES[url] = AccountsStore.open(url)
+    return _STORES[url]
 
 
 def _model(training_run_id: str):
@@ -41,10 +55,11 @@ def _model(training_run_id: str):
 def dossier_book(cfg: AccountDossierParams, training_run_id: str) -> DossierBook:
     """The inputs every dossier of ``cfg.as_of`` shares (cached; see the module docstring)."""
     data = resolve_path(cfg.data_dir)
-    store = AccountsStore.open(cfg.accounts_db or None)
-    key = (cfg.as_of, data_fingerprint(data), training_run_id, params_hash(cfg.dossier), store.url)
+    url = accounts_url(cfg.accounts_db or None)
+    key = (cfg.as_of, _files_key(data), training_run_id, params_hash(cfg.dossier), url)
     if key in _BOOKS:
         return _BOOKS[key]
+    store = _store(url)
     as_of = pd.Timestamp(cfg.as_of)
     tables = read_tables(data)
     model = _model(training_run_id)
@@ -95,7 +110,7 @@ def largest_client(book: DossierBook, tier: str = "A") -> str:
 def dossier_for(book: DossierBook, cfg: AccountDossierParams) -> Dossier:
     """The dossier of ``cfg.obligor_id`` (else the largest tier-A client), with its watchlist history."""
     obligor_id = cfg.obligor_id or largest_client(book)
-    history = AccountsStore.open(book.store_url).watchlist_history(obligor_id)
+    history = _store(book.store_url).watchlist_history(obligor_id)
     return client_dossier(book, obligor_id, watchlist_history=history)
 
 

@@ -55,23 +55,31 @@ def consumer_training_run(run: RunHandle, training_run_id: str, model_name: str 
     return model.run_id
 
 
-def assigned_tiers(as_of, accounts_db: str = "") -> pd.DataFrame | None:
-    """The tiers (obligor_id, tier) of the latest month end the accounts database holds on or before
-    ``as_of``, which replace pricing's size-band proxy where they exist; None (the proxy for all)
-    when there is no database yet, no month that early, or it does not answer (said in a line)."""
+def _existing_store(accounts_db: str, without: str) -> AccountsStore | None:
+    """The accounts database if there is one (a consumer never creates it just to look) and it
+    answers; else None, having said in a line what the consumer does ``without`` it."""
     url = accounts_url(accounts_db or None)
     database = sqlite_path(url)
     if database is not None and not database.exists():
         return None
     try:
-        store = AccountsStore.open(url)
-        stored = [d for d in store.stored_as_of() if pd.Timestamp(d) <= pd.Timestamp(as_of)]
-        if not stored:
-            return None
-        tiers = store.read_tiers(stored[-1])[["obligor_id", "tier"]]
+        return AccountsStore.open(url)
     except AccountsDatabaseUnreachable as exc:
-        print(f"note: client tiers from the size band: {exc}")
+        print(f"note: {without}: {exc}")
         return None
+
+
+def assigned_tiers(as_of, accounts_db: str = "") -> pd.DataFrame | None:
+    """The tiers (obligor_id, tier) of the latest month end the accounts database holds on or before
+    ``as_of``, which replace pricing's size-band proxy where they exist; None (the proxy for all)
+    when there is no database yet, no month that early, or it does not answer (said in a line)."""
+    store = _existing_store(accounts_db, "client tiers from the size band")
+    if store is None:
+        return None
+    stored = [d for d in store.stored_as_of() if pd.Timestamp(d) <= pd.Timestamp(as_of)]
+    if not stored:
+        return None
+    tiers = store.read_tiers(stored[-1])[["obligor_id", "tier"]]
     print(f"client tiers: the accounts database's as of {stored[-1]} ({len(tiers):,} clients); "
           "the size band for the others")
     return tiers
@@ -83,16 +91,9 @@ def with_approved_overrides(grades: pd.DataFrame, as_of, accounts_db: str = "") 
     ``model_pd`` (``accounts.apply_overrides``); unchanged when there is no database or override."""
     from ..accounts.overrides import apply_overrides
 
-    url = accounts_url(accounts_db or None)
-    database = sqlite_path(url)
-    if database is not None and not database.exists():
-        return grades
-    try:
-        overrides = AccountsStore.open(url).read_overrides()
-    except AccountsDatabaseUnreachable as exc:
-        print(f"note: the model's grades, no overrides: {exc}")
-        return grades
-    if overrides.empty:
+    store = _existing_store(accounts_db, "the model's grades, no overrides")
+    overrides = store.read_overrides() if store is not None else None
+    if overrides is None or overrides.empty:
         return grades
     applied = apply_overrides(grades, overrides, as_of)
     changed = int((applied["override"] != "").sum())

@@ -32,7 +32,7 @@ def precheck_monitoring(cfg: MonitorPortfolioParams) -> list[str]:
     """Before any kernel: the accounts database answers and is migrated, and the as-of would not
     overwrite history silently (an earlier as-of than the latest stored needs ``force``)."""
     store = _store(cfg)
-    plan = plan_months(store.stored_as_of(), [cfg.as_of], force=cfg.force, skip_stored=False)
+    plan = report_plan(store, cfg)
     notes = [f"accounts database {display_url(store.url)}"]
     later = [d for d in plan.write if d > pd.Timestamp(cfg.as_of)]
     if later:
