@@ -18,14 +18,12 @@ capital (Tier 1 since CRR2, art. 4(1)(71)):
   still allowed and counts as near the limit, with zero headroom).
 
 **Concentration.** ``concentration`` gives the top exposures and the Herfindahl-Hirschman index of
-exposure shares, HHI = sum of w_i^2 (1 / n for n equal exposures, 1 for a single one). It is the
-simple name-concentration measure until the portfolio issue's function exists, which should replace
-it.
+exposure shares, HHI = sum of w_i^2 (1 / n for n equal exposures, 1 for a single one). The portfolio
+package owns it (``workbench.portfolio.concentration``, with the group and industry HHIs and the
+granularity adjustment); it is re-exported here for the monitoring report.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,6 +31,7 @@ from pydantic import Field, model_validator
 
 from .. import format as fmt
 from ..params import StrictModel
+from ..portfolio.concentration import Concentration, concentration
 from ..reference.codes import ALERT_LEVELS
 
 __all__ = ["LargeExposureParams", "ALERT_LEVELS", "STATUSES", "group_key", "group_exposures", "large_exposures",
@@ -180,53 +179,3 @@ def large_exposures_table(large: pd.DataFrame, statuses: tuple[str, ...] = STATU
         "exposure_value": ("exposure value (EUR m)", fmt.eur_m), "share_of_capital": ("share of capital", fmt.percent),
         "limit_eur_m": ("limit (EUR m)", fmt.eur_m), "headroom_eur_m": ("headroom (EUR m)", fmt.eur_m),
         "status": ("status", fmt.text)})
-
-
-@dataclass
-class Concentration:
-    """Top exposures and the HHI of exposure shares (simple name concentration)."""
-
-    top: pd.DataFrame
-    hhi: float
-    n: int
-    column: str
-
-    @property
-    def effective_number(self) -> float:
-        """1 / HHI: the number of equal exposures with the same concentration."""
-        return 1.0 / self.hhi if self.hhi > 0 else float("nan")
-
-    def table(self) -> pd.DataFrame:
-        """The top exposures with their share and cumulative share (display)."""
-        return fmt.display_frame(self.top, {
-            self.column: ("exposure (EUR m)", fmt.eur_m), "share": ("share", fmt.percent),
-            "cumulative_share": ("cumulative share", fmt.percent)})
-
-    def summary(self) -> pd.DataFrame:
-        """HHI, effective number of names, number of names and the top's share of the book (display)."""
-        top_share = float(self.top["share"].sum()) if len(self.top) else float("nan")
-        rows = [("HHI (sum of squared shares)", fmt.number(self.hhi)),
-                ("effective number of names (1 / HHI)", fmt.number(self.effective_number)),
-                ("names", fmt.integer(self.n)),
-                (f"share of the top {len(self.top)}", fmt.percent(top_share))]
-        return pd.DataFrame(rows, columns=["figure", "value"]).set_index("figure")
-
-
-def concentration(exposures: pd.DataFrame, top: int = 20, *, key: str = "obligor_id",
-                  column: str = "ead") -> Concentration:
-    """Top ``top`` exposures (by ``column``, per ``key``: obligor_id for names, group for the frame of
-    ``group_exposures``) and HHI = sum of w_i^2 over the shares w_i of the book's total exposure.
-    The simple HHI until the portfolio issue's function exists."""
-    _need(exposures, (key, column), "exposures")
-    if top < 1:
-        raise ValueError(f"top must be at least 1; got {top}")
-    amounts = exposures.groupby(key)[column].sum()
-    amounts = amounts[amounts > 0]
-    total = float(amounts.sum())
-    if total <= 0:
-        return Concentration(pd.DataFrame(columns=[column, "share", "cumulative_share"]), float("nan"), 0, column)
-    shares = amounts / total
-    largest = amounts.sort_values(ascending=False).head(top).to_frame(column)
-    largest["share"] = largest[column] / total
-    largest["cumulative_share"] = largest["share"].cumsum()
-    return Concentration(largest, float((shares ** 2).sum()), int(len(amounts)), column)

@@ -25,6 +25,11 @@ __all__ = [
     "ADMISSION_DECISION", "ADMISSION_DECISION_CODES", "ADMISSION_INDUSTRY_SCORE", "ADMISSION_COLLATERAL_SHORTFALL",
     "SCULPTING_DEBT", "SCULPTING_MIN_DSCR", "SCULPTING_LLCR", "SCULPTING_PLCR", "SCULPTING_BREAKEVEN_HAIRCUT",
     "CAPACITY_DEBT", "CAPACITY_GEARING_BINDS", "MIX_FEASIBLE", "MIX_WACC",
+    "PORTFOLIO_ECL", "PORTFOLIO_ECL_STAGE_1", "PORTFOLIO_ECL_STAGE_2", "PORTFOLIO_ECL_STAGE_3",
+    "PORTFOLIO_ECL_COVERAGE", "PORTFOLIO_STAGE_2_EAD_SHARE", "PORTFOLIO_STAGE_3_EAD_SHARE", "PORTFOLIO_ECL_SEVERE",
+    "PORTFOLIO_CAPITAL_SEVERE_CHANGE", "PORTFOLIO_EXPECTED_LOSS", "PORTFOLIO_VAR_999", "PORTFOLIO_ES_999",
+    "PORTFOLIO_ECONOMIC_CAPITAL", "PORTFOLIO_VAR_999_SE", "PORTFOLIO_MC_SCENARIOS", "PORTFOLIO_HHI_NAME",
+    "PORTFOLIO_HHI_INDUSTRY", "PORTFOLIO_TOP20_SHARE", "PORTFOLIO_GRANULARITY_ADJUSTMENT",
     "PIPELINE_DURATION_S",
 ]
 
@@ -140,6 +145,28 @@ DOSSIER_GRADE = "dossier/grade"
 DOSSIER_ALERT_LEVEL = "dossier/alert_level"  # 0 green, 1 amber, 2 red
 DOSSIER_RAROC = "dossier/raroc"
 DOSSIER_NEEDS_IDENTIFIED = "dossier/needs_identified"
+
+# Portfolio risk report (one run per as-of): IFRS 9, the stress test, the loss distribution, concentration.
+# Amounts in EUR m.
+PORTFOLIO_ECL = "portfolio/ecl"  # probability-weighted over the macro scenarios, all stages
+PORTFOLIO_ECL_STAGE_1 = "portfolio/ecl_stage_1"
+PORTFOLIO_ECL_STAGE_2 = "portfolio/ecl_stage_2"
+PORTFOLIO_ECL_STAGE_3 = "portfolio/ecl_stage_3"
+PORTFOLIO_ECL_COVERAGE = "portfolio/ecl_coverage_rate"  # ECL / EAD
+PORTFOLIO_STAGE_2_EAD_SHARE = "portfolio/stage_2_ead_share"
+PORTFOLIO_STAGE_3_EAD_SHARE = "portfolio/stage_3_ead_share"
+PORTFOLIO_ECL_SEVERE = "portfolio/ecl_severe"  # ECL under the worst scenario alone
+PORTFOLIO_CAPITAL_SEVERE_CHANGE = "portfolio/irb_capital_severe_change_rate"  # vs baseline, relative
+PORTFOLIO_EXPECTED_LOSS = "portfolio/expected_loss"  # one-year EL of the performing book (Monte Carlo)
+PORTFOLIO_VAR_999 = "portfolio/var_999"
+PORTFOLIO_ES_999 = "portfolio/es_999"
+PORTFOLIO_ECONOMIC_CAPITAL = "portfolio/economic_capital_999"  # VaR 99.9 % - EL
+PORTFOLIO_VAR_999_SE = "portfolio/var_999_standard_error"
+PORTFOLIO_MC_SCENARIOS = "portfolio/mc_scenarios"
+PORTFOLIO_HHI_NAME = "portfolio/hhi_name"
+PORTFOLIO_HHI_INDUSTRY = "portfolio/hhi_industry"
+PORTFOLIO_TOP20_SHARE = "portfolio/top20_share_rate"
+PORTFOLIO_GRANULARITY_ADJUSTMENT = "portfolio/granularity_adjustment_rate"  # share of EAD (GL 2013)
 
 # Runner.
 PIPELINE_DURATION_S = "pipeline/duration_s"
