@@ -9,10 +9,12 @@ from .params import (
     BuildFeaturesParams,
     CalibratePricingParams,
     MonitorPortfolioParams,
+    PortfolioReportParams,
     ReviewModelParams,
     StructureFinancingParams,
     TrainPDParams,
 )
+from .portfolio import precheck_portfolio
 from .registry import Job, Pipeline, Upstream, register, register_pipeline
 
 __all__ = ["CREDIT_PIPELINE", "EXPERIMENTS"]
@@ -40,6 +42,11 @@ EXPERIMENTS: dict[str, str] = {
     "dossier": "Client dossiers for the credit committee (workbench report dossier --obligor ID | --tier A --top N "
                "--as-of YYYY-MM-DD): one run per batch with a nested run per client. Runs hold ids and figures "
                "only; the dossiers name clients and stay on disk in experiments/reports/dossier/<as_of>/.",
+    "portfolio": "The portfolio-risk report, one run per as-of date (tag as_of; a rerun supersedes the earlier run): "
+                 "IFRS 9 stages and expected credit loss weighted over the macro scenarios, the ECL movement, the "
+                 "stress test through the fitted satellite model, the Monte Carlo loss distribution (VaR, expected "
+                 "shortfall, economic capital, Euler contributions) and concentration. Run by "
+                 "`workbench report portfolio --as-of YYYY-MM-DD` (cron); the HTML report is the document.",
     "adhoc": "Notebooks run by path that are not registered jobs.",
 }
 
@@ -82,6 +89,14 @@ register(Job(
     upstream=(Upstream("training_run_id", "20_train_pd_model"),),
     key_figures=(metrics.DOSSIER_GRADE, metrics.DOSSIER_RAROC),
     hide_code=True, batch_report="dossier", private_outputs=True,
+))
+register(Job(
+    "80_portfolio_risk", PortfolioReportParams, "params/portfolio_risk.yaml", experiment="portfolio",
+    description="Portfolio risk as of a month end: IFRS 9 staging and ECL, ECL movement, macro stress test, "
+                "Monte Carlo loss distribution with risk contributions, concentration",
+    upstream=(Upstream("training_run_id", "20_train_pd_model"),),
+    key_figures=(metrics.PORTFOLIO_ECL, metrics.PORTFOLIO_VAR_999, metrics.PORTFOLIO_ES_999),
+    hide_code=True, as_of_report="portfolio", precheck=precheck_portfolio,
 ))
 register(Job(
     "60_structure_financing", StructureFinancingParams, "params/structure_financing.yaml", experiment="structuring",

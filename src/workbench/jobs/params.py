@@ -17,6 +17,7 @@ from ..data.params import ContractParams
 from ..features.params import PanelParams
 from ..models.params import PDModelParams
 from ..params import StrictModel, narrow
+from ..portfolio.params import PortfolioRiskParams
 from ..pricing.params import PricingParams
 from ..structuring.params import ProposalParams
 
@@ -28,6 +29,7 @@ __all__ = [
     "StructureFinancingParams",
     "MonitorPortfolioParams",
     "AccountDossierParams",
+    "PortfolioReportParams",
 ]
 
 class BuildFeaturesParams(PanelParams):
@@ -148,3 +150,24 @@ class AccountDossierParams(DossierParams):
     @property
     def monitoring(self) -> MonitoringParams:
         return narrow(self, MonitoringParams)
+
+
+class PortfolioReportParams(PortfolioRiskParams):
+    """Params of notebooks/80_portfolio_risk and of `workbench report portfolio`."""
+
+    as_of: date = Field(date(2024, 12, 31), description="Month end the report is for (the CLI defaults it to "
+                        "the data's last month end)")
+    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
+    training_run_id: str = Field("", description="Run of 20_train_pd_model whose model scores the book; empty = "
+                                 "the signed-off champion (else the newest challenger, flagged UNAPPROVED)")
+    model_name: str = Field("key-account-pd", description="Registered model whose champion is used")
+    accounts_db: str = Field("", description="SQLAlchemy URL of the accounts database (the watchlist and rating "
+                             "overrides); empty = $WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
+    monitoring_params: str = Field("params/monitor_portfolio.yaml", description="The monitoring report's params "
+                                   "file: how the book is rebuilt, scored, tiered and alerted, so both reports "
+                                   "see the same clients, grades, tiers and alerts")
+
+    @property
+    def portfolio(self) -> PortfolioRiskParams:
+        """What the portfolio-risk functions take."""
+        return narrow(self, PortfolioRiskParams)

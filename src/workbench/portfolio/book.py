@@ -22,7 +22,7 @@ Where each column comes from (all point in time at the as-of):
 - **LGD**: foundation IRB (``pricing.lgd.foundation_lgd``) on the exposure at default with credit
   conversion factors (``portfolio.exposure``), collateral and seniority.
 - **Days past due** from the behaviour table's row at the as-of (0 when the obligor has none);
-  **watchlist** from the caller (the accounts database's list, red early warnings); **forborne**
+  **watchlist** from the caller ("watchlist red": the red early warnings of the month); **forborne**
   from a ``forborne`` column of the facilities table when the data has one (the synthetic portfolio
   does not: False).
 """

@@ -351,8 +351,18 @@ def portfolio_concentration(frame: pd.DataFrame, params: ConcentrationParams | N
     pd_ = g["pd"].max()
     maturity = (g["_em"].sum() / ead).to_numpy() if "maturity" in perf.columns else None
     sales = g["sales"].first().to_numpy(dtype=float) if "sales" in perf.columns else None
-    ga = granularity_adjustment(ead.to_numpy(), pd_.to_numpy(), lgd.to_numpy(), maturity=maturity, sales=sales,
-                                params=params)
+    # A name with no loss given default (fully covered by financial collateral) has K_i = R_i = 0 and adds
+    # nothing to either sum of the GA in EUR, (1/2) sum e_i^2 C_i (...) / sum e_i K_i; C_i alone is undefined
+    # at LGD 0, so such names are left out and the EUR amount is expressed on the whole performing EAD.
+    risky = (lgd > 0).to_numpy()
+    if risky.any():
+        sub = ead.to_numpy()[risky]
+        ga = granularity_adjustment(sub, pd_.to_numpy()[risky], lgd.to_numpy()[risky],
+                                    maturity=None if maturity is None else maturity[risky],
+                                    sales=None if sales is None else sales[risky], params=params)
+        ga *= sub.sum() / ead.sum()
+    else:
+        ga = 0.0
     k = irb_capital(pd_.to_numpy(), lgd.to_numpy(), 1.0 if maturity is None else maturity, sales,
                     pd_floor=params.pd_floor)
     k_star = float(np.sum(ead.to_numpy() * k) / ead.sum())

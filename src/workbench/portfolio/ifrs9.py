@@ -28,10 +28,35 @@ from .ecl import ecl_summary, ecl_summary_table, facility_ecl, plot_ecl_by_stage
 from .exposure import ead_profile, live_year_fraction
 from .movement import EclMovement, ecl_movement
 from .params import PortfolioRiskParams
+from .satellite import SatelliteModel, current_macro_state
+from .scenarios import ScenarioParams
 from .staging import assign_stages, stage_table
 from .term_structure import MigrationMatrix, pd_term_structure
 
-__all__ = ["Ifrs9Result", "ifrs9_ecl", "ifrs9_movement", "shift_matrix"]
+__all__ = ["Ifrs9Result", "ifrs9_ecl", "ifrs9_movement", "shift_matrix", "scenario_shifts",
+           "scenario_default_rates_table"]
+
+
+def _industries(book: pd.DataFrame) -> list[str]:
+    return sorted(book["industry"].astype(str).unique())
+
+
+def scenario_shifts(satellite: SatelliteModel, scenarios: ScenarioParams, macro: pd.DataFrame, book: pd.DataFrame,
+                    as_of) -> pd.DataFrame:
+    """The probit-index shift per scenario, year and industry of the book (``SatelliteModel.shifts``) from
+    the macro state at ``as_of``."""
+    industries = _industries(book)
+    return satellite.shifts(scenarios, current_macro_state(macro, as_of, industries), industries)
+
+
+def scenario_default_rates_table(satellite: SatelliteModel, scenarios: ScenarioParams, macro: pd.DataFrame,
+                                 book: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The satellite's default rate of the book's industries (weighted by facilities' EAD) at the as-of and
+    per scenario and year (display)."""
+    industries = _industries(book)
+    weights = book.groupby(book["industry"].astype(str))["ead"].sum().to_dict()
+    return satellite.scenario_table(scenarios, current_macro_state(macro, as_of, industries), industries,
+                                    weights=weights)
 
 
 def shift_matrix(industries, shifts: pd.DataFrame, scenario: str, years: int) -> np.ndarray:

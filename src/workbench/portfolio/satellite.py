@@ -33,22 +33,44 @@ replaces the unobserved factor by observed macro variables:
 
     G(DR_{k,t}) = a + a_k + b' x_{k,t}    (a_k: optional industry fixed effects)
 
-estimated by maximum likelihood on the default counts (a binomial GLM with probit link, fitted by
-Fisher scoring / IRLS; McCullagh & Nelder 1989, ch. 4), which weights each cell by its obligor count.
+estimated by maximum likelihood on the default counts: a binomial GLM with probit link (statsmodels
+``GLM``, ``Binomial(link=Probit())``, fitted by IRLS / Fisher scoring; McCullagh & Nelder 1989, ch. 4),
+which weights each cell by its obligor count. The cells are grouped binomial data, so the response is
+the two-column [defaults, non-defaults] per cell (statsmodels' form for counts; the number of trials is
+each row's sum). The alternative, the default rate with ``var_weights`` = obligors, gives the same
+estimates, deviance and Pearson X^2, but its ``llf`` is not a binomial log-likelihood (statsmodels 0.15
+then takes one trial per cell and multiplies a non-integer log-density by the weight). Convergence:
+``tol_criterion="params"``, the largest coefficient change between iterations below ``tolerance``; a fit
+that does not converge within ``max_iterations`` raises a RuntimeError (typically an industry without
+defaults, whose effect runs to minus infinity).
 The coefficients ``b`` move the probit index of PD: a scenario's ``shift`` for year y is
 b' (x_scenario,y - x_as-of), positive = worse, and feeds ``term_structure.pd_term_structure(shift=...)``
 as h' = N(G(h) + shift).
 
-**Standard errors**: ``binomial`` (inverse Fisher information); ``pearson`` (the default): scaled by
-the Pearson dispersion X^2 / (cells - parameters) when it exceeds 1, because default counts vary more
-than binomially around any macro fit (the residual systematic factor of the Vasicek model, which
-observed variables never capture fully); ``hac`` for overlapping monthly cohorts.
+**Standard errors**: ``binomial`` (inverse Fisher information; statsmodels' default ``scale=1`` for the
+binomial family); ``pearson`` (the default): scaled by the Pearson dispersion X^2 / (cells - parameters)
+when it exceeds 1, because default counts vary more than binomially around any macro fit (the residual
+systematic factor of the Vasicek model, which observed variables never capture fully), and never below
+the binomial errors. The scale goes to ``GLM.fit`` as a number, max(1, ``pearson_chi2 / df_resid``), and
+not as ``scale="X2"``: statsmodels 0.15 leaves the trials out of the "X2" estimate with two-column
+counts (it comes out near X^2/df divided by the mean cell size, and the floor at 1 would then always
+bind). ``hac`` for overlapping monthly cohorts: statsmodels' ``cov_type="hac-groupsum"`` (Driscoll &
+Kraay 1998): the scores are summed per cohort date and those sums get Newey-West (Bartlett) weights over
+``hac_lags`` lags of the sequence of cohort dates, with no small-sample correction. Plain
+``cov_type="HAC"`` would instead take lags over the rows, where consecutive rows are industries of the
+same cohort. The sandwich's bread is the observed Hessian, as statsmodels computes it. The expected
+(Fisher) information used before the change to statsmodels differs from it under the probit link, a
+non-canonical one, by the residual term; on the demo panels the HAC errors move by up to 2 % for it.
 
 **Fit statistics**: McFadden's pseudo R^2 1 - lnL / lnL_0 on the obligor-level (Bernoulli)
 log-likelihood against the intercept-only model (McFadden 1974), the deviance, AIC = -2 lnL + 2k, and
 the correlation between fitted and realised default rates over cohorts (whole book per cohort) and
 over cells. Pseudo R^2 is small by nature: most of the variance of single defaults is idiosyncratic;
-the cohort correlation says how well the model tracks the cycle.
+the cohort correlation says how well the model tracks the cycle. statsmodels' ``llf`` and ``llnull`` on
+the counts are the grouped binomial log-likelihoods, which add sum ln C(n, d), a constant that depends on
+how the obligors are grouped into cells. So the lnL here is ``llf`` less that constant, and
+``pseudo_rsquared(kind="mcf")`` and ``aic`` of the statsmodels results (built on the grouped ``llf``) are
+not used: they would change with the grouping. The deviance and Pearson X^2 are statsmodels'.
 
 **Scenario shifts** (``SatelliteModel.shifts``): for scenario s, year y and industry k the regressors
 take the scenario's path in year y (the lags: year y - 1, for year 1 the as-of), and the shift is
@@ -82,10 +104,10 @@ from typing import Literal
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from matplotlib.figure import Figure
 from pydantic import Field, field_validator, model_validator
-from scipy.special import log_ndtr, ndtr, xlogy
-from scipy.stats import norm
+from scipy.special import gammaln, ndtr
 
 from .. import format as fmt
 from ..params import StrictModel
@@ -109,7 +131,6 @@ REGRESSORS: dict[str, str] = {
 DERIVED = ("index_residual",)
 
 INTERCEPT = "intercept"
-_EPS = 1e-12
 
 
 class SatelliteParams(StrictModel):
@@ -135,8 +156,10 @@ class SatelliteParams(StrictModel):
                                 "point-in-time PD already expects the most likely path, as the generator's true PD "
                                 "does) or from the as-of's macro state (the baseline moves PDs too, and each "
                                 "industry's index momentum of the past year counts against the scenario's path)")
-    max_iterations: int = Field(100, ge=1, le=10_000, description="Fisher-scoring iterations at most")
-    tolerance: float = Field(1e-10, gt=0, lt=1e-3, description="Convergence: largest coefficient change")
+    max_iterations: int = Field(100, ge=1, le=10_000, description="IRLS (Fisher-scoring) iterations at most "
+                                "(statsmodels GLM.fit maxiter); a fit not converged by then raises")
+    tolerance: float = Field(1e-10, gt=0, lt=1e-3, description="Convergence: largest coefficient change between "
+                             "iterations (GLM.fit tol with tol_criterion='params')")
 
     @field_validator("regressors")
     @classmethod
@@ -360,7 +383,8 @@ def _fit_glm(glm: sm.GLM, params: SatelliteParams, cohort: np.ndarray, **kwargs)
     if params.covariance == "hac":
         # Driscoll-Kraay: scores summed per cohort date, then Newey-West (Bartlett) over the sequence of dates.
         # ``time`` must be the position 0..T-1 of the cell's cohort date: statsmodels sums the scores with
-        # bincount over these codes, so month numbers would insert empty periods and turn lags into months.
+        # bincount over these codes, so month numbers would (unless sparse enough for it to relabel them)
+        # insert empty periods between annual cohorts and turn the lags into months.
         time = np.unique(cohort, return_inverse=True)[1]
         fit.update(cov_type="hac-groupsum", cov_kwds={"time": time, "maxlags": params.hac_lags,
                                                        "use_correction": False, "df_correction": False})
@@ -369,10 +393,11 @@ def _fit_glm(glm: sm.GLM, params: SatelliteParams, cohort: np.ndarray, **kwargs)
     change = float(np.max(np.abs(history[-1] - history[-2]))) if len(history) > 2 else float("nan")
     if not result.converged or not np.isfinite(result.params).all():
         raise RuntimeError(
-            f"the probit satellite fit did not converge: after {result.fit_history['iteration']} IRLS "
-            f"iteration(s) (max_iterations) the largest coefficient change is {change:.3g}, above the tolerance "
-            f"{params.tolerance:g}. An industry without defaults (or a regressor that separates the cells) "
-            "drives a coefficient to infinity: drop it or the industry effects; otherwise raise max_iterations")
+            f"the probit satellite fit did not converge in {result.fit_history['iteration']} IRLS iteration(s) "
+            f"(max_iterations {params.max_iterations}): the last one still moved a coefficient by {change:.3g}, "
+            f"more than the tolerance {params.tolerance:g}. An industry without defaults in any cohort (or a "
+            "regressor that separates the cells) drives a coefficient to infinity: drop it or the industry "
+            "effects; otherwise raise max_iterations")
     return result
 
 
@@ -405,7 +430,8 @@ def fit_satellite(panel: pd.DataFrame, params: SatelliteParams | None = None) ->
 
     Cells with no obligors or a missing regressor are left out (``fit_statistics()['cells_dropped']``).
     Overlapping cohorts (less than the outcome horizon apart) need ``covariance="hac"``: a ValueError
-    otherwise. Collinear regressors (or an industry effect with one industry) raise a ValueError.
+    otherwise. Collinear regressors (or an industry effect with one industry) raise a ValueError; a fit that
+    does not converge within ``params.max_iterations`` raises a RuntimeError.
     """
     params = params or SatelliteParams()
     regs = list(params.regressors)
@@ -432,32 +458,34 @@ def fit_satellite(panel: pd.DataFrame, params: SatelliteParams | None = None) ->
         raise ValueError(f"{X.shape[0]} cell(s) cannot identify {X.shape[1]} coefficients")
     d = df["defaults"].to_numpy(dtype=float)
     n = df["obligors"].to_numpy(dtype=float)
-    beta, iterations, converged = _irls(X, d, n, params.max_iterations, params.tolerance)
+    glm = _probit_glm(X, d, n)
+    result = _fit_glm(glm, params, df["cohort"].to_numpy())
+    iterations = int(result.fit_history["iteration"])
+    cells, k = X.shape
+    pearson = float(result.pearson_chi2)
+    dispersion = pearson / float(result.df_resid)
+    if params.covariance == "pearson" and dispersion > 1.0:
+        # Never below the binomial errors: under-dispersion in a handful of cells is noise, not information.
+        # The scale is passed as a number, not as scale="X2": with two-column endog statsmodels 0.15 leaves the
+        # number of trials out of that estimate (about X2/df over the mean cell size), whereas
+        # ``pearson_chi2`` counts them. The refit starts at the estimates, so only the scale changes.
+        result = _fit_glm(glm, params, df["cohort"].to_numpy(), start_params=result.params, scale=dispersion)
+    beta = np.asarray(result.params, dtype=float)
     eta = X @ beta
     fitted = ndtr(eta)
-
-    cells, k = X.shape
-    pearson = float(np.sum((d - n * fitted) ** 2 / np.maximum(n * fitted * (1 - fitted), _EPS)))
-    dispersion = pearson / (cells - k)
-    bread = _bread(X, n, eta)
-    if params.covariance == "binomial":
-        cov = bread
-    elif params.covariance == "pearson":
-        # Never below the binomial errors: under-dispersion in a handful of cells is noise, not information.
-        cov = bread * max(1.0, dispersion)
-    else:
-        cov = bread @ _hac_meat(X, d, n, eta, df["cohort"].to_numpy(), params.hac_lags) @ bread
-    se = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = beta / se
-    coefficients = pd.DataFrame({"coefficient": beta, "std_error": se, "z": z, "p_value": 2 * norm.sf(np.abs(z))},
+    cov = np.asarray(result.cov_params(), dtype=float)
+    coefficients = pd.DataFrame({"coefficient": beta, "std_error": np.asarray(result.bse, dtype=float),
+                                 "z": np.asarray(result.tvalues, dtype=float),
+                                 "p_value": np.asarray(result.pvalues, dtype=float)},
                                 index=pd.Index(names, name="term"))
 
-    ll = _loglik(d, n, eta)
+    # statsmodels' llf / llnull are the grouped binomial log-likelihoods, which carry sum ln C(n, d); without it
+    # they are the obligor-level (Bernoulli) ones the pseudo R^2 and AIC are defined on (module doc).
+    log_binom = float(np.sum(gammaln(n + 1) - gammaln(d + 1) - gammaln(n - d + 1)))
+    ll = float(result.llf) - log_binom
+    ll0 = float(result.llnull) - log_binom
     rate0 = d.sum() / n.sum()
-    ll0 = float(xlogy(d.sum(), rate0) + xlogy(n.sum() - d.sum(), 1 - rate0))
-    deviance = 2.0 * float(np.sum(xlogy(d, d / np.maximum(n * fitted, _EPS))
-                                  + xlogy(n - d, (n - d) / np.maximum(n * (1 - fitted), _EPS))))
+    deviance = float(result.deviance)
     df = df.assign(fitted_rate=fitted, probit_index=eta)
     by_cohort = df.assign(_fd=n * fitted).groupby("cohort")[["defaults", "obligors", "_fd"]].sum()
     realised_c = by_cohort["defaults"] / by_cohort["obligors"]
@@ -470,7 +498,7 @@ def fit_satellite(panel: pd.DataFrame, params: SatelliteParams | None = None) ->
         "pearson_chi2": pearson, "dispersion": dispersion, "aic": -2.0 * ll + 2.0 * k,
         "correlation_cohort": _corr(fitted_c.to_numpy(), realised_c.to_numpy()),
         "correlation_cell": _corr(fitted, d / n),
-        "iterations": float(iterations), "converged": float(converged),
+        "iterations": float(iterations), "converged": 1.0,
     }
     return SatelliteModel(params=params, coefficients=coefficients,
                           covariance=pd.DataFrame(cov, index=names, columns=names),

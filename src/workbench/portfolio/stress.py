@@ -15,8 +15,8 @@ from today; stages re-assessed with the stressed PD against the PD at originatio
 of ``staging``; arrears, defaults and forbearance as today); the scenario's ECL from its own PD term
 structure (all scenario years shifted) with those stages; IRB capital (``pricing.capital.irb_capital``,
 remaining maturity, PD floored; defaulted facilities K = max(0, LGD - best-estimate EL)); RAROC at
-the booked spreads (``pricing.economics.raroc``, capital-weighted); the watchlist: today's plus the
-performing clients the early warnings would flag at amber on the stressed PD alone (grade at or
+the booked spreads (``pricing.economics.raroc``, capital-weighted); the watchlist (``watchlist`` of the
+book: the clients at red today) plus the performing clients the early warnings would flag at amber on the stressed PD alone (grade at or
 beyond the ``grade_level`` amber grade, or PD multiple since origination at or beyond the
 ``pd_multiple_origination`` amber multiple: the monitoring report's own thresholds, passed in) where
 the scenario newly crosses them, so that with no shift the book is today's.
@@ -83,7 +83,7 @@ class StressResult:
             "capital": ("IRB capital (EUR m)", fmt.eur_m),
             "capital_change": ("capital vs baseline", lambda v: fmt.percent(v, 1)),
             "raroc": ("RAROC at booked spreads", lambda v: fmt.percent(v, 1)),
-            "watchlist": ("watchlist clients", fmt.integer)})
+            "watchlist": ("clients on the watchlist (red)", fmt.integer)})
 
     def yearly_table(self) -> pd.DataFrame:
         """The book per scenario and year: mean PD, expected loss of the year's defaults, capital, RAROC (display)."""
@@ -98,12 +98,14 @@ class StressResult:
         """Per ``key`` (tier, industry) and scenario at its peak year: EAD, mean PD, ECL, capital, RAROC
         and the change of ECL and capital against the baseline."""
         f = self.facilities
-        f = f.assign(_pd_ead=f["pd"] * f["ead"], _raroc_k=f["raroc"].fillna(0.0) * f["capital_performing"])
+        f = f.assign(_pd_ead=f["pd"] * f["ead"], _perf_ead=f["ead"].where(f["pd"].notna(), 0.0),
+                     _raroc_k=f["raroc"].fillna(0.0) * f["capital_performing"])
         g = f.groupby([key, "scenario"], sort=True)
-        out = pd.DataFrame({"ead": g["ead"].sum(), "_pd_ead": g["_pd_ead"].sum(), "ecl": g["ecl"].sum(),
-                            "capital": g["capital"].sum(), "_raroc_k": g["_raroc_k"].sum(),
+        out = pd.DataFrame({"ead": g["ead"].sum(), "_pd_ead": g["_pd_ead"].sum(), "_perf_ead": g["_perf_ead"].sum(),
+                            "ecl": g["ecl"].sum(), "capital": g["capital"].sum(), "_raroc_k": g["_raroc_k"].sum(),
                             "_k": g["capital_performing"].sum()})
-        out["mean_pd"] = out["_pd_ead"] / out["ead"].where(out["ead"] > 0)
+        # Defaulted facilities have no PD to stress: the mean is over the performing exposure.
+        out["mean_pd"] = out["_pd_ead"] / out["_perf_ead"].where(out["_perf_ead"] > 0)
         out["raroc"] = out["_raroc_k"] / out["_k"].where(out["_k"] > 0)
         base = out.xs(self.baseline, level="scenario")
         keys = out.index.get_level_values(key)
