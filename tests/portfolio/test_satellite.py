@@ -110,7 +110,26 @@ def test_probit_fit_is_the_closed_form_mle_of_grouped_data():
     assert a + b == pytest.approx(norm.ppf(24 / 2000), abs=1e-8)
     se_a = np.sqrt(0.03 * 0.97 / (1000 * norm.pdf(a) ** 2))
     assert model.coefficients.loc["intercept", "std_error"] == pytest.approx(se_a, rel=1e-6)
-    assert model.fit_statistics()["converged"] == 1.0
+    stats = model.fit_statistics()
+    assert stats["converged"] == 1.0
+
+    # The likelihoods are obligor-level (Bernoulli), without the grouped binomial's ln C(n, d).
+    def bernoulli(d, n, p):
+        return d * np.log(p) + (n - d) * np.log(1 - p)
+
+    ll = bernoulli(30, 1000, 0.03) + bernoulli(10, 800, 0.012) + bernoulli(14, 1200, 0.012)
+    ll0 = bernoulli(54, 3000, 54 / 3000)
+    assert stats["log_likelihood"] == pytest.approx(ll, rel=1e-10)
+    assert stats["null_log_likelihood"] == pytest.approx(ll0, rel=1e-10)
+    assert stats["mcfadden_r2"] == pytest.approx(1 - ll / ll0, rel=1e-8)
+    assert stats["aic"] == pytest.approx(-2 * ll + 4, rel=1e-10)
+    # Deviance: twice the log-likelihood gap to the saturated model (each cell at its own rate).
+    saturated = bernoulli(30, 1000, 0.03) + bernoulli(10, 800, 10 / 800) + bernoulli(14, 1200, 14 / 1200)
+    assert stats["deviance"] == pytest.approx(2 * (saturated - ll), rel=1e-8)
+    # Pearson X^2 over the two cells the fit does not reproduce.
+    x2 = sum((d - n * 0.012) ** 2 / (n * 0.012 * 0.988) for d, n in [(10, 800), (14, 1200)])
+    assert stats["pearson_chi2"] == pytest.approx(x2, rel=1e-8)
+    assert stats["dispersion"] == pytest.approx(x2 / 1, rel=1e-8)
 
 
 def test_probit_fit_recovers_simulated_coefficients():
@@ -131,6 +150,87 @@ def test_probit_fit_recovers_simulated_coefficients():
         assert abs(c.loc[term, "coefficient"] - value) < 4 * c.loc[term, "std_error"], term
     # Binomial data: the Pearson dispersion is near 1 (chi-square with 86 df: sd of X2/df about 0.15).
     assert 0.6 < model.fit_statistics()["dispersion"] < 1.5
+
+
+def _overdispersed_panel(seed=3, cohorts=25, industries=("a", "b")):
+    # A probit in GDP plus a cohort factor the regressors do not see: counts vary more than binomially.
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(cohorts):
+        gdp, z = rng.normal(1.5, 1.5), rng.normal(0, 0.15)
+        for j, k in enumerate(industries):
+            p = norm.cdf(-2.0 + 0.1 * j - 0.1 * gdp + z)
+            rows.append((k, pd.Timestamp(f"{1990 + t}-12-31"), 3000, rng.binomial(3000, p), gdp))
+    return pd.DataFrame(rows, columns=["industry", "cohort", "obligors", "defaults", "gdp_growth"])
+
+
+def test_pearson_errors_scale_the_binomial_ones_by_the_dispersion_never_below():
+    panel = _overdispersed_panel()
+    params = SatelliteParams(regressors=["gdp_growth"])
+    binomial = fit_satellite(panel, params.model_copy(update={"covariance": "binomial"}))
+    pearson = fit_satellite(panel, params)
+    cells = binomial.panel
+    n, d, p = cells["obligors"], cells["defaults"], cells["fitted_rate"]
+    dispersion = float(((d - n * p) ** 2 / (n * p * (1 - p))).sum()) / (len(cells) - 3)
+    assert dispersion > 2  # the cohort factor shows
+    assert pearson.fit_statistics()["dispersion"] == pytest.approx(dispersion, rel=1e-8)
+    assert np.allclose(pearson.coefficients["coefficient"], binomial.coefficients["coefficient"], atol=1e-9)
+    assert np.allclose(pearson.coefficients["std_error"], binomial.coefficients["std_error"] * np.sqrt(dispersion),
+                       rtol=1e-8)
+    assert np.allclose(pearson.covariance, binomial.covariance * dispersion, rtol=1e-8)
+    # Under-dispersed (the closed-form panel: X^2 / df well below 1) the errors stay binomial.
+    small = _cells([(30, 1000), (10, 800), (14, 1200)], [0.0, 1.0, 1.0])
+    one = SatelliteParams(regressors=["gdp_growth"], industry_effects=False)
+    under = fit_satellite(small, one)
+    assert under.fit_statistics()["dispersion"] < 1
+    assert np.allclose(under.coefficients["std_error"],
+                       fit_satellite(small, one.model_copy(update={"covariance": "binomial"}))
+                       .coefficients["std_error"], rtol=1e-10)
+
+
+def _driscoll_kraay(X, d, n, beta, cohort, lags):
+    """Reference: the probit's score per cell summed per cohort date, Bartlett weights over the sequence of
+    dates, and the observed Hessian of the log-likelihood as the bread."""
+    eta = X @ beta
+    p, phi = norm.cdf(eta), norm.pdf(eta)
+    lam1, lam0 = phi / p, phi / (1 - p)  # d ln N(eta) / d eta and -d ln N(-eta) / d eta
+    score = X * (d * lam1 - (n - d) * lam0)[:, None]
+    hess = -(X * (d * lam1 * (lam1 + eta) + (n - d) * lam0 * (lam0 - eta))[:, None]).T @ X
+    _, code = np.unique(cohort, return_inverse=True)
+    g = np.zeros((code.max() + 1, X.shape[1]))
+    np.add.at(g, code, score)
+    meat = g.T @ g
+    for lag in range(1, lags + 1):
+        gamma = g[lag:].T @ g[:-lag]
+        meat += (1 - lag / (lags + 1)) * (gamma + gamma.T)
+    bread = np.linalg.inv(hess)
+    return bread @ meat @ bread
+
+
+@pytest.mark.parametrize("lags", [0, 1, 3])
+def test_hac_errors_are_driscoll_kraay_over_cohort_dates(lags):
+    # Annual cohorts, 12 months apart: the lags count cohort dates, not months (statsmodels takes the time
+    # codes as bincount labels, so month numbers would put empty months between the cohorts).
+    industries = tuple("abcdefgh")
+    panel = _overdispersed_panel(seed=5, cohorts=12, industries=industries)
+    model = fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"], covariance="hac", hac_lags=lags))
+    cells = model.panel
+    X = np.column_stack([np.ones(len(cells))] + [(cells["industry"] == k).astype(float) for k in industries[1:]]
+                        + [cells["gdp_growth"]])
+    expected = _driscoll_kraay(X, cells["defaults"].to_numpy(float), cells["obligors"].to_numpy(float),
+                               model.coefficients["coefficient"].to_numpy(), cells["cohort"].to_numpy(), lags)
+    assert np.allclose(model.covariance.to_numpy(), expected, rtol=1e-6)
+    assert model.coefficients["std_error"].to_numpy() == pytest.approx(np.sqrt(np.diag(expected)), rel=1e-6)
+
+
+def test_a_fit_that_does_not_converge_raises():
+    panel = _overdispersed_panel()
+    with pytest.raises(RuntimeError, match="did not converge in 1 IRLS"):
+        fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"], max_iterations=1))
+    # An industry without a default: its effect runs to minus infinity.
+    panel.loc[panel["industry"] == "b", "defaults"] = 0
+    with pytest.raises(RuntimeError, match="without defaults"):
+        fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"]))
 
 
 def test_overlapping_cohorts_need_hac_errors():
