@@ -110,3 +110,16 @@ def test_a_dossier_of_a_month_without_a_monitoring_report_is_refused(portfolio, 
 def test_client_options_do_not_apply_to_the_monitoring_report(portfolio, accounts_db):
     result = _report(portfolio, "--as-of", "2017-06-30", "--tier", "A")
     assert result.exit_code == 2 and "do not apply" in result.output
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--as-of", "2031-01-31"], "is after the data's last month end (the data covers 2015-01-31 .. 2017-12-31)"),
+    (["--from", "2016-01-31"], "report 'portfolio' keeps no records month by month"),
+    (["--tier", "A"], "is one report per as-of"),
+])
+def test_a_portfolio_report_the_data_cannot_answer_is_refused_before_any_kernel(portfolio, accounts_db, args,
+                                                                                  expected):
+    result = runner.invoke(app, ["report", "portfolio", *args, "-p", f"data_dir={portfolio}"])
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+    assert not (state_dir() / "experiments" / "reports" / "portfolio").exists()

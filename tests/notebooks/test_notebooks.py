@@ -215,6 +215,30 @@ def test_a_backfill_records_every_month_end_in_between(pipeline, standalone):
     assert (reports_dir("monitoring", "2020-10-31") / f"{MONITORING}.html").is_file()
 
 
+PORTFOLIO = "80_portfolio_risk"
+
+
+def test_the_portfolio_report_shows_stages_ecl_stress_and_the_loss_distribution(standalone):
+    result = standalone[PORTFOLIO]
+    assert result.output_dir == reports_dir("portfolio", MONITORING_AS_OF)
+    html = result.html.read_text(encoding="utf-8")
+    for heading in ("IFRS 9: stages", "IFRS 9: expected credit loss", "The ECL movement", "Stress test",
+                    "Credit loss distribution", "Risk contributions", "Concentration"):
+        assert heading in html
+    logged = _run(result.run_id).data.metrics
+    facilities = pd.read_csv(result.output_dir / "ecl_facilities.csv")
+    assert logged[metrics.PORTFOLIO_ECL] == pytest.approx(facilities["ecl"].sum())
+    assert set(facilities["stage"]) <= {1, 2, 3} and (facilities["ecl"] >= 0).all()
+    assert logged[metrics.PORTFOLIO_MC_SCENARIOS] == load_params(
+        jobs.job(PORTFOLIO).params_model, jobs.job(PORTFOLIO).test_params_file).simulation.n_scenarios
+    assert 0 < logged[metrics.PORTFOLIO_EXPECTED_LOSS] < logged[metrics.PORTFOLIO_VAR_999] <= \
+        logged[metrics.PORTFOLIO_ES_999]
+    contributions = pd.read_csv(result.output_dir / "loss_contributions.csv")
+    assert contributions["es_contribution_99_9"].sum() == pytest.approx(logged[metrics.PORTFOLIO_ES_999], rel=1e-9)
+    stress = pd.read_csv(result.output_dir / "stress_summary.csv").set_index("scenario")
+    assert stress.loc["severe", "ecl"] >= stress.loc["baseline", "ecl"]
+
+
 DOSSIER_TEST_PARAMS = "params/test/account_dossier.yaml"
 
 
