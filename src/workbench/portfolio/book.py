@@ -126,7 +126,8 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
 
     ids = book["obligor_id"].to_numpy()
     now = _score_lookup(scored, ids, np.full(len(book), as_of), on_or_after=False)
-    book["scored"] = now["pd"].notna().to_numpy() & ~defaulted
+    month = scored.loc[scored["obs_date"] == as_of + pd.offsets.MonthEnd(0), "obligor_id"].astype(str)
+    book["scored"] = book["obligor_id"].astype(str).isin(set(month)).to_numpy() & ~defaulted
     worst = float(MASTER_SCALE.bands()["grade_pd"].iloc[MASTER_SCALE.n_grades - 1])
     book["pd"] = np.where(defaulted, 1.0, now["pd"].fillna(worst).to_numpy())
     book["grade"] = np.where(defaulted, 0, now["grade"].fillna(MASTER_SCALE.n_grades).to_numpy()).astype(np.int64)
@@ -151,8 +152,8 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
     forborne = live["forborne"] if "forborne" in live.columns else pd.Series(False, index=live.index)
     book["forborne"] = forborne.fillna(False).astype(bool).to_numpy()
     book["watchlist"] = book["obligor_id"].isin(set(map(str, watchlist))).to_numpy()
-    tier = book["obligor_id"].map(tiers.set_index("obligor_id")["tier"]) if tiers is not None and len(tiers) \
-        else pd.Series(np.nan, index=book.index)
+    tier = book["obligor_id"].map(tiers.set_index("obligor_id")["tier"]).astype(object) \
+        if tiers is not None and len(tiers) else pd.Series(None, index=book.index, dtype=object)
     book["tier"] = np.where(defaulted, WORKOUT_TIER, tier.fillna("C").astype(str))
     return book[list(BOOK_COLUMNS)]
 

@@ -168,10 +168,12 @@ def _raroc(book: pd.DataFrame, pd_: np.ndarray, maturity: np.ndarray, pricing: P
 
 
 def stress_test(book: pd.DataFrame, migration: MigrationMatrix, shifts: pd.DataFrame, params: PortfolioRiskParams,
-                as_of, *, pricing: PricingParams, watch_grade: int, watch_pd_multiple: float) -> StressResult:
+                as_of, *, pricing: PricingParams, watch_grade: int, watch_pd_multiple: float,
+                watch_low_risk_pd: float) -> StressResult:
     """Re-measure ``book`` (``book.facility_book``) under every scenario of ``params.scenarios`` (module
     docstring). ``shifts``: ``SatelliteModel.shifts``; ``watch_grade`` / ``watch_pd_multiple``: the early
-    warnings' amber thresholds of the grade and of the PD multiple since origination."""
+    warnings' amber thresholds of the grade and of the PD multiple since origination; ``watch_low_risk_pd``
+    their low-credit-risk PD (no PD-multiple signal below it, the origination PD floored at it)."""
     as_of = pd.Timestamp(as_of)
     horizon = params.scenarios.horizon_years
     max_years = params.term_structure.max_years
@@ -208,9 +210,12 @@ def stress_test(book: pd.DataFrame, migration: MigrationMatrix, shifts: pd.DataF
         pd_peak = per_year[:, peak]
         stressed = book.assign(pd=pd_peak)
         stressed["grade"] = np.where(performing, MASTER_SCALE.grade_number(pd_peak), 0)
-        origination = np.maximum(book["pd_origination"].to_numpy(dtype=float), 1e-12)
-        flags_now = (book["grade"].to_numpy() >= watch_grade) | (pd_now / origination >= watch_pd_multiple)
-        flags = (stressed["grade"].to_numpy() >= watch_grade) | (pd_peak / origination >= watch_pd_multiple)
+        # The early warnings' PD multiple: origination PD floored at the low-risk PD, no signal below it.
+        origination = np.maximum(book["pd_origination"].to_numpy(dtype=float), watch_low_risk_pd)
+        flags_now = (book["grade"].to_numpy() >= watch_grade) | (
+            (pd_now >= watch_low_risk_pd) & (pd_now / origination >= watch_pd_multiple))
+        flags = (stressed["grade"].to_numpy() >= watch_grade) | (
+            (pd_peak >= watch_low_risk_pd) & (pd_peak / origination >= watch_pd_multiple))
         # Only what the scenario newly flags joins today's list: with no shift the book is today's.
         stressed["watchlist"] = book["watchlist"].to_numpy() | (performing & flags & ~flags_now)
         stages = assign_stages(stressed, params.staging)
