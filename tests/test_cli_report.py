@@ -119,7 +119,9 @@ def test_client_options_do_not_apply_to_the_monitoring_report(portfolio, account
 ])
 def test_a_portfolio_report_the_data_cannot_answer_is_refused_before_any_kernel(portfolio, accounts_db, args,
                                                                                   expected):
+    reports = state_dir() / "experiments" / "reports" / "portfolio"
+    before = sorted(reports.rglob("*")) if reports.exists() else []
     result = runner.invoke(app, ["report", "portfolio", *args, "-p", f"data_dir={portfolio}"])
     assert result.exit_code == 2, result.output
     assert expected in " ".join(result.output.split())
-    assert not (state_dir() / "experiments" / "reports" / "portfolio").exists()
+    assert (sorted(reports.rglob("*")) if reports.exists() else []) == before  # nothing written

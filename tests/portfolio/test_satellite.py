@@ -227,10 +227,20 @@ def test_a_fit_that_does_not_converge_raises():
     panel = _overdispersed_panel()
     with pytest.raises(RuntimeError, match="did not converge in 1 IRLS"):
         fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"], max_iterations=1))
-    # An industry without a default: its effect runs to minus infinity.
+    # An industry without a default given an effect of its own: the effect runs to minus infinity.
     panel.loc[panel["industry"] == "b", "defaults"] = 0
     with pytest.raises(RuntimeError, match="without defaults"):
-        fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"]))
+        fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"], min_industry_defaults=0))
+
+
+def test_an_industry_with_too_few_defaults_shares_the_base_level_and_the_fit_converges():
+    panel = _overdispersed_panel()
+    panel.loc[panel["industry"] == "b", "defaults"] = 0
+    model = fit_satellite(panel, SatelliteParams(regressors=["gdp_growth"]))
+    assert model.pooled_industries == ("b",)
+    assert "industry[b]" not in model.coefficients.index
+    assert model.statistics["converged"] == 1.0 and np.isfinite(model.coefficients["coefficient"]).all()
+    assert "fewer than 5 defaults" in model.fit_table().to_string()
 
 
 def test_overlapping_cohorts_need_hac_errors():

@@ -156,6 +156,11 @@ class SatelliteParams(StrictModel):
                                 "point-in-time PD already expects the most likely path, as the generator's true PD "
                                 "does) or from the as-of's macro state (the baseline moves PDs too, and each "
                                 "industry's index momentum of the past year counts against the scenario's path)")
+    min_industry_defaults: int = Field(
+        5, ge=0, le=1000, description="An industry with fewer defaults than this over all cohorts gets no effect of "
+        "its own and shares the base level (the first industry with enough defaults): with none, its "
+        "maximum-likelihood effect is minus infinity and the fit cannot converge; with a handful it is noise. "
+        "Scenario shifts depend on the slopes only, not on the industry levels")
     max_iterations: int = Field(100, ge=1, le=10_000, description="IRLS (Fisher-scoring) iterations at most "
                                 "(statsmodels GLM.fit maxiter); a fit not converged by then raises")
     tolerance: float = Field(1e-10, gt=0, lt=1e-3, description="Convergence: largest coefficient change between "
@@ -354,15 +359,15 @@ def default_rate_panel(population: pd.DataFrame, defaults: pd.DataFrame, macro: 
 # --------------------------------------------------------------------------- fit
 
 
-def _design(frame: pd.DataFrame, regressors: Sequence[str], industries: Sequence[str] | None
+def _design(frame: pd.DataFrame, regressors: Sequence[str], dummies: Sequence[str]
             ) -> tuple[np.ndarray, list[str]]:
-    """Design matrix: intercept, industry dummies (``industries[0]`` is the base; None: no effects), regressors."""
+    """Design matrix: intercept, a dummy per industry of ``dummies`` (the others form the base), regressors."""
     n = len(frame)
     columns = [np.ones(n)]
     names = [INTERCEPT]
-    if industries is not None:
+    if dummies:
         ind = frame["industry"].astype(str).to_numpy()
-        for k in industries[1:]:
+        for k in dummies:
             columns.append((ind == k).astype(float))
             names.append(f"industry[{k}]")
     for r in regressors:
@@ -449,7 +454,13 @@ def fit_satellite(panel: pd.DataFrame, params: SatelliteParams | None = None) ->
     projection = _index_projection(df) if "index_residual" in regs else None
     df = _with_derived(df, projection)
     industries = sorted(df["industry"].astype(str).unique())
-    X, names = _design(df, regs, industries if params.industry_effects else None)
+    totals = df.groupby(df["industry"].astype(str))["defaults"].sum()
+    pooled = tuple(k for k in industries if totals.get(k, 0) < params.min_industry_defaults) \
+        if params.industry_effects else ()
+    own = [k for k in industries if k not in pooled]
+    # The base level: the first industry with enough defaults, shared by the pooled ones.
+    dummies = own[1:] if params.industry_effects else []
+    X, names = _design(df, regs, dummies)
     rank = np.linalg.matrix_rank(X)
     if rank < X.shape[1]:
         raise ValueError(f"the design ({', '.join(names)}) is collinear: rank {rank} < {X.shape[1]} columns; "
@@ -503,7 +514,7 @@ def fit_satellite(panel: pd.DataFrame, params: SatelliteParams | None = None) ->
     return SatelliteModel(params=params, coefficients=coefficients,
                           covariance=pd.DataFrame(cov, index=names, columns=names),
                           panel=df, industries=tuple(industries), statistics=statistics, horizon_months=horizon,
-                          index_projection=projection)
+                          index_projection=projection, pooled_industries=pooled)
 
 
 def _with_derived(frame: pd.DataFrame, projection: dict | None) -> pd.DataFrame:
@@ -545,6 +556,7 @@ class SatelliteModel:
     statistics: dict[str, float] = field(default_factory=dict)
     horizon_months: int = 12
     index_projection: dict | None = None
+    pooled_industries: tuple[str, ...] = ()  # industries without an effect of their own (too few defaults)
 
     @property
     def regressors(self) -> list[str]:
@@ -578,6 +590,9 @@ class SatelliteModel:
                 ("standard errors", self.params.covariance)]
         if self.index_projection is not None:
             rows.append(("index change per GDP point (first stage)", fmt.number(self.index_projection["slope"])))
+        if self.pooled_industries:
+            rows.append((f"industries in the base level (fewer than {self.params.min_industry_defaults} defaults)",
+                         ", ".join(self.pooled_industries)))
         return pd.DataFrame(rows, columns=["figure", "value"]).set_index("figure")
 
     # -- prediction
@@ -590,7 +605,7 @@ class SatelliteModel:
             raise KeyError(f"the satellite was not fitted on industry(ies) {', '.join(unknown)} "
                            f"(fitted: {', '.join(self.industries)})")
         coef = self.coefficients["coefficient"]
-        return np.array([0.0 if k == self.industries[0] else float(coef[f"industry[{k}]"]) for k in industries])
+        return np.array([float(coef.get(f"industry[{k}]", 0.0)) for k in industries])
 
     def _x(self, frame: pd.DataFrame) -> np.ndarray:
         _need(frame, ("industry", *_raw_columns(self.regressors)), "frame")
