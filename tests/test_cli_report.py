@@ -114,6 +114,8 @@ def test_client_options_do_not_apply_to_the_monitoring_report(portfolio, account
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["--as-of", "2031-01-31"], "is after the data's last month end (the data covers 2015-01-31 .. 2017-12-31)"),
+    (["--as-of", "2016-06-30"], "the satellite model needs two matured annual cohorts, so the earliest as-of is "
+                                "2017-01-31"),
     (["--from", "2016-01-31"], "report 'portfolio' keeps no records month by month"),
     (["--tier", "A"], "is one report per as-of"),
 ])

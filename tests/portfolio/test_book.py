@@ -254,7 +254,7 @@ def test_scored_without_grade_raises_naming_it():
 
 def test_obligor_portfolio_sums_ead_weights_lgd_and_drops_defaulted():
     book = facility_book(_tables(), _scores(), AS_OF, tiers=_tiers(), watchlist=["O2"])
-    out = obligor_portfolio(book).set_index("obligor_id")
+    out = obligor_portfolio(book, 90).set_index("obligor_id")
     assert list(out.columns) == ["name", "industry", "tier", "group", "ead", "lgd", "pd", "sales"]
     assert sorted(out.index) == ["O1", "O2", "O3", "O6", "O7", "O8"]  # O4, O9 defaulted
     o1 = book[book["obligor_id"] == "O1"]
@@ -269,7 +269,7 @@ def test_obligor_portfolio_sums_ead_weights_lgd_and_drops_defaulted():
 def test_obligor_portfolio_leaves_out_zero_exposure():
     book = facility_book(_tables(), _scores(), AS_OF)
     book.loc[book["facility_id"] == "FA10", "ead"] = 0.0  # O3's only live facility
-    assert "O3" not in set(obligor_portfolio(book)["obligor_id"])
+    assert "O3" not in set(obligor_portfolio(book, 90)["obligor_id"])
 
 
 def test_grade_history_keeps_obligor_date_grade_of_every_scored_month():
@@ -279,3 +279,25 @@ def test_grade_history_keeps_obligor_date_grade_of_every_scored_month():
     assert (history["grade"].to_numpy() == scored["grade"].to_numpy()).all()
     with pytest.raises(KeyError, match="scored lacks column.*grade"):
         grade_history(scored.drop(columns="grade"))
+
+
+def test_a_book_at_the_snapshot_keeps_the_tables_drawn_amounts_and_an_earlier_one_reconstructs_them():
+    at_snapshot = _book()  # behaviour's last month end is the as-of: the table's drawn amounts
+    assert not at_snapshot["drawn_reconstructed"].any()
+    assert at_snapshot.loc["FA01", "drawn"] == 8.0 and at_snapshot.loc["FA02", "drawn"] == 2.0
+    tables = _tables()
+    tables["behaviour"]["utilisation"] = 0.9
+    earlier = facility_book(tables, _scores(), "2023-06-30", tiers=_tiers()).set_index("facility_id")
+    assert earlier["drawn_reconstructed"].all()
+    # FA01: annuity of 10 from 2022-03-15 over 7 years, 15.5 months in: its contractual balance.
+    assert 8.0 < earlier.loc["FA01", "drawn"] < 10.0
+    # FA02 (revolver): O1 has no behaviour row that month, so the snapshot's share of the limit (2 / 5).
+    assert earlier.loc["FA02", "drawn"] == pytest.approx(2.0)
+    assert earlier.loc["FA03", "drawn"] == pytest.approx(7.0)  # bullet: the limit
+
+
+def test_obligor_portfolio_leaves_out_clients_90_days_past_due_without_a_default_record():
+    book = _book().reset_index()
+    book.loc[book["obligor_id"] == "O3", "days_past_due"] = 95
+    assert "O3" not in set(obligor_portfolio(book, 90)["obligor_id"])
+    assert "O3" in set(obligor_portfolio(book, 120)["obligor_id"])

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from workbench.portfolio.exposure import (
     CCFParams,
+    drawn_at,
     ead_profile,
     exposure_at_default,
     facility_ccf,
@@ -182,3 +183,23 @@ def test_bad_repayment_type_rate_or_horizon_is_an_error():
         ead_profile(facilities(repayment_type=["annuity"], eir=[np.nan]), AS_OF)
     with pytest.raises(ValueError, match="max_years"):
         ead_profile(facilities(repayment_type=["bullet"]), AS_OF, max_years=0)
+
+
+@pytest.mark.parametrize("kind,options", [("annuity", {}), ("equal_principal", {}), ("balloon", {"balloon_share": 0.4})])
+def test_drawn_amount_at_an_earlier_date_is_the_contractual_balance_of_the_schedule(kind, options):
+    schedule, frame, _ = _schedule_case(kind, options, 0)
+    frame["origination_date"] = AS_OF
+    earlier = AS_OF + pd.DateOffset(months=24)  # two years into the loan
+    expected = float(schedule.loc[schedule["period"] == 24, "closing_balance"].iloc[0])
+    # Dates count in days / 365.25, the schedule in whole months: equal to a few parts in ten thousand.
+    assert drawn_at(frame, earlier, ccf=CCFParams(balloon_share=0.4))[0] == pytest.approx(expected, rel=2e-3)
+
+
+def test_drawn_amount_of_revolving_lines_follows_the_months_utilisation_and_guarantees_the_limit():
+    frame = facilities(product=["revolver", "trade_finance", "guarantee", "term_loan", "revolver"],
+                       repayment_type=["revolving", "bullet", "bullet", "bullet", "revolving"],
+                       drawn=[20.0, 50.0, 100.0, 100.0, 30.0])
+    frame["origination_date"] = AS_OF - pd.DateOffset(years=2)
+    drawn = drawn_at(frame, AS_OF - pd.DateOffset(years=1), [0.6, 0.25, 0.1, 0.1, np.nan])
+    # The last revolver has no utilisation that month: the snapshot's share (30 %).
+    np.testing.assert_allclose(drawn, [60.0, 25.0, 100.0, 100.0, 30.0])

@@ -108,7 +108,7 @@ def report_parts():
     movement = ifrs9_movement(book, ifrs9, annual_matrix(), rising_shifts(), params, AS_OF)
     stress = stress_test(book, annual_matrix(), rising_shifts(), params, AS_OF, pricing=PricingParams(),
                          watch_grade=8, watch_pd_multiple=3.0, watch_low_risk_pd=0.002)
-    losses = simulate_losses(obligor_portfolio(book), SIM)
+    losses = simulate_losses(obligor_portfolio(book, 90), SIM)
     return ifrs9, movement, stress, losses, portfolio_concentration(book)
 
 

@@ -89,7 +89,7 @@ def test_current_state_takes_the_year_up_to_the_as_of():
     # The as-of is month 35: "outcome year" slots = months 24..35, lags = 12..23.
     assert state.loc["a", "gdp_growth"] == pytest.approx(1.0 + 0.1 * np.mean(np.arange(24, 36)))
     assert state.loc["b", "index_change"] == pytest.approx(-24.0)
-    with pytest.raises(ValueError, match="two years"):
+    with pytest.raises(ValueError, match="does not cover the months up to"):
         current_macro_state(macro, "2015-12-31", ["a"])
 
 

@@ -184,18 +184,20 @@ def test_stressed_watchlist_adds_only_clients_newly_crossing_the_thresholds(watc
     assert result.summary.set_index("scenario")["watchlist"].to_dict() == expected  # O5 is on today's list
 
 
-def test_a_client_newly_on_the_stressed_watchlist_moves_to_stage_2():
-    # Staging's PD-multiple test switched off (50x), so only the watchlist can move O3's F4 to stage 2.
+def test_a_client_newly_flagged_under_stress_joins_the_watchlist_but_keeps_its_stage():
+    # Staging's PD-multiple test switched off (50x): an amber flag alone does not move a stage today, so it does
+    # not under stress either; the flagged client is counted on the watchlist.
     params = PortfolioRiskParams(staging=StagingParams(pd_multiple=50.0))
     shifts = make_shifts({"baseline": 0.0, "adverse": {"retail": 0.2, "construction": 0.0, "utilities": 0.0},
                           "severe": {"retail": [0.3, 0.6, 0.45], "construction": 0.0, "utilities": 0.0}})
     result = _stress(shifts, params=params, watch_grade=8, watch_pd_multiple=100.0)
     adverse, severe = _row(result, "adverse", "F4"), _row(result, "severe", "F4")
     assert adverse["grade"] == 6 and adverse["stage"] == 1  # O3: PD 1 % -> 1.7 %, below the watch grade
-    assert severe["grade"] == 8 and severe["stage"] == 2  # PD 1 % -> 4.2 %: newly at the watch grade
+    assert severe["grade"] == 8 and severe["stage"] == 1  # PD 1 % -> 4.2 %: newly at the watch grade
     s = result.summary.set_index("scenario")
-    assert s.loc["severe", "stage_transfers"] == 1 and s.loc["adverse", "stage_transfers"] == 0
-    assert s.loc["severe", "watchlist"] == 2  # O5 and O3
+    assert s.loc["severe", "stage_transfers"] == 0 and s.loc["adverse", "stage_transfers"] == 0
+    assert s.loc["severe", "watchlist"] == 2  # O5 (red today) and O3
+    assert s.loc["severe", "newly_flagged"] == 1 and s.loc["adverse", "newly_flagged"] == 0
 
 
 def test_a_low_risk_client_stays_off_the_stressed_watchlist_and_in_stage_1():

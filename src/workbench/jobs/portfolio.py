@@ -48,6 +48,12 @@ def precheck_portfolio(cfg: PortfolioReportParams) -> list[str]:
     if as_of not in months:
         raise ValueError(f"as-of {as_of:%Y-%m-%d} is not a month end of the portfolio at {cfg.data_dir} "
                          f"({months[0]:%Y-%m-%d} .. {months[-1]:%Y-%m-%d})")
+    # The satellite model needs two matured annual cohorts of defaults (and the macro data of their years).
+    earliest = months[0] + pd.DateOffset(months=24) + pd.offsets.MonthEnd(0)
+    if as_of < earliest:
+        raise ValueError(f"as-of {as_of:%Y-%m-%d} is too early for the portfolio report: the satellite model needs "
+                         f"two matured annual cohorts, so the earliest as-of is {earliest:%Y-%m-%d} (the data "
+                         f"starts {months[0]:%Y-%m-%d})")
     monitoring_params(cfg)  # a ParamsError naming the file and field
     notes = [f"loss simulation: {cfg.simulation.n_scenarios:,} scenarios (seed {cfg.simulation.seed})"]
     start = movement_date(cfg, months[0])
@@ -103,6 +109,9 @@ def _book_at(book: MonitoringBook, tables, day: pd.Timestamp, cfg: PortfolioRepo
     tiers = month_tiers(book, tables, day, monitoring, overrides=overrides)
     frame = facility_book(tables, scored, day, tiers=tiers[["obligor_id", "tier"]], watchlist=watchlist,
                           ccf=cfg.ccf, pricing=monitoring.pricing, params=cfg.book)
+    if frame["drawn_reconstructed"].any():
+        notes.append(f"{day:%Y-%m-%d}: drawn amounts from the facilities' terms and the month's utilisation (the "
+                     "facilities table holds those of the data's last month end)")
     unscored = int((~frame["defaulted"] & ~frame["scored"]).sum())
     if unscored:
         notes.append(f"{day:%Y-%m-%d}: {unscored} performing facilit(ies) of clients not scored that month: "

@@ -5,7 +5,10 @@ arrears, default, watchlist, tier), and its aggregation per obligor for the Mont
 Where each column comes from (all point in time at the as-of):
 
 - **Live facilities**: pricing's rule (``pricing.grid.live_facilities``: originated on or before the
-  as-of, maturing after it), for performing and defaulted obligors alike.
+  as-of, maturing after it), for performing and defaulted obligors alike. Their drawn amounts are the
+  facilities table's at its snapshot (the data's last month end); a book dated before it reconstructs
+  them from the facilities' terms and the month's utilisation (``exposure.drawn_at``;
+  ``drawn_reconstructed`` says so).
 - **Defaulted** (stage 3): the obligor's default (``defaults`` table) is on or before the as-of and
   not older than ``write_off_years``; facilities of older defaults count as written off (IFRS 9
   5.4.4: no reasonable expectation of recovering more) and leave the book. PD 1, grade 0.
@@ -39,7 +42,7 @@ from ..pricing.grid import live_facilities
 from ..pricing.lgd import foundation_lgd
 from ..pricing.params import PricingParams
 from ..reference.master_scale import MASTER_SCALE
-from .exposure import CCFParams, exposure_at_default
+from .exposure import CCFParams, drawn_at, exposure_at_default
 
 __all__ = ["BookParams", "facility_book", "obligor_portfolio", "grade_history", "WORKOUT_TIER", "BOOK_COLUMNS"]
 
@@ -49,7 +52,7 @@ WORKOUT_TIER = "workout"
 BOOK_COLUMNS = ("facility_id", "obligor_id", "name", "industry", "tier", "group", "product", "repayment_type",
                 "limit", "drawn", "origination_date", "maturity_date", "spread_bps", "eir", "lgd", "ead", "pd",
                 "grade", "pd_origination", "days_past_due", "defaulted", "default_date", "forborne", "watchlist",
-                "sales", "scored")
+                "sales", "scored", "drawn_reconstructed")
 
 
 class BookParams(StrictModel):
@@ -138,14 +141,21 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
     cof = cost_of_funds(((book["maturity_date"] - book["origination_date"]).dt.days / 365.25).to_numpy(),
                         pricing.economics.funding_curve_bps)
     book["eir"] = (cof + book["spread_bps"].to_numpy(dtype=float)) / 1e4
+    behaviour = tables["behaviour"]
+    month = behaviour[behaviour["month_end"] == as_of + pd.offsets.MonthEnd(0)].set_index("obligor_id")
+    snapshot = behaviour["month_end"].max()
+    book["drawn_reconstructed"] = bool(pd.notna(snapshot) and as_of + pd.offsets.MonthEnd(0) < snapshot)
+    if book["drawn_reconstructed"].any():
+        # The facilities table holds the drawn amounts of its snapshot (the data's last month end); an earlier
+        # book takes them from the facilities' terms and the month's utilisation (``exposure.drawn_at``).
+        used = book["obligor_id"].map(month["utilisation"]) if "utilisation" in month.columns else None
+        book["drawn"] = drawn_at(book, as_of, None if used is None else used.to_numpy(dtype=float), ccf)
     book["ead"] = exposure_at_default(book, ccf)
     exposure = np.maximum(book["ead"].to_numpy(dtype=float), 1e-9)  # LGD's coverage ratio needs a positive EAD
     book["lgd"] = foundation_lgd(exposure, live["collateral_type"].to_numpy(dtype=object),
                                  live["collateral_value"].to_numpy(dtype=float),
                                  live["seniority"].to_numpy(dtype=object), params=pricing.lgd)
 
-    behaviour = tables["behaviour"]
-    month = behaviour[behaviour["month_end"] == as_of + pd.offsets.MonthEnd(0)].set_index("obligor_id")
     book["days_past_due"] = book["obligor_id"].map(month["days_past_due"]).fillna(0).astype(np.int64)
     book["defaulted"] = defaulted
     book["default_date"] = default_date.where(defaulted).to_numpy()
@@ -158,11 +168,13 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
     return book[list(BOOK_COLUMNS)]
 
 
-def obligor_portfolio(book: pd.DataFrame) -> pd.DataFrame:
+def obligor_portfolio(book: pd.DataFrame, stage3_dpd: int) -> pd.DataFrame:
     """The performing book per obligor for the loss simulation: obligor_id, name, industry, tier, group, ead
-    (sum), lgd (EAD-weighted), pd, sales. Defaulted obligors are left out: their loss is already expected
-    (stage 3) and is provisioned, not simulated."""
-    performing = book[~book["defaulted"] & (book["ead"] > 0)].copy()
+    (sum), lgd (EAD-weighted), pd, sales. Credit-impaired obligors are left out - defaulted, or ``stage3_dpd``
+    or more days past due (``StagingParams.stage3_dpd``): their loss is already expected (stage 3) and
+    provisioned, not simulated."""
+    impaired = book["defaulted"].to_numpy() | (book["days_past_due"].to_numpy() >= stage3_dpd)
+    performing = book[~impaired & (book["ead"] > 0).to_numpy()].copy()
     performing["_loss"] = performing["ead"] * performing["lgd"]
     g = performing.groupby("obligor_id", sort=True)
     out = g.agg(name=("name", "first"), industry=("industry", "first"), tier=("tier", "first"),

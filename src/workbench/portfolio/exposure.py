@@ -40,6 +40,13 @@ trade finance, guarantees) the converted undrawn part stays available until matu
 on an amortising loan a converted undrawn part (``amortised_limit_repaid`` off) is treated as drawn and
 amortising with the rest.
 
+**Drawn amounts at an earlier date** (``drawn_at``): the facilities table holds the drawn amounts of
+one date, its snapshot (the data's last month end). A book dated before it reconstructs them from each
+facility's terms: revolving products (revolvers, trade finance) at the limit times the obligor's
+utilisation that month (the behaviour table; the snapshot's drawn share where there is none),
+guarantees and bullet loans at the limit, amortising loans at their contractual balance, the formulas
+above run from the limit at origination over the original life to the date.
+
 **Year fractions** (``live_year_fraction``): the share of year t in which the facility is still live,
 min(1, max(0, R - (t - 1))): 1 for full years, the stub of a last partial year, 0 after maturity. IFRS
 9's 12-month ECL covers "the 12 months after the reporting date (or a shorter period if the expected
@@ -57,7 +64,7 @@ from ..params import StrictModel
 from ..reference.codes import PRODUCTS, REPAYMENT_TYPES
 
 __all__ = ["CCFParams", "AMORTISING_TYPES", "FLAT_TYPES", "EXPOSURE_COLUMNS", "facility_ccf", "exposure_at_default",
-           "remaining_years", "live_year_fraction", "ead_profile"]
+           "remaining_years", "live_year_fraction", "ead_profile", "drawn_at"]
 
 #: Repayment types whose balance runs off before maturity.
 AMORTISING_TYPES = ("annuity", "equal_principal", "balloon", "sculpted")
@@ -253,3 +260,38 @@ def ead_profile(frame: pd.DataFrame, as_of, ccf: CCFParams | None = None, max_ye
         balloon = np.where(ead_now > 0, np.minimum(ccf.balloon_share * limit, ead_now) / ead_now, 0.0)
     shape = _run_off(kind, remaining, np.where(rate >= 0, rate, 0.0), balloon, years, ccf.payments_per_year)
     return ead_now[:, None] * shape
+
+
+def drawn_at(frame: pd.DataFrame, as_of, utilisation=None, ccf: CCFParams | None = None) -> np.ndarray:
+    """The drawn amount (EUR m) of each facility at ``as_of``, reconstructed from its terms (module docstring).
+
+    ``frame``: facility_id, product, repayment_type, limit, drawn (the snapshot's), origination_date,
+    maturity_date, eir. ``utilisation``: per row, the obligor's utilisation of its lines at ``as_of`` (NaN
+    where unknown: the snapshot's drawn share of the limit); None: the snapshot's share for every row."""
+    ccf = ccf or CCFParams()
+    _need(frame, (*EXPOSURE_COLUMNS, "origination_date", "maturity_date", "eir"), "the drawn amounts")
+    as_of = pd.Timestamp(as_of)
+    limit = frame["limit"].to_numpy(dtype=float)
+    snapshot_share = np.clip(frame["drawn"].to_numpy(dtype=float) / np.where(limit > 0, limit, 1.0), 0.0, 1.0)
+    used = snapshot_share if utilisation is None else np.asarray(utilisation, dtype=float)
+    used = np.clip(np.where(np.isnan(used), snapshot_share, used), 0.0, 1.0)
+    kind = np.array(REPAYMENT_TYPES, dtype=object)[_codes(frame, "repayment_type", REPAYMENT_TYPES)]
+    product = frame["product"].astype(str).to_numpy()
+    life = (frame["maturity_date"] - frame["origination_date"]).dt.days.to_numpy(dtype=float) / 365.25
+    elapsed = np.clip((as_of - frame["origination_date"]).dt.days.to_numpy(dtype=float) / 365.25, 0.0, life)
+    m = ccf.payments_per_year
+    i = np.maximum(frame["eir"].to_numpy(dtype=float), 0.0) / m
+    n_now, n_left = m * life, m * (life - elapsed)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        linear = np.where(life > 0, (life - elapsed) / life, 0.0)
+        v_now, v_left = (1.0 + i) ** -n_now, (1.0 + i) ** -n_left
+        level = np.where(i > 0, (1.0 - v_left) / (1.0 - v_now), linear)
+        f = ccf.balloon_share
+        a_now = np.where(i > 0, (1.0 - v_now) / i, n_now)
+        a_left = np.where(i > 0, (1.0 - v_left) / i, n_left)
+        ballooning = np.where(i > 0, (1.0 - f * v_now) / a_now * a_left + f * v_left, f + (1.0 - f) * linear)
+    share = np.select([np.isin(product, ("revolver", "trade_finance")), product == "guarantee",
+                       kind == "bullet", np.isin(kind, ("annuity", "sculpted")), kind == "equal_principal",
+                       kind == "balloon"],
+                      [used, np.ones_like(used), np.ones_like(used), level, linear, ballooning], used)
+    return limit * np.nan_to_num(share, nan=0.0, posinf=0.0, neginf=0.0)

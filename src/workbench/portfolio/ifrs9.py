@@ -46,7 +46,8 @@ def scenario_shifts(satellite: SatelliteModel, scenarios: ScenarioParams, macro:
     """The probit-index shift per scenario, year and industry of the book (``SatelliteModel.shifts``) from
     the macro state at ``as_of``."""
     industries = _industries(book)
-    return satellite.shifts(scenarios, current_macro_state(macro, as_of, industries), industries)
+    state = current_macro_state(macro, as_of, industries, regressors=satellite.regressors)
+    return satellite.shifts(scenarios, state, industries)
 
 
 def scenario_default_rates_table(satellite: SatelliteModel, scenarios: ScenarioParams, macro: pd.DataFrame,
@@ -55,8 +56,8 @@ def scenario_default_rates_table(satellite: SatelliteModel, scenarios: ScenarioP
     per scenario and year (display)."""
     industries = _industries(book)
     weights = book.groupby(book["industry"].astype(str))["ead"].sum().to_dict()
-    return satellite.scenario_table(scenarios, current_macro_state(macro, as_of, industries), industries,
-                                    weights=weights)
+    state = current_macro_state(macro, as_of, industries, regressors=satellite.regressors)
+    return satellite.scenario_table(scenarios, state, industries, weights=weights)
 
 
 def shift_matrix(industries, shifts: pd.DataFrame, scenario: str, years: int) -> np.ndarray:

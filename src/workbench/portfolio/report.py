@@ -28,6 +28,8 @@ def name_concentration_table(concentration: PortfolioConcentration, full: LossDi
     standard error. The two measure the same thing in different models (CreditRisk+ calibrated to the IRB
     formula vs this multi-factor copula), so they should agree in size, not to the digit."""
     effect = granularity_effect(full, granular).loc[q]
+    # An upper bound: both runs share their factor draws, so their errors are positively correlated and the
+    # difference's error is smaller than the two combined as if independent.
     se = float(np.hypot(full.var_standard_error(q), granular.var_standard_error(q)))
     ead = full.total_ead
     rows = [
@@ -38,7 +40,7 @@ def name_concentration_table(concentration: PortfolioConcentration, full: LossDi
          fmt.percent(effect["var"] / ead if ead > 0 else np.nan, 3)),
         (f"Monte Carlo: VaR {fmt.percent(q, 1)} of the infinitely granular book", fmt.eur_m(effect["var_granular"]),
          fmt.percent(effect["var_granular"] / ead if ead > 0 else np.nan, 3)),
-        ("Monte Carlo: name-concentration effect (difference)",
+        ("Monte Carlo: name-concentration effect (difference; ± at most one standard error)",
          f"{fmt.eur_m(effect['var_name_concentration'])} ± {fmt.eur_m(se)}",
          fmt.percent(effect["var_name_concentration"] / ead if ead > 0 else np.nan, 3)),
     ]

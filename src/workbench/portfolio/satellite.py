@@ -278,21 +278,24 @@ def macro_regressors(macro: pd.DataFrame, dates, industries, *, horizon_months: 
 
 
 def current_macro_state(macro: pd.DataFrame, as_of, industries: Sequence[str], *,
-                        horizon_months: int = 12) -> pd.DataFrame:
+                        horizon_months: int = 12, regressors: Sequence[str] | None = None) -> pd.DataFrame:
     """The macro state at ``as_of`` in the satellite's terms, one row per industry (index: industry).
 
     The 12-month PD at the as-of is point in time: it reflects the conditions of the year just past.
     So the "outcome year" regressors take the 12 months ending at the as-of, (as_of - 12m, as_of], and
-    the lagged ones the 12 months before those. A scenario's shift is measured from this state.
+    the lagged ones the 12 months before those. With ``shift_from="as_of"`` a scenario's shift is measured
+    from this state. ``regressors``: the ones the model uses (only their columns must be covered by the
+    macro data); None: all of ``REGRESSORS``.
     """
     as_of = pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)
     start = as_of - pd.offsets.MonthEnd(horizon_months)
     industries = list(dict.fromkeys(industries))
     state = macro_regressors(macro, [start] * len(industries), industries, horizon_months=horizon_months)
     state.index = pd.Index(industries, name="industry")
-    bad = state.columns[state.isna().any()].tolist()
+    needed = state.columns if regressors is None else [c for c in _raw_columns(regressors) if c in state.columns]
+    bad = [c for c in needed if state[c].isna().any()]
     if bad:
-        raise ValueError(f"macro does not cover the two years up to {as_of.date()} for {', '.join(bad)}")
+        raise ValueError(f"macro does not cover the months up to {as_of.date()} that {', '.join(bad)} need")
     return state
 
 
@@ -650,8 +653,8 @@ class SatelliteModel:
     def shifts(self, scenarios: ScenarioParams, current: Mapping | pd.DataFrame,
                industries: Sequence[str]) -> pd.DataFrame:
         """Shift of the probit index of PD per scenario, year (1..horizon) and industry: b' (x_scenario,year -
-        x_ref), positive = worse; x_ref per ``params.shift_from``: the as-of state (default) or the baseline's
-        path. ``current``: the as-of's regressors (``current_macro_state``: a frame indexed by industry; or a
+        x_ref), positive = worse; x_ref per ``params.shift_from``: the baseline's path (default) or the as-of state.
+        ``current``: the as-of's regressors (``current_macro_state``: a frame indexed by industry; or a
         mapping regressor -> value, or regressor -> {industry: value}). Rows: scenario (in order), year,
         industry."""
         industries = _unique(industries)

@@ -149,8 +149,9 @@ class SimulationParams(StrictModel):
 
 
 def industry_factor_correlation(macro: pd.DataFrame, industries: Sequence[str],
-                                params: SimulationParams | None = None) -> pd.DataFrame:
-    """Correlation of the industry factors (industries x industries) from the macro table.
+                                params: SimulationParams | None = None, *, as_of=None) -> pd.DataFrame:
+    """Correlation of the industry factors (industries x industries) from the macro table (its months up
+    to ``as_of`` when given: a report dated in the past uses no later macro data).
 
     The factor of an industry is its activity index ``idx_<industry>``: the correlation of the indices'
     ``factor_horizon_months`` (12) log changes, from every month end (overlapping windows: more
@@ -169,6 +170,8 @@ def industry_factor_correlation(macro: pd.DataFrame, industries: Sequence[str],
     missing = [c for c in cols if c not in macro.columns]
     if missing:
         raise KeyError(f"macro lacks the industry index column(s) {', '.join(missing)}")
+    if as_of is not None:
+        macro = macro[macro["month_end"] <= pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)]
     levels = macro.sort_values("month_end")[cols].to_numpy(dtype=float)
     bad = ~(levels > 0)
     if bad.any():

@@ -14,12 +14,15 @@ the trough of capital), and the yearly table shows every year.
 from today; stages re-assessed with the stressed PD against the PD at origination (the SICR test
 of ``staging``; arrears, defaults and forbearance as today); the scenario's ECL from its own PD term
 structure (all scenario years shifted) with those stages; IRB capital (``pricing.capital.irb_capital``,
-remaining maturity, PD floored; defaulted facilities K = max(0, LGD - best-estimate EL)); RAROC at
-the booked spreads (``pricing.economics.raroc``, capital-weighted); the watchlist (``watchlist`` of the
-book: the clients at red today) plus the performing clients the early warnings would flag at amber on the stressed PD alone (grade at or
-beyond the ``grade_level`` amber grade, or PD multiple since origination at or beyond the
-``pd_multiple_origination`` amber multiple: the monitoring report's own thresholds, passed in) where
-the scenario newly crosses them, so that with no shift the book is today's.
+remaining life, PD floored; defaulted facilities K = max(0, LGD - best-estimate EL)); RAROC at
+the booked spreads (``pricing.economics.raroc``, funded at the remaining life as in pricing's portfolio
+RAROC, capital-weighted); the watchlist: today's (``watchlist`` of the book, the clients at red) plus
+the performing clients the scenario newly flags at amber on the stressed PD alone (grade at or beyond
+the ``grade_level`` amber grade, or PD multiple since origination at or beyond the
+``pd_multiple_origination`` amber multiple, origination PD floored at the low-risk PD: the monitoring
+report's own thresholds, passed in), so that with no shift the book is today's. The stages keep
+today's watchlist trigger: staging under stress re-runs its PD test only, and an amber flag that
+would not move a client's stage today does not move it under stress.
 **Horizon losses**: the expected credit loss of the defaults within the horizon,
 sum over years of EAD_t x marginal PD_t x LGD (undiscounted), the stress tests' impairment flow.
 """
@@ -83,7 +86,8 @@ class StressResult:
             "capital": ("IRB capital (EUR m)", fmt.eur_m),
             "capital_change": ("capital vs baseline", lambda v: fmt.percent(v, 1)),
             "raroc": ("RAROC at booked spreads", lambda v: fmt.percent(v, 1)),
-            "watchlist": ("clients on the watchlist (red)", fmt.integer)})
+            "newly_flagged": ("clients newly flagged (amber on grade or PD multiple)", fmt.integer),
+            "watchlist": ("watchlist: today's red clients and the newly flagged", fmt.integer)})
 
     def yearly_table(self) -> pd.DataFrame:
         """The book per scenario and year: mean PD, expected loss of the year's defaults, capital, RAROC (display)."""
@@ -180,7 +184,9 @@ def stress_test(book: pd.DataFrame, migration: MigrationMatrix, shifts: pd.DataF
     profile = ead_profile(book, as_of, params.ccf, max_years)
     fraction = live_year_fraction(book, as_of, max_years)
     years = profile.shape[1]
-    maturity = np.clip(remaining_years(book, as_of), 1.0, 5.0)
+    # Remaining life, at least a month, as pricing's portfolio RAROC takes it (funding at that tenor; the IRB
+    # formula clips its maturity to [1, 5] years itself).
+    maturity = np.maximum(remaining_years(book, as_of), 1 / 12)
     ead = book["ead"].to_numpy(dtype=float)
     performing = ~book["defaulted"].to_numpy()
     pd_now = book["pd"].to_numpy(dtype=float)
@@ -216,8 +222,10 @@ def stress_test(book: pd.DataFrame, migration: MigrationMatrix, shifts: pd.DataF
             (pd_now >= watch_low_risk_pd) & (pd_now / origination >= watch_pd_multiple))
         flags = (stressed["grade"].to_numpy() >= watch_grade) | (
             (pd_peak >= watch_low_risk_pd) & (pd_peak / origination >= watch_pd_multiple))
-        # Only what the scenario newly flags joins today's list: with no shift the book is today's.
-        stressed["watchlist"] = book["watchlist"].to_numpy() | (performing & flags & ~flags_now)
+        # Clients the scenario newly flags (amber on the stressed grade or PD multiple) join the watchlist, but the
+        # stages keep today's watchlist trigger (red): staging under stress re-runs only its own PD test, so a
+        # client does not move stage on an amber flag it would not move on today.
+        newly_flagged = performing & flags & ~flags_now & ~book["watchlist"].to_numpy()
         stages = assign_stages(stressed, params.staging)
         ecl = facility_ecl(stressed, stages, marginal, profile)
         k = _capital(book, pd_peak, maturity, pricing)
@@ -248,7 +256,8 @@ def stress_test(book: pd.DataFrame, migration: MigrationMatrix, shifts: pd.DataF
             "horizon_loss": float(sum(y["expected_loss"] for y in yearly[-horizon:])),
             "capital": float(k.sum()),
             "raroc": float(np.nansum(r * k_perf) / k_perf.sum()) if k_perf.sum() > 0 else np.nan,
-            "watchlist": int(stressed.loc[stressed["watchlist"], "obligor_id"].nunique())})
+            "watchlist": int(book.loc[book["watchlist"].to_numpy() | newly_flagged, "obligor_id"].nunique()),
+            "newly_flagged": int(book.loc[newly_flagged, "obligor_id"].nunique())})
     summary = pd.DataFrame(summary)
     base = summary.set_index("scenario").loc[BASELINE]
     summary["ecl_change"] = summary["ecl"] / base["ecl"] - 1
