@@ -275,16 +275,19 @@ def _satellite(slope: float = -0.12, intercept: float = -2.0) -> SatelliteModel:
                           panel=pd.DataFrame(), industries=INDUSTRIES)
 
 
-def test_scenario_shifts_are_the_gdp_slope_times_the_gap_to_the_baseline():
+def test_scenario_shifts_are_the_gdp_slope_times_the_gap_to_the_weighted_path():
     params = PortfolioRiskParams()
     shifts = scenario_shifts(_satellite(), params.scenarios, _macro(), make_book(), AS_OF)
     assert set(shifts["industry"]) == set(INDUSTRIES) and set(shifts["year"]) == {1, 2, 3}
     gdp = {s.name: s.gdp_growth for s in params.scenarios.scenarios}
+    weights = params.scenarios.weights()
+    mean = [sum(weights[n] * gdp[n][y] for n in gdp) for y in range(3)]
     for row in shifts.itertuples():
-        expected = -0.12 * (gdp[row.scenario][row.year - 1] - gdp["baseline"][row.year - 1])
+        expected = -0.12 * (gdp[row.scenario][row.year - 1] - mean[row.year - 1])
         assert row.shift == pytest.approx(expected, abs=1e-12)
     severe = shifts[(shifts["scenario"] == "severe") & (shifts["year"] == 1)]["shift"]
-    assert severe.iloc[0] == pytest.approx(-0.12 * (-3.0 + 0.4))  # GDP -3.0 % against the baseline's -0.4 %
+    # GDP -3.0 % against the weighted -1.34 % (0.5 x -0.4 + 0.3 x -1.8 + 0.2 x -3.0).
+    assert severe.iloc[0] == pytest.approx(-0.12 * (-3.0 + 1.34))
     # They feed ifrs9_ecl directly.
     result = ifrs9_ecl(make_book(), annual_matrix(), shifts, params, AS_OF)
     per_scenario = result.scenarios.set_index("scenario")["ecl"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -325,7 +327,8 @@ def test_shifts_are_the_coefficients_times_the_change_of_the_regressors(model, s
     macro = synthetic[0]["macro"]
     industries = ["retail", "utilities"]
     state = current_macro_state(macro, synthetic[2], industries)
-    shifts = model.shifts(_scenarios(), state, industries).set_index(["scenario", "year", "industry"])["shift"]
+    from_baseline = dataclasses.replace(model, params=model.params.model_copy(update={"shift_from": "baseline"}))
+    shifts = from_baseline.shifts(_scenarios(), state, industries).set_index(["scenario", "year", "industry"])["shift"]
     b_gdp = model.coefficients.loc["gdp_growth", "coefficient"]
     b_idx = model.coefficients.loc["index_residual", "coefficient"]
     slope = model.index_projection["slope"]
@@ -333,7 +336,7 @@ def test_shifts_are_the_coefficients_times_the_change_of_the_regressors(model, s
     def residual(growth, gdp):  # the intercepts cancel in every difference
         return 100 * np.log1p(growth / 100) - slope * gdp
 
-    # Default: measured from the baseline, whose shift is 0.
+    # Measured from the baseline, whose shift is 0.
     assert (shifts.loc["baseline"] == 0).all()
     expected = b_gdp * (-2.0 - 1.0) + b_idx * (residual(-20.0, -2.0) - residual(2.0, 1.0))
     assert shifts.loc[("down", 1, "retail")] == pytest.approx(expected)
@@ -356,8 +359,11 @@ def test_default_scenarios_shift_pds_in_order_for_every_industry(model, syntheti
     state = current_macro_state(synthetic[0]["macro"], synthetic[2], industries)
     wide = model.shifts(ScenarioParams(), state, industries).pivot_table(
         index=["industry", "year"], columns="scenario", values="shift")
-    assert (wide["baseline"] == 0).all()
-    assert (wide["adverse"] > 0).all() and (wide["severe"] > wide["adverse"]).all()
+    # Default: from the probability-weighted path, so the weighted shift is 0 for every industry and year.
+    weights = ScenarioParams().weights()
+    assert sum(w * wide[name] for name, w in weights.items()).abs().max() < 1e-12
+    assert (wide["baseline"] < wide["adverse"]).all() and (wide["severe"] > wide["adverse"]).all()
+    assert (wide["baseline"] < 0).all() and (wide["severe"] > 0).all()
     rates = model.scenario_default_rates(ScenarioParams(), state, industries)
     assert rates["default_rate"].between(0, 1).all()
     by = rates.groupby("scenario")["default_rate"].mean()

@@ -169,7 +169,8 @@ def ifrs9_ecl(book: pd.DataFrame, migration: MigrationMatrix, shifts: pd.DataFra
                      "ecl": float(per_scenario[scenario.name]["ecl"].sum())})
     weights = {s.name: s.weight for s in params.scenarios.scenarios}
     weighted = weighted_ecl(per_scenario, weights)
-    extra = [c for c in ("name", "defaulted", "watchlist", "pd", "grade") if c in book.columns]
+    # No client names: the frame is written beside the report and logged; clients are identified by id.
+    extra = [c for c in ("defaulted", "watchlist", "pd", "grade") if c in book.columns]
     weighted = weighted.merge(book[["facility_id", *extra]], on="facility_id", how="left")
     weighted = weighted.merge(stages[["facility_id", "triggers"]], on="facility_id", how="left")
     return Ifrs9Result(weighted, stages, pd.DataFrame(rows), as_of)

@@ -74,13 +74,18 @@ not used: they would change with the grouping. The deviance and Pearson X^2 are 
 
 **Scenario shifts** (``SatelliteModel.shifts``): for scenario s, year y and industry k the regressors
 take the scenario's path in year y (the lags: year y - 1, for year 1 the as-of), and the shift is
-b' (x_{s,y,k} - x_ref), with x_ref the baseline's x_{baseline,y,k} by default (``shift_from="baseline"``:
-the as-of's point-in-time PD already expects the most likely path, as the generator's true PD, a
-conditional expectation of the mean-reverting factors, does; the baseline's shift is then 0), or the
-as-of's state (``shift_from="as_of"``; ``current_macro_state``: the 12 months up to the as-of in the
-outcome-year slots). The as-of reference makes every industry's index momentum of the past year count
-against the scenario's common index path: on the demo book at 2024-12 this alone moves industries by
--0.4 to +0.6 in the baseline, more than the scenarios differ, hence the default. Industry effects and
+b' (x_{s,y,k} - x_ref). By default x_ref is the probability-weighted path, sum_s w_s x_{s,y,k}
+(``shift_from="weighted"``): the as-of's point-in-time PD is the model's expectation over the outcomes
+the scenarios stand for, so the weighted shift is 0 and the probability-weighted ECL differs from the
+PD's only by the non-linearity of the loss across the scenarios, which is what IFRS 9 5.5.17(a) and
+B5.5.42 ask the weighting to capture; with a downside-skewed set (no upside scenario) the baseline then
+has a negative shift. ``shift_from="baseline"`` takes the baseline's path instead (the PD expects the
+most likely path, as the generator's true PD, a conditional expectation of the mean-reverting factors,
+does; the baseline's shift is then 0 and a downside-only set puts the weighted ECL above the PD's);
+``shift_from="as_of"`` the as-of's state (``current_macro_state``: the 12 months up to the as-of in the
+outcome-year slots), which makes every industry's index momentum of the past year count against the
+scenario's common index path: on the demo book at 2024-12 this alone moves industries by -0.4 to +0.6
+in the baseline, more than the scenarios differ. Industry effects and
 the projection's intercepts cancel in the difference.
 
 **The synthetic portfolio** (``workbench.synthetic.latent``): monthly hazard N(-4.05 - z), with z
@@ -151,11 +156,15 @@ class SatelliteParams(StrictModel):
                                "= Newey-West over cohort dates, required for overlapping monthly cohorts")
     hac_lags: int = Field(11, ge=0, le=60, description="Bartlett-kernel lags (cohort dates) of the HAC errors: "
                           "11 for monthly cohorts, whose 12-month outcome windows overlap 11 months")
-    shift_from: Literal["as_of", "baseline"] = Field(
-        "baseline", description="Scenario shifts measured from the baseline's path (the baseline's shift is 0: a "
-                                "point-in-time PD already expects the most likely path, as the generator's true PD "
-                                "does) or from the as-of's macro state (the baseline moves PDs too, and each "
-                                "industry's index momentum of the past year counts against the scenario's path)")
+    shift_from: Literal["weighted", "baseline", "as_of"] = Field(
+        "weighted", description="Scenario shifts measured from the probability-weighted path of the scenarios "
+                                "(weighted: the point-in-time PD is the model's expectation over the outcomes the "
+                                "scenarios stand for, so the weighted shift is 0 and the weighted ECL adds only "
+                                "the non-linearity of the loss in the scenarios, unbiased as IFRS 9 5.5.17(a) asks "
+                                "even for a downside-skewed set), from the baseline's path (the PD expects the "
+                                "most likely path; with downside scenarios only, the weighted ECL then lies above "
+                                "the PD's) or from the as-of's macro state (each industry's index momentum of the "
+                                "past year counts against the scenario's path)")
     min_industry_defaults: int = Field(
         5, ge=0, le=1000, description="An industry with fewer defaults than this over all cohorts gets no effect of "
         "its own and shares the base level (the first industry with enough defaults): with none, its "
@@ -653,7 +662,8 @@ class SatelliteModel:
     def shifts(self, scenarios: ScenarioParams, current: Mapping | pd.DataFrame,
                industries: Sequence[str]) -> pd.DataFrame:
         """Shift of the probit index of PD per scenario, year (1..horizon) and industry: b' (x_scenario,year -
-        x_ref), positive = worse; x_ref per ``params.shift_from``: the baseline's path (default) or the as-of state.
+        x_ref), positive = worse; x_ref per ``params.shift_from``: the probability-weighted path (default), the
+        baseline's path or the as-of state.
         ``current``: the as-of's regressors (``current_macro_state``: a frame indexed by industry; or a
         mapping regressor -> value, or regressor -> {industry: value}). Rows: scenario (in order), year,
         industry."""
@@ -661,10 +671,15 @@ class SatelliteModel:
         x = self.scenario_regressors(scenarios, current, industries)
         b = self.slopes().to_numpy()
         xs = self._x(x)
+        key = pd.MultiIndex.from_arrays([x["year"], x["industry"]])
         if self.params.shift_from == "baseline":
             base = x[x["scenario"] == BASELINE].set_index(["year", "industry"])
-            key = pd.MultiIndex.from_arrays([x["year"], x["industry"]])
             ref = self._x(base.reset_index())[base.index.get_indexer(key)]
+        elif self.params.shift_from == "weighted":
+            # The probability-weighted path of the regressors, per year and industry.
+            w = x["scenario"].map(scenarios.weights()).to_numpy(dtype=float)[:, None]
+            mean = pd.DataFrame(xs * w, index=key).groupby(level=[0, 1]).sum()
+            ref = mean.loc[key].to_numpy()
         else:
             state = _state_frame(current, industries, self.regressors)
             ref_frame = state.reset_index().rename(columns={state.index.name or "index": "industry"})
