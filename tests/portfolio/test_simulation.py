@@ -342,6 +342,11 @@ def test_table_metrics_and_plots():
     assert dist.frame.loc["ES 99.0%", "value"] == pytest.approx(dist.expected_shortfall(0.99))
     top = dist.top_contributors(5)
     assert len(top) == 5 and top["es_contribution_99_9"].is_monotonic_decreasing
+    shown = dist.top_contributors_table(5)
+    assert list(shown.index) == list(top["obligor_id"]) and shown.iloc[0]["share of ES 99.9\u00a0%"].endswith("%")
+    by_tier = dist.contributions_table("tier")
+    assert list(by_tier.index) == list(dist.contributions_by("tier").index)
+    assert by_tier["obligors"].str.replace(",", "").astype(int).sum() == 120
     for fig in (plot_loss_distribution(dist), plot_contributions(dist, "industry"), plot_contributions(dist, "tier"),
                 plot_contributions(dist, "obligor_id", top=10)):
         assert isinstance(fig, Figure) and fig.axes

@@ -779,6 +779,31 @@ class LossDistribution:
         top["contribution_per_ead"] = top[col] / top["ead"].where(top["ead"] > 0)
         return top.reset_index(drop=True)
 
+    def contributions_table(self, key: str = "industry") -> pd.DataFrame:
+        """``contributions_by`` for people: obligors, EAD and its share, EL, and each level's ES contribution
+        and share of the ES."""
+        out = self.contributions_by(key)
+        columns = {"obligors": ("obligors", fmt.integer), "ead": ("EAD (EUR m)", fmt.eur_m),
+                   "ead_share": ("share of EAD", lambda v: fmt.percent(v, 1)), "el": ("EL (EUR m)", fmt.number)}
+        for q in self.confidence:
+            col, level = _contribution_column(q), _level(q)
+            columns[col] = (f"ES {level} contribution (EUR m)", fmt.number)
+            columns[col.replace("es_contribution", "es_share")] = (f"share of ES {level}",
+                                                                   lambda v: fmt.percent(v, 1))
+        return fmt.display_frame(out, columns)
+
+    def top_contributors_table(self, n: int = 20, q: float | None = None) -> pd.DataFrame:
+        """``top_contributors`` for people: the client, its industry and tier, EAD, PD, LGD, EL, its ES
+        contribution, share of the ES and contribution per unit of EAD."""
+        top = self.top_contributors(n, q).set_index("obligor_id")
+        level = _level(self.confidence[-1] if q is None else q)
+        return fmt.display_frame(top, {
+            "industry": ("industry", fmt.text), "tier": ("tier", fmt.text), "ead": ("EAD (EUR m)", fmt.eur_m),
+            "pd": ("PD", fmt.pd_percent), "lgd": ("LGD", lambda v: fmt.percent(v, 1)), "el": ("EL (EUR m)", fmt.number),
+            self._column(q): (f"ES {level} contribution (EUR m)", fmt.number),
+            "es_share": (f"share of ES {level}", lambda v: fmt.percent(v, 2)),
+            "contribution_per_ead": ("contribution per unit of EAD", lambda v: fmt.percent(v, 2))})
+
     # ---- summaries
     @property
     def frame(self) -> pd.DataFrame:
