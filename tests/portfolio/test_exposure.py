@@ -203,3 +203,11 @@ def test_drawn_amount_of_revolving_lines_follows_the_months_utilisation_and_guar
     drawn = drawn_at(frame, AS_OF - pd.DateOffset(years=1), [0.6, 0.25, 0.1, 0.1, np.nan])
     # The last revolver has no utilisation that month: the snapshot's share (30 %).
     np.testing.assert_allclose(drawn, [60.0, 25.0, 100.0, 100.0, 30.0])
+
+
+def test_a_defaulted_obligors_undrawn_lines_are_frozen():
+    frame = facilities(product=["revolver", "revolver"], repayment_type=["revolving", "revolving"],
+                       drawn=[40.0, 40.0])
+    frame["defaulted"] = [True, False]
+    np.testing.assert_allclose(exposure_at_default(frame), [40.0, 40.0 + 0.75 * 60.0])
+    np.testing.assert_allclose(exposure_at_default(frame, CCFParams(defaulted_ccf=0.5)), [70.0, 85.0])

@@ -23,7 +23,8 @@ Where each column comes from (all point in time at the as-of):
   (``pricing.economics.cost_of_funds`` on the funding curve) plus its booked spread; fees are not
   in the data, so this is the contractual rate IFRS 9 B5.4.5 approximates the EIR with.
 - **LGD**: foundation IRB (``pricing.lgd.foundation_lgd``) on the exposure at default with credit
-  conversion factors (``portfolio.exposure``), collateral and seniority.
+  conversion factors (``portfolio.exposure``; none on a defaulted obligor's undrawn lines, which are
+  frozen), collateral and seniority.
 - **Days past due** from the behaviour table's row at the as-of (0 when the obligor has none);
   **watchlist** from the caller ("watchlist red": the red early warnings of the month); **forborne**
   from a ``forborne`` column of the facilities table when the data has one (the synthetic portfolio
@@ -150,6 +151,7 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
         # book takes them from the facilities' terms and the month's utilisation (``exposure.drawn_at``).
         used = book["obligor_id"].map(month["utilisation"]) if "utilisation" in month.columns else None
         book["drawn"] = drawn_at(book, as_of, None if used is None else used.to_numpy(dtype=float), ccf)
+    book["defaulted"] = defaulted  # before the EAD: a defaulted obligor's undrawn lines are frozen (CCFParams)
     book["ead"] = exposure_at_default(book, ccf)
     exposure = np.maximum(book["ead"].to_numpy(dtype=float), 1e-9)  # LGD's coverage ratio needs a positive EAD
     book["lgd"] = foundation_lgd(exposure, live["collateral_type"].to_numpy(dtype=object),
@@ -157,7 +159,6 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
                                  live["seniority"].to_numpy(dtype=object), params=pricing.lgd)
 
     book["days_past_due"] = book["obligor_id"].map(month["days_past_due"]).fillna(0).astype(np.int64)
-    book["defaulted"] = defaulted
     book["default_date"] = default_date.where(defaulted).to_numpy()
     forborne = live["forborne"] if "forborne" in live.columns else pd.Series(False, index=live.index)
     book["forborne"] = forborne.fillna(False).astype(bool).to_numpy()

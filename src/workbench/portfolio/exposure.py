@@ -98,6 +98,10 @@ class CCFParams(StrictModel):
         0.40, ge=0, le=1, description="Share of the limit a balloon loan repays at maturity (the balloon): the demo "
                                       "data's balloon loans amortise to 40 % of the limit (synthetic.facilities); "
                                       "corporate balloons are typically 20-50 %")
+    defaulted_ccf: float = Field(
+        0.0, ge=0, le=1, description="CCF of the undrawn part of a defaulted obligor's lines (a frame with a "
+                                     "``defaulted`` column): 0, the lines are frozen or cancelled at default, so the "
+                                     "stage 3 exposure is what is drawn")
     payments_per_year: int = Field(
         12, ge=1, le=12, description="Instalments a year of amortising loans, paid in arrears (monthly, as "
                                      "structuring.schedules.repayment_schedule assumes by default)")
@@ -136,7 +140,8 @@ def _codes(frame: pd.DataFrame, column: str, labels: tuple[str, ...]) -> np.ndar
 
 def facility_ccf(frame: pd.DataFrame, ccf: CCFParams | None = None) -> np.ndarray:
     """The CCF applied to each facility's limit - drawn: its product's, or 0 on an amortising loan whose
-    limit - drawn is repaid principal (``CCFParams.amortised_limit_repaid``)."""
+    limit - drawn is repaid principal (``CCFParams.amortised_limit_repaid``), and ``defaulted_ccf`` where the
+    frame's ``defaulted`` column says the obligor is in default."""
     ccf = ccf or CCFParams()
     _need(frame, ("product", "repayment_type"), "the credit conversion factors")
     product = _codes(frame, "product", PRODUCTS)
@@ -145,6 +150,8 @@ def facility_ccf(frame: pd.DataFrame, ccf: CCFParams | None = None) -> np.ndarra
         repay = _codes(frame, "repayment_type", REPAYMENT_TYPES)
         amortising = np.isin(np.array(REPAYMENT_TYPES, dtype=object)[repay], AMORTISING_TYPES)
         factors = np.where(amortising, 0.0, factors)
+    if "defaulted" in frame.columns:
+        factors = np.where(frame["defaulted"].fillna(False).astype(bool).to_numpy(), ccf.defaulted_ccf, factors)
     return factors
 
 
