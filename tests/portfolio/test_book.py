@@ -288,7 +288,10 @@ def test_a_book_at_the_snapshot_keeps_the_tables_drawn_amounts_and_an_earlier_on
     tables = _tables()
     tables["behaviour"]["utilisation"] = 0.9
     earlier = facility_book(tables, _scores(), "2023-06-30", tiers=_tiers()).set_index("facility_id")
-    assert earlier["drawn_reconstructed"].all()
+    performing = ~earlier["defaulted"]
+    assert earlier.loc[performing, "drawn_reconstructed"].all() and performing.any()
+    # A defaulted client's exposure is frozen at default: the table's amount (FA12: O9 defaulted in 2020).
+    assert not earlier.loc["FA12", "drawn_reconstructed"] and earlier.loc["FA12", "drawn"] == 2.5
     # FA01: annuity of 10 from 2022-03-15 over 7 years, 15.5 months in: its contractual balance.
     assert 8.0 < earlier.loc["FA01", "drawn"] < 10.0
     # FA02 (revolver): O1 has no behaviour row that month, so the snapshot's share of the limit (2 / 5).

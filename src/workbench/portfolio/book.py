@@ -8,7 +8,7 @@ Where each column comes from (all point in time at the as-of):
   as-of, maturing after it), for performing and defaulted obligors alike. Their drawn amounts are the
   facilities table's at its snapshot (the data's last month end); a book dated before it reconstructs
   them from the facilities' terms and the month's utilisation (``exposure.drawn_at``;
-  ``drawn_reconstructed`` says so).
+  ``drawn_reconstructed`` says so), except for defaulted clients, whose exposure is frozen at default.
 - **Defaulted** (stage 3): the obligor's default (``defaults`` table) is on or before the as-of and
   not older than ``write_off_years``; facilities of older defaults count as written off (IFRS 9
   5.4.4: no reasonable expectation of recovering more) and leave the book. PD 1, grade 0.
@@ -150,7 +150,11 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
         # The facilities table holds the drawn amounts of its snapshot (the data's last month end); an earlier
         # book takes them from the facilities' terms and the month's utilisation (``exposure.drawn_at``).
         used = book["obligor_id"].map(month["utilisation"]) if "utilisation" in month.columns else None
-        book["drawn"] = drawn_at(book, as_of, None if used is None else used.to_numpy(dtype=float), ccf)
+        rebuilt = drawn_at(book, as_of, None if used is None else used.to_numpy(dtype=float), ccf)
+        # A defaulted client's exposure is frozen at default (no drawing, no repayment by schedule): the
+        # table's amount, recorded at the client's last month, stands for it at every date of the workout.
+        book["drawn"] = np.where(defaulted, book["drawn"].to_numpy(dtype=float), rebuilt)
+        book["drawn_reconstructed"] = ~defaulted
     book["defaulted"] = defaulted  # before the EAD: a defaulted obligor's undrawn lines are frozen (CCFParams)
     book["ead"] = exposure_at_default(book, ccf)
     exposure = np.maximum(book["ead"].to_numpy(dtype=float), 1e-9)  # LGD's coverage ratio needs a positive EAD
