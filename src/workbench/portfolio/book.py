@@ -43,6 +43,7 @@ from ..pricing.grid import live_facilities
 from ..pricing.lgd import foundation_lgd
 from ..pricing.params import PricingParams
 from ..reference.master_scale import MASTER_SCALE
+from .checks import need_columns
 from .exposure import CCFParams, drawn_at, exposure_at_default
 
 __all__ = ["BookParams", "facility_book", "obligor_portfolio", "grade_history", "WORKOUT_TIER", "BOOK_COLUMNS"]
@@ -65,12 +66,6 @@ class BookParams(StrictModel):
                     "5.4.4) and leave the book. The synthetic portfolio keeps facilities live after default; five "
                     "years is the usual length of a corporate workout (EBA GL/2017/16 para 155 on the maximum "
                     "recovery period for the long-run LGD)")
-
-
-def _need(frame: pd.DataFrame, columns, name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"{name} lacks column(s) {', '.join(missing)}")
 
 
 def _score_lookup(scored: pd.DataFrame, obligors: np.ndarray, dates: np.ndarray, *, on_or_after: bool
@@ -108,8 +103,8 @@ def facility_book(tables: dict[str, pd.DataFrame], scored: pd.DataFrame, as_of, 
                        ("obligors", ("obligor_id", "industry", "group_id")),
                        ("defaults", ("obligor_id", "default_date")),
                        ("behaviour", ("obligor_id", "month_end", "days_past_due"))):
-        _need(tables[name], cols, name)
-    _need(scored, ("obligor_id", "obs_date", "pd", "grade"), "scored")
+        need_columns(tables[name], cols, name)
+    need_columns(scored, ("obligor_id", "obs_date", "pd", "grade"), "scored")
     scored = scored[scored["obs_date"] <= as_of]
 
     live = live_facilities(tables["facilities"], as_of)
@@ -192,5 +187,5 @@ def obligor_portfolio(book: pd.DataFrame, stage3_dpd: int) -> pd.DataFrame:
 
 def grade_history(scored: pd.DataFrame) -> pd.DataFrame:
     """obligor_id, obs_date, grade of every scored obligor-month (what the migration matrix counts)."""
-    _need(scored, ("obligor_id", "obs_date", "grade"), "scored")
+    need_columns(scored, ("obligor_id", "obs_date", "grade"), "scored")
     return scored[["obligor_id", "obs_date", "grade"]].reset_index(drop=True)

@@ -57,6 +57,7 @@ from ..reference.metrics import (
     PORTFOLIO_HHI_NAME,
     PORTFOLIO_TOP20_SHARE,
 )
+from .checks import need_columns
 
 __all__ = ["ConcentrationParams", "Concentration", "PortfolioConcentration", "hhi", "concentration",
            "ga_delta", "granularity_adjustment", "granularity_contributions", "general_granularity_adjustment",
@@ -85,12 +86,6 @@ class ConcentrationParams(StrictModel):
 
 
 # --------------------------------------------------------------------------- HHI and top names
-
-
-def _need(frame: pd.DataFrame, columns, name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"{name} lack(s) column(s) {', '.join(missing)}")
 
 
 def hhi(amounts) -> float:
@@ -145,7 +140,7 @@ def concentration(exposures: pd.DataFrame, top: int = 20, *, key: str = "obligor
     """Top ``top`` exposures (by ``column``, summed per ``key``: obligor_id for names, group for the frame
     of ``accounts.groups.group_exposures``, industry) and HHI = sum of w_i^2 over the shares w_i of the
     book's total exposure. Non-positive totals per key are left out; an empty book gives HHI NaN."""
-    _need(exposures, (key, column), "exposures")
+    need_columns(exposures, (key, column), "exposures")
     if top < 1:
         raise ValueError(f"top must be at least 1; got {top}")
     amounts = exposures.groupby(key)[column].sum()
@@ -331,7 +326,7 @@ def portfolio_concentration(frame: pd.DataFrame, params: ConcentrationParams | N
     its facilities', which are one obligor's PD anyway), sales the obligor's, maturity EAD-weighted when a
     ``maturity`` column is given (otherwise no maturity adjustment)."""
     params = params or ConcentrationParams()
-    _need(frame, ("obligor_id", "industry", "group", "ead", "pd", "lgd"), "frame")
+    need_columns(frame, ("obligor_id", "industry", "group", "ead", "pd", "lgd"), "frame")
     book = frame[frame["ead"] > 0]
     names = concentration(book, params.top, key="obligor_id", column="ead")
     groups = concentration(book, params.top, key="group", column="ead")

@@ -38,6 +38,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import format as fmt
+from .checks import need_columns
 from .term_structure import live_marginal_pd
 
 __all__ = ["ECL", "expected_credit_loss", "facility_ecl", "weighted_ecl", "ecl_summary", "ecl_summary_table",
@@ -119,14 +120,8 @@ def expected_credit_loss(ead, marginal_pd, lgd, eir) -> ECL:
     return ECL(twelve_month=twelve, lifetime=life, by_year=by_year, discount=np.broadcast_to(discount, shape).copy())
 
 
-def _need(frame: pd.DataFrame, columns, name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"{name} lacks column(s) {', '.join(missing)}")
-
-
 def _stage_of(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    _need(stages, ("facility_id", "stage"), "stages")
+    need_columns(stages, ("facility_id", "stage"), "stages")
     if stages["facility_id"].duplicated().any():
         raise ValueError(f"stages has more than one row for facilities "
                          f"{stages.loc[stages['facility_id'].duplicated(), 'facility_id'].astype(str).tolist()[:5]}")
@@ -160,7 +155,7 @@ def facility_ecl(frame: pd.DataFrame, stages: pd.DataFrame, marginal_pd, ead_pro
     cumulative PD over the profile), ecl_12m, ecl_lifetime, ecl (12-month in stage 1, lifetime in 2 and
     3; stage 3 at PD 1), coverage (ecl / ead; NaN at zero EAD). Amounts in the frame's unit (EUR m).
     """
-    _need(frame, ("facility_id", "obligor_id", "lgd", "eir"), "facility frame")
+    need_columns(frame, ("facility_id", "obligor_id", "lgd", "eir"), "facility frame")
     n = len(frame)
     ead = np.asarray(ead_profile, dtype=float)
     m = np.asarray(marginal_pd, dtype=float)
@@ -237,7 +232,7 @@ def weighted_ecl(per_scenario: Mapping[str, pd.DataFrame], weights: Mapping[str,
                          f"{math.fsum(w.values()):.12g}")
     first = per_scenario[names[0]]
     for name, frame in per_scenario.items():
-        _need(frame, ("facility_id", "stage", "ead", "ecl_12m", "ecl_lifetime", "ecl"), f"scenario {name!r}'s frame")
+        need_columns(frame, ("facility_id", "stage", "ead", "ecl_12m", "ecl_lifetime", "ecl"), f"scenario {name!r}'s frame")
         if frame["facility_id"].duplicated().any():
             raise ValueError(f"scenario {name!r} has more than one row for some facilities")
         extra = sorted(set(frame["facility_id"]) ^ set(first["facility_id"]))
@@ -270,7 +265,7 @@ _STAGE_COLUMNS = {"facilities": ("facilities", fmt.integer), "ead": ("EAD (EUR m
 
 def ecl_by_stage(frame: pd.DataFrame) -> pd.DataFrame:
     """Per stage (1, 2, 3, then "total"): facilities, EAD, share of EAD, ECL, share of ECL, coverage."""
-    _need(frame, ("stage", "ead", "ecl"), "ECL frame")
+    need_columns(frame, ("stage", "ead", "ecl"), "ECL frame")
     g = frame.groupby("stage")
     out = pd.DataFrame({"facilities": g.size(), "ead": g["ead"].sum(), "ecl": g["ecl"].sum()}).reindex(
         list((1, 2, 3)), fill_value=0)
@@ -298,7 +293,7 @@ def ecl_summary(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     facilities, ead_stage_1..3, ead, ecl_stage_1..3, ecl, coverage_stage_1..3 and coverage."""
     if by is None:
         return ecl_by_stage(frame)
-    _need(frame, ("stage", "ead", "ecl", by), "ECL frame")
+    need_columns(frame, ("stage", "ead", "ecl", by), "ECL frame")
     keys = frame[by].astype(object).where(frame[by].notna(), "n/a")
     df = frame.assign(_by=keys)
     ead = df.pivot_table(index="_by", columns="stage", values="ead", aggfunc="sum", fill_value=0.0).reindex(

@@ -62,6 +62,7 @@ from pydantic import Field
 
 from ..params import StrictModel
 from ..reference.codes import PRODUCTS, REPAYMENT_TYPES
+from .checks import need_columns, row_ids
 
 __all__ = ["CCFParams", "AMORTISING_TYPES", "FLAT_TYPES", "EXPOSURE_COLUMNS", "facility_ccf", "exposure_at_default",
            "remaining_years", "live_year_fraction", "ead_profile", "drawn_at"]
@@ -113,19 +114,6 @@ class CCFParams(StrictModel):
         return float(getattr(self, product))
 
 
-def _need(frame: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"facility frame lacks column(s) {', '.join(missing)} (needed for {what})")
-
-
-def _ids(frame: pd.DataFrame, bad: np.ndarray, limit: int = 5) -> str:
-    ids = frame["facility_id"].to_numpy()[bad] if "facility_id" in frame.columns else np.flatnonzero(bad)
-    shown = [str(i) for i in ids[:limit]]
-    more = int(bad.sum()) - len(shown)
-    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
-
-
 def _codes(frame: pd.DataFrame, column: str, labels: tuple[str, ...]) -> np.ndarray:
     values = frame[column].astype(object).to_numpy()
     codes = np.full(len(values), -1, dtype=np.intp)
@@ -134,7 +122,8 @@ def _codes(frame: pd.DataFrame, column: str, labels: tuple[str, ...]) -> np.ndar
     unknown = codes < 0
     if unknown.any():
         names = sorted({str(v) for v in values[unknown]})
-        raise KeyError(f"unknown {column} {names} in facilities {_ids(frame, unknown)}; known: {', '.join(labels)}")
+        raise KeyError(f"unknown {column} {names} in facilities {row_ids(frame, unknown)}; "
+                       f"known: {', '.join(labels)}")
     return codes
 
 
@@ -143,7 +132,7 @@ def facility_ccf(frame: pd.DataFrame, ccf: CCFParams | None = None) -> np.ndarra
     limit - drawn is repaid principal (``CCFParams.amortised_limit_repaid``), and ``defaulted_ccf`` where the
     frame's ``defaulted`` column says the obligor is in default."""
     ccf = ccf or CCFParams()
-    _need(frame, ("product", "repayment_type"), "the credit conversion factors")
+    need_columns(frame, ("product", "repayment_type"), "facility frame", purpose="the credit conversion factors")
     product = _codes(frame, "product", PRODUCTS)
     factors = np.array([ccf.factor(p) for p in PRODUCTS])[product]
     if ccf.amortised_limit_repaid:
@@ -160,13 +149,13 @@ def exposure_at_default(frame: pd.DataFrame, ccf: CCFParams | None = None) -> np
 
     ``frame``: facility_id, product, repayment_type, limit, drawn. Negative or missing amounts raise a
     ValueError naming the facilities; an unknown product or repayment type a KeyError naming it."""
-    _need(frame, EXPOSURE_COLUMNS, "the exposure at default")
+    need_columns(frame, EXPOSURE_COLUMNS, "facility frame", purpose="the exposure at default")
     limit = frame["limit"].to_numpy(dtype=float)
     drawn = frame["drawn"].to_numpy(dtype=float)
     for name, x in (("limit", limit), ("drawn", drawn)):
         bad = ~(x >= 0)
         if bad.any():
-            raise ValueError(f"{name} must be a number >= 0; not so for facilities {_ids(frame, bad)}")
+            raise ValueError(f"{name} must be a number >= 0; not so for facilities {row_ids(frame, bad)}")
     return drawn + facility_ccf(frame, ccf) * np.maximum(limit - drawn, 0.0)
 
 
@@ -180,12 +169,12 @@ def remaining_years(frame: pd.DataFrame, as_of) -> np.ndarray:
     anniversaries of the as-of plus the elapsed share of the last, partial one; 0 at or after maturity.
 
     A facility maturing exactly k years after the as-of has remaining life k (not k +/- a day count)."""
-    _need(frame, ("maturity_date",), "the remaining life")
+    need_columns(frame, ("maturity_date",), "facility frame", purpose="the remaining life")
     as_of = pd.Timestamp(as_of).normalize()
     maturity = pd.to_datetime(frame["maturity_date"]).to_numpy(dtype="datetime64[ns]")
     bad = np.isnat(maturity)
     if bad.any():
-        raise ValueError(f"maturity_date is missing for facilities {_ids(frame, bad)}")
+        raise ValueError(f"maturity_date is missing for facilities {row_ids(frame, bad)}")
     live = maturity > np.datetime64(as_of, "ns")
     if not live.any():
         return np.zeros(len(frame))
@@ -252,7 +241,7 @@ def ead_profile(frame: pd.DataFrame, as_of, ccf: CCFParams | None = None, max_ye
     ``frame``: facility_id, product, repayment_type, limit, drawn, maturity_date, eir (decimal, the rate
     of the annuity and balloon profiles)."""
     ccf = ccf or CCFParams()
-    _need(frame, (*EXPOSURE_COLUMNS, "maturity_date", "eir"), "the EAD profile")
+    need_columns(frame, (*EXPOSURE_COLUMNS, "maturity_date", "eir"), "facility frame", purpose="the EAD profile")
     ead_now = exposure_at_default(frame, ccf)
     remaining = remaining_years(frame, as_of)
     years = _horizon(remaining, max_years)
@@ -261,7 +250,7 @@ def ead_profile(frame: pd.DataFrame, as_of, ccf: CCFParams | None = None, max_ye
     bad = ~(rate >= 0) & np.isin(kind, ("annuity", "sculpted", "balloon"))
     if bad.any():
         raise ValueError(f"eir must be a decimal >= 0 for annuity, sculpted and balloon loans; not so for "
-                         f"facilities {_ids(frame, bad)}")
+                         f"facilities {row_ids(frame, bad)}")
     limit = frame["limit"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         balloon = np.where(ead_now > 0, np.minimum(ccf.balloon_share * limit, ead_now) / ead_now, 0.0)
@@ -276,7 +265,8 @@ def drawn_at(frame: pd.DataFrame, as_of, utilisation=None, ccf: CCFParams | None
     maturity_date, eir. ``utilisation``: per row, the obligor's utilisation of its lines at ``as_of`` (NaN
     where unknown: the snapshot's drawn share of the limit); None: the snapshot's share for every row."""
     ccf = ccf or CCFParams()
-    _need(frame, (*EXPOSURE_COLUMNS, "origination_date", "maturity_date", "eir"), "the drawn amounts")
+    need_columns(frame, (*EXPOSURE_COLUMNS, "origination_date", "maturity_date", "eir"), "facility frame",
+                 purpose="the drawn amounts")
     as_of = pd.Timestamp(as_of)
     limit = frame["limit"].to_numpy(dtype=float)
     snapshot_share = np.clip(frame["drawn"].to_numpy(dtype=float) / np.where(limit > 0, limit, 1.0), 0.0, 1.0)

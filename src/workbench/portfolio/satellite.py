@@ -116,6 +116,7 @@ from scipy.special import gammaln, ndtr
 
 from .. import format as fmt
 from ..params import StrictModel
+from .checks import need_columns
 from .scenarios import BASELINE, ScenarioParams
 
 __all__ = ["REGRESSORS", "SatelliteParams", "SatelliteModel", "default_rate_panel", "macro_regressors",
@@ -195,12 +196,6 @@ class SatelliteParams(StrictModel):
 # --------------------------------------------------------------------------- panel
 
 
-def _need(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"{name} lack(s) column(s) {', '.join(missing)}")
-
-
 def _month_number(dates) -> np.ndarray:
     d = pd.DatetimeIndex(pd.to_datetime(dates))
     return (d.year * 12 + d.month - 1).to_numpy(dtype=np.int64)
@@ -210,7 +205,7 @@ class _MonthlyMacro:
     """The macro table on a gap-free monthly grid (missing months NaN), with 12-month window statistics."""
 
     def __init__(self, macro: pd.DataFrame):
-        _need(macro, ("month_end", "gdp_growth", "policy_rate"), "macro")
+        need_columns(macro, ("month_end", "gdp_growth", "policy_rate"), "macro")
         months = _month_number(macro["month_end"])
         if len(np.unique(months)) != len(months):
             dup = pd.Series(months).duplicated(keep=False)
@@ -322,8 +317,8 @@ def default_rate_panel(population: pd.DataFrame, defaults: pd.DataFrame, macro: 
     Returns one row per industry x cohort: industry, cohort (obs_date), obligors, defaults,
     default_rate and the ``REGRESSORS`` columns, sorted by cohort and industry.
     """
-    _need(population, ("obligor_id", "obs_date", "industry"), "population")
-    _need(defaults, ("obligor_id", "default_date"), "defaults")
+    need_columns(population, ("obligor_id", "obs_date", "industry"), "population")
+    need_columns(defaults, ("obligor_id", "default_date"), "defaults")
     if horizon_months < 1:
         raise ValueError(f"horizon_months must be at least 1; got {horizon_months}")
     data_end = pd.Timestamp(data_end)
@@ -453,7 +448,7 @@ def fit_satellite(panel: pd.DataFrame, params: SatelliteParams | None = None) ->
     params = params or SatelliteParams()
     regs = list(params.regressors)
     raw = _raw_columns(regs)
-    _need(panel, ("industry", "cohort", "obligors", "defaults", *raw), "panel")
+    need_columns(panel, ("industry", "cohort", "obligors", "defaults", *raw), "panel")
     horizon = int(panel.attrs.get("horizon_months", 12))
     ok = (panel["obligors"] > 0) & panel[raw].notna().all(axis=1)
     df = panel[ok.to_numpy()].sort_values(["cohort", "industry"]).reset_index(drop=True)
@@ -620,7 +615,7 @@ class SatelliteModel:
         return np.array([float(coef.get(f"industry[{k}]", 0.0)) for k in industries])
 
     def _x(self, frame: pd.DataFrame) -> np.ndarray:
-        _need(frame, ("industry", *_raw_columns(self.regressors)), "frame")
+        need_columns(frame, ("industry", *_raw_columns(self.regressors)), "frame")
         return _with_derived(frame, self.index_projection)[self.regressors].to_numpy(dtype=float)
 
     def probit_index(self, frame: pd.DataFrame) -> np.ndarray:

@@ -885,6 +885,24 @@ def _result(book: _Book, p: SimulationParams, n: int, seed: int, stream: _Stream
                             contributions=_contribution_frame(book, p.confidence, ks, cuts, contrib))
 
 
+def _stream_blocks(n: int, p: SimulationParams, book: _Book, progress: Any,
+                   fill: Callable[[int, np.ndarray], None]) -> _Stream:
+    """Scenarios 0..n-1 in blocks of ``p.block_size``: ``fill(first, out)`` writes the losses of scenarios
+    first, first + 1, ... into ``out``; each block goes to the stream (tail buffer, sample, sums) and the
+    progress hook, so memory does not grow with ``n``."""
+    stream = _Stream(n, tail_buffer_size(n, p.confidence), p.histogram_sample, book.analytic_el)
+    advance, close = _progress_hook(progress, n)
+    try:
+        for first in range(0, n, p.block_size):
+            out = np.empty(min(p.block_size, n - first))
+            fill(first, out)
+            stream.add(first, out)
+            advance(len(out))
+    finally:
+        close()
+    return stream
+
+
 def simulate_losses(portfolio: pd.DataFrame, params: SimulationParams | None = None, n_scenarios: int | None = None,
                     seed: int | None = None, *, factor_correlation: pd.DataFrame | None = None,
                     progress: Any = None) -> LossDistribution:
@@ -901,16 +919,8 @@ def simulate_losses(portfolio: pd.DataFrame, params: SimulationParams | None = N
     book = _prepare(portfolio, p, factor_correlation)
     key = _stream_key(seed)
     args = _kernel_args(book, key, p.random_lgd)
-    stream = _Stream(n, tail_buffer_size(n, p.confidence), p.histogram_sample, book.analytic_el)
-    advance, close = _progress_hook(progress, n)
-    try:
-        for first in range(0, n, p.block_size):
-            out = np.empty(min(p.block_size, n - first))
-            _block_kernel(first, *args, _n_chunks(len(out)), out)
-            stream.add(first, out)
-            advance(len(out))
-    finally:
-        close()
+    stream = _stream_blocks(n, p, book, progress, lambda first, out: _block_kernel(
+        first, *args, _n_chunks(len(out)), out))
 
     def tail_fn(scen: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         losses = np.empty(len(scen))
@@ -952,16 +962,8 @@ def simulate_systematic_losses(portfolio: pd.DataFrame, params: SimulationParams
     book = _prepare(portfolio, p, factor_correlation)
     key = _stream_key(seed)
     fval, fder, h = _systematic_grid(book)
-    stream = _Stream(n, tail_buffer_size(n, p.confidence), p.histogram_sample, book.analytic_el)
-    advance, close = _progress_hook(progress, n)
-    try:
-        for first in range(0, n, p.block_size):
-            out = np.empty(min(p.block_size, n - first))
-            _systematic_kernel(first, key, book.chol, _GRID_LO, h, fval, fder, _n_chunks(len(out)), out)
-            stream.add(first, out)
-            advance(len(out))
-    finally:
-        close()
+    stream = _stream_blocks(n, p, book, progress, lambda first, out: _systematic_kernel(
+        first, key, book.chol, _GRID_LO, h, fval, fder, _n_chunks(len(out)), out))
 
     def tail_fn(scen: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         losses = np.empty(len(scen))

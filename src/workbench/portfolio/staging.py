@@ -41,6 +41,7 @@ from pydantic import Field, model_validator
 
 from .. import format as fmt
 from ..params import StrictModel
+from .checks import row_ids
 
 __all__ = ["StagingParams", "STAGING_COLUMNS", "STAGES", "assign_stages", "stage_summary", "stage_table"]
 
@@ -81,17 +82,11 @@ class StagingParams(StrictModel):
         return self
 
 
-def _ids(frame: pd.DataFrame, bad: np.ndarray, limit: int = 5) -> str:
-    ids = frame["facility_id"].astype(str).to_numpy()[bad]
-    more = int(bad.sum()) - min(len(ids), limit)
-    return ", ".join(ids[:limit]) + (f" (+{more} more)" if more > 0 else "")
-
-
 def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = frame[column]
     bad = values.isna().to_numpy()
     if bad.any():
-        raise ValueError(f"{column} must be True or False; missing for facilities {_ids(frame, bad)}")
+        raise ValueError(f"{column} must be True or False; missing for facilities {row_ids(frame, bad)}")
     return values.astype(bool).to_numpy()
 
 
@@ -118,16 +113,16 @@ def assign_stages(frame: pd.DataFrame, params: StagingParams | None = None) -> p
     dpd = frame["days_past_due"].to_numpy(dtype=float)
     bad = ~(dpd >= 0)
     if bad.any():
-        raise ValueError(f"days_past_due must be a number >= 0; not so for facilities {_ids(frame, bad)}")
+        raise ValueError(f"days_past_due must be a number >= 0; not so for facilities {row_ids(frame, bad)}")
     pd_now = frame["pd"].to_numpy(dtype=float)
     bad = ~((pd_now >= 0) & (pd_now <= 1)) & ~defaulted
     if bad.any():
-        raise ValueError(f"pd must lie in [0, 1]; not so for facilities {_ids(frame, bad)}")
+        raise ValueError(f"pd must lie in [0, 1]; not so for facilities {row_ids(frame, bad)}")
     pd_orig = frame["pd_origination"].to_numpy(dtype=float)
     bad = (pd_orig < 0) | (pd_orig > 1)
     if bad.any():
         raise ValueError(f"pd_origination must lie in [0, 1] (or be NaN: unknown); not so for facilities "
-                         f"{_ids(frame, bad)}")
+                         f"{row_ids(frame, bad)}")
     with np.errstate(divide="ignore", invalid="ignore"):
         multiple = np.where(pd_orig > 0, pd_now / pd_orig, np.where(pd_orig == 0, np.inf, np.nan))
     multiple = np.where(defaulted, np.nan, multiple)  # PD 1 of a defaulted obligor is a convention, not a rating
