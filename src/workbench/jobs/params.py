@@ -30,6 +30,7 @@ __all__ = [
     "MonitorPortfolioParams",
     "AccountDossierParams",
     "PortfolioReportParams",
+    "ReportInputs",
 ]
 
 class BuildFeaturesParams(PanelParams):
@@ -110,17 +111,23 @@ class StructureFinancingParams(ProposalParams):
         return narrow(self, ProposalParams)
 
 
-class MonitorPortfolioParams(MonitoringParams):
-    """Params of notebooks/50_monitor_portfolio and of `workbench report monitoring`."""
+class ReportInputs(StrictModel):
+    """Where an as-of report (monitoring, dossier, portfolio) reads its book from: the portfolio tables, the
+    PD model and the accounts database."""
 
-    as_of: date = Field(date(2024, 12, 31), description="Month end the report is for (the CLI defaults it to "
-                        "the data's last month end)")
     data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
     training_run_id: str = Field("", description="Run of 20_train_pd_model whose model scores the book; empty = "
                                  "the signed-off champion (else the newest challenger, flagged UNAPPROVED)")
     model_name: str = Field("key-account-pd", description="Registered model whose champion is used")
     accounts_db: str = Field("", description="SQLAlchemy URL of the accounts database; empty = "
                              "$WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
+
+
+class MonitorPortfolioParams(MonitoringParams, ReportInputs):
+    """Params of notebooks/50_monitor_portfolio and of `workbench report monitoring`."""
+
+    as_of: date = Field(date(2024, 12, 31), description="Month end the report is for (the CLI defaults it to "
+                        "the data's last month end)")
     force: bool = Field(False, description="Rewrite an as-of earlier than the latest stored one (and recompute "
                         "every later month, which builds on it)")
 
@@ -130,17 +137,11 @@ class MonitorPortfolioParams(MonitoringParams):
         return narrow(self, MonitoringParams)
 
 
-class AccountDossierParams(DossierParams):
+class AccountDossierParams(DossierParams, ReportInputs):
     """Params of notebooks/70_account_dossier and of `workbench report dossier`: one client's dossier."""
 
     obligor_id: str = Field("", description="The client; empty = the largest tier-A client at the as-of")
     as_of: date = Field(date(2024, 12, 31), description="Month end of the dossier")
-    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
-    training_run_id: str = Field("", description="Run of 20_train_pd_model whose model scores the book; empty = "
-                                 "the signed-off champion (else the newest challenger, flagged UNAPPROVED)")
-    model_name: str = Field("key-account-pd", description="Registered model whose champion is used")
-    accounts_db: str = Field("", description="SQLAlchemy URL of the accounts database; empty = "
-                             "$WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
 
     @property
     def dossier(self) -> DossierParams:
@@ -152,17 +153,11 @@ class AccountDossierParams(DossierParams):
         return narrow(self, MonitoringParams)
 
 
-class PortfolioReportParams(PortfolioRiskParams):
+class PortfolioReportParams(PortfolioRiskParams, ReportInputs):
     """Params of notebooks/80_portfolio_risk and of `workbench report portfolio`."""
 
     as_of: date = Field(date(2024, 12, 31), description="Month end the report is for (the CLI defaults it to "
                         "the data's last month end)")
-    data_dir: str = Field("data/synthetic", description="Portfolio tables (Parquet), relative to the state dir")
-    training_run_id: str = Field("", description="Run of 20_train_pd_model whose model scores the book; empty = "
-                                 "the signed-off champion (else the newest challenger, flagged UNAPPROVED)")
-    model_name: str = Field("key-account-pd", description="Registered model whose champion is used")
-    accounts_db: str = Field("", description="SQLAlchemy URL of the accounts database (the watchlist and rating "
-                             "overrides); empty = $WORKBENCH_ACCOUNTS_DB, else accounts.db in the state dir")
     monitoring_params: str = Field("params/monitor_portfolio.yaml", description="The monitoring report's params "
                                    "file: how the book is rebuilt, scored, tiered and alerted, so both reports "
                                    "see the same clients, grades, tiers and alerts")
