@@ -23,6 +23,7 @@ from .cli_common import open_store as _open_store
 from .cli_common import out as _out
 from .cli_common import parse_date as _parse_date
 from .cli_common import print_table as _print_table
+from .cli_common import record as _record
 
 accounts_app = typer.Typer(
     help="Key accounts: rating overrides (approved by a second person) and the interaction log",
@@ -45,26 +46,15 @@ def override_cmd(
 ) -> None:
     """Propose GRADE for OBLIGOR instead of the model's; it applies once a second person approves it."""
     day = _parse_date(as_of, "--as-of")
-    store = _open_store(db)
-    try:
-        recorded = store.propose_override(obligor, grade, reason, by, as_of=day, model_grade=model_grade)
-    except ValueError as exc:
-        _fail(str(exc))
-    finally:
-        store.close()
+    recorded = _record(db, lambda store: store.propose_override(obligor, grade, reason, by, as_of=day,
+                                                                 model_grade=model_grade))
     _out.print(escape(recorded.summary()))
     _out.print(f"next: a second person runs `workbench accounts approve --id {recorded.id} --by NAME` "
                f"(or reject it with a --note)")
 
 
 def _decide(override_id: int, action: str, by: str, note: Optional[str], db: Optional[str]) -> None:
-    store = _open_store(db)
-    try:
-        recorded = store.decide_override(override_id, action, by, note)
-    except ValueError as exc:
-        _fail(str(exc))
-    finally:
-        store.close()
+    recorded = _record(db, lambda store: store.decide_override(override_id, action, by, note))
     _out.print(escape(recorded.summary()))
 
 
@@ -137,13 +127,8 @@ def log_cmd(
     if topic not in INTERACTION_TOPICS:
         _fail(f"unknown topic '{topic}': choose one of {', '.join(INTERACTION_TOPICS)}")
     day = _parse_date(date, "--date")
-    store = _open_store(db)
-    try:
-        recorded = store.log_interaction(obligor, channel, topic, note, date=day, by=by)
-    except ValueError as exc:
-        _fail(str(exc))
-    finally:
-        store.close()
+    recorded = _record(db, lambda store: store.log_interaction(obligor, channel, topic, note, date=day,
+                                                                by=by))
     _out.print(escape(recorded.summary()))
 
 

@@ -5,14 +5,16 @@ the command line, and tables that print in full when piped (cron) and as rich ta
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["DB_HELP", "err", "out", "fail", "open_store", "parse_date", "print_table"]
+__all__ = ["DB_HELP", "err", "out", "fail", "open_store", "record", "parse_date", "print_table"]
+
+R = TypeVar("R")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -32,6 +34,18 @@ def open_store(db: Optional[str]):
         return AccountsStore.open(db)
     except AccountsDatabaseUnreachable as exc:
         fail(str(exc))
+
+
+def record(db: Optional[str], write: Callable[..., R]) -> R:
+    """Open the accounts database, ``write(store)`` one record and close it; the store's refusal of a record
+    (a ValueError naming the rule) is a one-line error, exit 2."""
+    store = open_store(db)
+    try:
+        return write(store)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
 
 
 def parse_date(text: Optional[str], option: str) -> Optional[dt.date]:

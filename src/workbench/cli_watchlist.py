@@ -20,6 +20,7 @@ from .cli_common import open_store as _open_store
 from .cli_common import out as _out
 from .cli_common import parse_date as _parse_date
 from .cli_common import print_table as _print_table
+from .cli_common import record as _record
 
 watchlist_app = typer.Typer(
     help="The watchlist of the key-account monitoring: record decisions (exit needs a second person), show the "
@@ -44,13 +45,8 @@ def decide_cmd(
     if action not in _ACTIONS:
         _fail(f"unknown action '{action}': choose one of {', '.join(_ACTIONS)}")
     due_date = _parse_date(due, "--due")
-    store = _open_store(db)
-    try:
-        recorded = store.record_decision(obligor, action, by, note, due=due_date, plan=plan)
-    except ValueError as exc:
-        _fail(str(exc))
-    finally:
-        store.close()
+    recorded = _record(db, lambda store: store.record_decision(obligor, action, by, note, due=due_date,
+                                                                plan=plan))
     _out.print(escape(recorded.summary()))
     _out.print(f"next run: {escape(recorded.outcome)}")
 
