@@ -90,6 +90,62 @@ def test_train_on_a_flat_table_prints_the_run_id(tmp_path):
     assert run.data.metrics["oot/auc"] > 0.8
 
 
+def _lending_extract_csv(path, n: int = 2500, seed: int = 3):
+    """A lending extract as a bank exports it: text categories, a boolean, an integer column, a bureau
+    score with special codes (-9 no record, -7 not applicable) and an id column."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"loan_id": [f"L{i:05d}" for i in range(n)], "leverage": rng.uniform(0, 1, n).round(4),
+                       "months_on_book": rng.integers(1, 120, n), "bureau_score": rng.normal(650, 60, n).round(0),
+                       "purpose": rng.choice(["car", "house", "education", "business"], n),
+                       "housing": rng.choice(["own", "rent", "free"], n), "guarantor": rng.choice([True, False], n)})
+    df.loc[rng.random(n) < 0.08, "bureau_score"] = -9
+    df.loc[rng.random(n) < 0.03, "bureau_score"] = -7
+    df.loc[rng.random(n) < 0.05, "housing"] = np.nan
+    score = np.where(df["bureau_score"] < 0, 600, df["bureau_score"])
+    z = (2.5 + 2.5 * df["leverage"] - 0.01 * score + 1.0 * (df["bureau_score"] == -9)
+         + 1.0 * (df["purpose"] == "business") + 0.6 * (df["housing"] == "rent"))
+    df["default"] = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    df.to_csv(path, index=False)
+    return df
+
+
+def test_train_on_categories_and_special_codes_registers_its_own_model_and_the_review_reproduces_it(tmp_path):
+    """The acceptance path of bring-your-own data: a CSV with text categories and special codes trains,
+    registers under a name of its own (never key-account-pd), explains itself in category names, serves
+    raw rows through MLflow, and its independent review reproduces every metric."""
+    import numpy as np
+
+    frame = _lending_extract_csv(tmp_path / "Loans 2024.csv")
+    result = runner.invoke(app, ["train", "--table", str(tmp_path / "Loans 2024.csv"), "--target", "default",
+                                 "--id", "loan_id", "--special-values", "-7,-9",
+                                 "--params", "params/test/train_pd_model.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "registered as loans-2024-pd@challenger" in result.output
+    run_id = result.stdout.strip().splitlines()[-1]
+    run = tracking.client().get_run(run_id)
+    assert run.data.params["model.categorical_features"] == "2"
+    assert run.data.params["model.special_value_indicators"] == "1"
+    assert run.data.tags["workbench.registered_model"].startswith("loans-2024-pd/")
+    reasons = pd.read_csv(tracking.client().download_artifacts(run_id, "tables/reason_codes_riskiest_oot.csv",
+                                                               str(tmp_path)))
+    assert reasons["text"].str.match(r"(purpose: (car|house|education|business)|housing: (own|rent|free)"
+                                     r"|bureau_score: special value -[79])$").any()
+
+    served = tracking.load_registered_model("loans-2024-pd", "challenger")
+    rows = frame.drop(columns=["loan_id", "default"]).head(6).astype({"months_on_book": float, "guarantor": float})
+    rows.loc[rows.index[0], "purpose"] = np.nan
+    scored = served.predict(rows)
+    assert scored["pd"].between(0, 1).all() and len(scored) == 6
+
+    review = runner.invoke(app, ["review", "run", "loans-2024-pd"])
+    assert review.exit_code == 0, review.output
+    review_run = tracking.client().get_run(review.stdout.strip().splitlines()[-1])
+    assert review_run.data.metrics["reproducibility/passed"] == 1.0
+
+
 # --------------------------------------------------------------------------- consumers use the champion
 
 

@@ -425,40 +425,67 @@ def train(
     target: str = typer.Option(..., "--target", help="Binary target column (1 = default)"),
     id_column: str = typer.Option("", "--id", help="Row id column"),
     time_column: str = typer.Option("", "--time", help="Date column: splits and folds follow time"),
+    model_name: str = typer.Option("", "--model-name", help="Registered model to add the version to "
+                                   "(default: '<table name>-pd'; never the desk's key-account-pd unless named)"),
+    special_values: str = typer.Option("", "--special-values", help="Codes meaning 'no record' / 'not applicable' "
+                                       "in every numeric column, e.g. -7,-8,-9 (missing plus an indicator)"),
+    drop: list[str] = typer.Option([], "--drop", help="A column that is not a feature (repeatable)"),
     trials: Optional[int] = typer.Option(None, "--trials", min=1, help="Optuna trials (default: the params file's)"),
     params: Optional[Path] = typer.Option(None, "--params", help="Params YAML to start from (default: the job's own)"),
     set_: list[str] = typer.Option([], "-p", "--set", help="Further key=value overrides"),
     encoding: str = typer.Option("", "--encoding", help="Text encoding of a CSV table (e.g. latin-1); default UTF-8"),
+    register: bool = typer.Option(True, "--register/--no-register", help="Register the version (alias challenger)"),
 ) -> None:
-    """Train the PD model on your own flat table through notebooks/20_train_pd_model; prints the run id.
-    The table is read and checked here first, so a bad table fails in seconds, before any kernel."""
+    """Train the PD model on your own flat table through notebooks/20_train_pd_model and register it under a
+    model name of its own; prints the run id. Text columns are categories, --special-values codes are their
+    own missing categories. The table is read and checked here first, so a bad table fails in seconds,
+    before any kernel. Review the version with `workbench review run MODEL_NAME`."""
     import warnings
 
     from .data import FlatTableError, load_flat_table
+    from .jobs import TrainPDParams
+    from .models.encoding import parse_special_values
+    from .params import load_params
 
     table = table.expanduser().resolve()
     if not table.is_file():
         _fail(f"table not found: {table}", code=2)
+    overrides: dict[str, Any] = {"table_path": str(table), "target": target, "id_column": id_column,
+                                 "time_column": time_column, "register_model": register, "table_encoding": encoding,
+                                 "registered_model": model_name}
+    if drop:
+        overrides["drop_columns"] = list(drop)
+    if special_values:
+        try:
+            overrides["special_values"] = parse_special_values(special_values)
+        except ValueError as exc:
+            _fail(f"--special-values: {exc}", code=2)
+    if trials is not None:
+        overrides["tuning.n_trials"] = trials
+    overrides.update(_overrides(set_))
+    params_file = _params_or_default("20_train_pd_model", params)
+    try:
+        cfg = load_params(TrainPDParams, params_file, overrides)
+    except ParamsError as exc:
+        _fail(str(exc), code=2)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             load_flat_table(table, target=target, id_column=id_column or None, date_column=time_column or None,
-                            encoding=encoding or None)
+                            encoding=encoding or None, drop_columns=cfg.drop_columns, max_categories=cfg.max_categories)
     except FlatTableError as exc:
         _fail(str(exc), code=2)
     for warning in caught:
         console.print(f"[yellow]warning:[/] {escape(str(warning.message))}")
-    overrides: dict[str, Any] = {"table_path": str(table), "target": target, "id_column": id_column,
-                                 "time_column": time_column, "register_model": False, "table_encoding": encoding}
-    if trials is not None:
-        overrides["tuning.n_trials"] = trials
-    overrides.update(_overrides(set_))
-    result = _run_notebook_or_fail("20_train_pd_model", _params_or_default("20_train_pd_model", params), overrides)
+    result = _run_notebook_or_fail("20_train_pd_model", params_file, overrides)
     from . import tracking
 
     overview = tracking.run_overview([result.run_id], (metrics.VALID_AUC, metrics.OOT_AUC, metrics.OOT_BRIER))[0]
     figures = "  ".join(f"{k}={_fmt(k, v)}" for k, v in overview.items() if "/" in k)
     console.print(f"[green]trained[/] on {table.name} in {result.duration_s:.0f}s: {figures}")
+    if cfg.registry_name:
+        console.print(f"  registered as {cfg.registry_name}@challenger; review it: workbench review run "
+                      f"{cfg.registry_name}")
     console.print(f"  report: {result.html}")
     typer.echo(result.run_id)
 

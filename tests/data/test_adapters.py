@@ -62,13 +62,27 @@ def test_non_binary_target_is_rejected_naming_column_and_rows(tmp_path):
         load_flat_table(path, target="y")
 
 
-def test_text_feature_and_missing_column_are_named(tmp_path):
-    path = tmp_path / "bad.csv"
-    pd.DataFrame({"y": [0, 1], "sector": ["x", "y"], "x": [1.0, 2.0]}).to_csv(path, index=False)
-    with pytest.raises(FlatTableError, match="sector"):
-        load_flat_table(path, target="y")
+def test_text_features_are_kept_as_categories_and_booleans_as_numbers(tmp_path):
+    path = tmp_path / "book.csv"
+    pd.DataFrame({"y": [0, 1, 0, 1], "sector": ["retail", "energy", None, "retail"], "x": [1.0, 2.0, 3.0, 4.0],
+                  "guaranteed": [True, False, True, True]}).to_csv(path, index=False)
+    table = load_flat_table(path, target="y")
+    assert table.X["sector"].tolist()[:2] == ["retail", "energy"] and pd.isna(table.X["sector"].iloc[2])
+    assert pd.api.types.is_string_dtype(table.X["sector"])
+    assert table.X["guaranteed"].tolist() == [1.0, 0.0, 1.0, 1.0]
     with pytest.raises(FlatTableError, match="no column"):
         load_flat_table(path, target="default_flag")
+
+
+def test_a_text_column_too_varied_to_be_a_category_is_refused_by_name(tmp_path):
+    path = tmp_path / "book.csv"
+    n = 120
+    pd.DataFrame({"y": np.arange(n) % 2, "comment": [f"call client {i}" for i in range(n)],
+                  "x": np.arange(n, dtype=float)}).to_csv(path, index=False)
+    with pytest.raises(FlatTableError, match=r"book.csv: .*comment \(120 distinct values\).*--drop"):
+        load_flat_table(path, target="y")
+    assert list(load_flat_table(path, target="y", drop_columns=["comment"]).X.columns) == ["x"]
+    assert "comment" in load_flat_table(path, target="y", max_categories=200).X.columns
 
 
 def test_a_latin1_csv_names_the_byte_and_the_encoding_to_pass(tmp_path):

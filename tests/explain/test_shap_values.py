@@ -74,7 +74,7 @@ def test_shap_values_equal_shap_tree_explainer_averaged_over_the_bag(model, toy)
     X, _ = toy
     sample = X.iloc[:150]
     res = shap_values(model, sample, progress=False)
-    Xc = model._check_X(sample, fitting=False)
+    Xc = model.encode(sample)
     reference = np.mean([shap.TreeExplainer(b.get_booster()).shap_values(Xc) for b in model.boosters_], axis=0)
     assert np.abs(res.values.to_numpy() - reference).max() <= 1e-6
     assert res.engine == "fast"
@@ -127,10 +127,10 @@ def test_extra_columns_are_ignored_and_missing_model_columns_are_named(model, to
 
 def test_additivity_failure_says_how_many_rows_fail_and_the_worst(model, toy, monkeypatch):
     X, _ = toy
-    true_margin = model.predict_margin
+    true_margin = model.margin_of_encoded
     bump = np.zeros(len(X))
     bump[[3, 7, 11]] = [0.01, 0.5, 0.02]
-    monkeypatch.setattr(model, "predict_margin", lambda Z: true_margin(Z) + bump[: len(Z)])
+    monkeypatch.setattr(model, "margin_of_encoded", lambda E: true_margin(E) + bump[: len(E)])
     with pytest.raises(AdditivityError, match=r"3 of 600 rows.*worst row 7"):
         shap_values(model, X, progress=False)
     shap_values(model, X, progress=False, check_additivity=False)  # the check can be switched off
@@ -244,3 +244,54 @@ def test_side_by_side_importance_leaves_out_a_missing_champion(model, toy):
     both = shap_importance_side_by_side({"reviewed": model, "champion": model}, X)
     assert both.attrs["spearman"]["champion"] == pytest.approx(1.0)
     assert both["mean_abs_shap[reviewed]"].tolist() == both["mean_abs_shap[champion]"].tolist()
+
+
+# --------------------------------------------------------------------------- categories and special values
+
+
+def _extract(n: int = 1500, seed: int = 4) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"leverage": rng.uniform(0, 1, n), "bureau_score": rng.normal(size=n),
+                      "purpose": pd.Series(rng.choice(["car", "house", "business"], n), dtype="str")})
+    no_record = rng.random(n) < 0.15
+    X.loc[no_record, "bureau_score"] = -9.0
+    z = -2.5 + 2 * X["leverage"] + 1.5 * no_record + 1.5 * (X["purpose"] == "business")
+    return X, pd.Series((rng.random(n) < 1 / (1 + np.exp(-z))).astype(int))
+
+
+@pytest.fixture(scope="module")
+def categorical_model():
+    X, y = _extract()
+    return fit_pd_model(X, y, SMALL.model_copy(update={"special_values": [-9.0]})), X
+
+
+def test_shap_values_of_a_model_with_categories_add_up_and_speak_of_the_input_columns(categorical_model):
+    model, X = categorical_model
+    result = shap_values(model, X, progress=False)  # additivity is checked inside, on every row
+    assert result.engine == "xgboost"  # categorical splits: xgboost's own TreeSHAP
+    assert result.features == ["leverage", "bureau_score", "purpose"]  # the indicator folded into its column
+    np.testing.assert_allclose(result.base_values() + result.values.sum(axis=1), model.predict_margin(X), atol=1e-4)
+    np.testing.assert_allclose(result.prob_default, model.predict_pd(X))
+    assert result.extra["categories"]["purpose"] == ["business", "car", "house"]
+
+
+def test_reason_codes_name_the_category_and_the_special_code_in_words(categorical_model):
+    from workbench.explain import reason_codes
+
+    model, X = categorical_model
+    rows = X[(X["purpose"] == "business") & (X["bureau_score"] == -9.0)].head(5)
+    codes = reason_codes(model, rows, top=3, reference=X, format="long")
+    adverse = codes[codes["kind"] == "adverse"]["text"].tolist()
+    assert "purpose: business" in adverse
+    assert "bureau_score: special value -9" in adverse
+
+
+def test_scorecard_contributions_word_categories_too():
+    from workbench.explain import reason_codes
+
+    X, y = _extract()
+    card = ScorecardModel(special_codes=[-9.0]).fit(X, y)
+    result = scorecard_contributions(card, X)
+    assert result.data.dtypes.map(pd.api.types.is_float_dtype).all()
+    codes = reason_codes(card, X.head(50), top=2, format="long")
+    assert codes["text"].str.match(r"purpose: (business|car|house)$").any()

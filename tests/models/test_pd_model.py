@@ -70,8 +70,10 @@ def test_init_only_stores_arguments_and_fit_validates():
     X, y = _toy(200)
     with pytest.raises(ValueError, match="single class"):
         model.fit(X, pd.Series(np.zeros(200, int)))
-    with pytest.raises(TypeError, match="non-numeric columns: name"):
-        model.fit(X.assign(name="x"), y)
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        model.fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match="200 rows but y has 199"):
+        model.fit(X, y.iloc[:-1])
 
 
 def test_prediction_requires_the_fitted_columns():
@@ -108,3 +110,101 @@ def test_fitted_params_say_what_the_model_was_fitted_with_not_the_starting_point
     assert used["model.early_stopped_trees"] == model.best_iteration_ + 1
     assert model.tuning_summary()["trials_asked"] == FAST.tuning.n_trials
     assert fit_pd_model(X, y, NO_TUNING).tuning_summary() == {}
+
+
+# --------------------------------------------------------------------------- categories and special values
+
+
+def _lending_extract(n: int = 4000, seed: int = 1) -> tuple[pd.DataFrame, pd.Series]:
+    """The shape of a lending extract: a ratio, a bureau score with special codes, text categories."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "leverage": rng.uniform(0, 1, n),
+        "bureau_score": rng.normal(0, 1, n),
+        "purpose": pd.Series(rng.choice(["car", "house", "business", "other"], n), dtype="str"),
+        "housing": pd.Categorical(rng.choice(["own", "rent", "free"], n)),
+        "guarantor": rng.random(n) < 0.3,
+    })
+    no_record = rng.random(n) < 0.1
+    X.loc[no_record, "bureau_score"] = -9.0
+    X.loc[rng.random(n) < 0.05, "bureau_score"] = np.nan
+    logit = (-3.5 + 2 * X["leverage"] - 0.8 * X["bureau_score"].where(~no_record, 0).fillna(0)
+             + 1.5 * no_record + 1.2 * (X["purpose"] == "business") + 0.7 * (X["housing"] == "rent"))
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
+    return X, y
+
+
+def test_text_and_category_columns_are_learnt_as_categories():
+    X, y = _lending_extract()
+    model = fit_pd_model(X, y, FAST)
+    assert model.fitted_params()["model.categorical_features"] == 2
+    dump = "".join(model.boosters_[0].get_booster().get_dump())
+    assert "purpose:{" in dump or "housing:{" in dump  # native categorical (set) splits
+    base = X.iloc[:200].copy()
+    risky, safe = base.assign(purpose="business"), base.assign(purpose="car")
+    assert (model.predict_pd(risky) > model.predict_pd(safe)).mean() > 0.9
+
+
+def test_special_values_are_told_apart_from_low_values_and_from_gaps():
+    X, y = _lending_extract()
+    params = FAST.model_copy(update={"special_values": [-9.0]})
+    model = fit_pd_model(X, y, params)
+    assert "bureau_score__special" in model.encoded_names_
+    rows = X.iloc[:300]
+    no_record = model.predict_pd(rows.assign(bureau_score=-9.0))
+    gap = model.predict_pd(rows.assign(bureau_score=np.nan))
+    assert no_record.mean() > 1.5 * gap.mean()
+    assert model.fitted_params()["model.special_value_indicators"] == 1
+    # The indicator's gain is reported under the column it describes.
+    assert set(model.feature_importance()["feature"]) == set(X.columns)
+
+
+def test_unseen_category_scores_as_missing_with_a_warning():
+    from workbench.models.encoding import UnseenCategoryWarning
+
+    X, y = _lending_extract()
+    model = fit_pd_model(X, y, NO_TUNING)
+    rows = X.iloc[:20]
+    with pytest.warns(UnseenCategoryWarning, match="purpose.*'yacht'"):
+        unseen = model.predict_pd(rows.assign(purpose="yacht"))
+    np.testing.assert_allclose(unseen, model.predict_pd(rows.assign(purpose=None)))
+
+
+def test_high_cardinality_text_column_is_refused_naming_it():
+    from workbench.models.encoding import HighCardinalityError
+
+    X, y = _lending_extract(n=600)
+    X["account_ref"] = [f"A{i:05d}" for i in range(len(X))]
+    with pytest.raises(HighCardinalityError, match="account_ref"):
+        fit_pd_model(X, y, NO_TUNING)
+
+
+def test_categories_are_learnt_on_the_training_rows_only():
+    X, y = _lending_extract(n=2000)
+    holdout = np.zeros(len(X), dtype=bool)
+    holdout[-400:] = True
+    X.loc[X.index[-50:], "purpose"] = "only_in_holdout"
+    with pytest.warns(UserWarning, match="only_in_holdout"):  # the held-out rows score it as missing
+        model = fit_pd_model(X, y, NO_TUNING, holdout=holdout)
+    assert "only_in_holdout" not in model.encoder_.categories_["purpose"]
+
+
+def test_monotone_constraints_apply_to_numeric_columns_only():
+    X, y = _lending_extract(n=2000)
+    # A text column carrying a dictionary name (leverage is "higher is riskier") is still a category.
+    X = X.rename(columns={"leverage": "ratio", "purpose": "leverage"})
+    model = fit_pd_model(X, y, NO_TUNING)
+    directions = dict(zip(model.encoded_names_, model.monotone_constraints_))
+    assert directions["leverage"] == 0
+
+
+def test_a_model_pickled_before_the_encoder_existed_still_scores():
+    import pickle
+
+    X, y = _toy(n=1500)
+    model = fit_pd_model(X, y, NO_TUNING)
+    state = dict(model.__dict__)
+    state.pop("encoder_")
+    old = PDModel.__new__(PDModel)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    np.testing.assert_array_equal(old.predict_pd(X), model.predict_pd(X))

@@ -1,8 +1,9 @@
 """Bring-your-own data: a flat feature table (one row per obligor or obligor-period).
 
 ``load_flat_table`` reads CSV, Parquet or ARFF (Weka's format, ``?`` for missing),
-checks that the target is binary and the features numeric, and returns the
-pieces a PD model needs. Problems are reported with the file, the column and the
+checks that the target is binary and the features numeric or categorical (text, with at
+most ``max_categories`` distinct values: more is an identifier or free text, refused by
+name), and returns the pieces a PD model needs. Problems are reported with the file, the column and the
 first offending rows, before anything else runs.
 """
 
@@ -17,6 +18,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .categories import HighCardinalityError, categorical_columns, check_cardinality
+
 __all__ = ["FlatTable", "FlatTableError", "read_flat_file", "load_flat_table"]
 
 _TRUE = {"1", "1.0", "true", "yes", "y", "default", "bankrupt"}
@@ -29,7 +32,8 @@ class FlatTableError(ValueError):
 
 @dataclass
 class FlatTable:
-    """Features ``X`` (numeric), binary target ``y``, row ``ids`` and optional ``dates``."""
+    """Features ``X`` (numeric as float, categorical as text), binary target ``y``, row ``ids`` and optional
+    ``dates``."""
 
     X: pd.DataFrame
     y: pd.Series
@@ -143,12 +147,14 @@ def load_flat_table(
     drop_columns: Sequence[str] = (),
     missing_values: Sequence[str] = ("?", "", "NA", "n/a"),
     encoding: str | None = None,
+    max_categories: int = 50,
 ) -> FlatTable:
     """Load a flat table and split it into features, target, ids and dates.
 
     Without ``id_column`` rows are numbered ``row_000001``...; every column other
-    than target, id, date and ``drop_columns`` must be numeric (infinities are read
-    as missing, as a bank's extract sometimes carries them).
+    than target, id, date and ``drop_columns`` is a feature: numeric (booleans as 0/1,
+    infinities read as missing, as a bank's extract sometimes carries them) or categorical
+    text with at most ``max_categories`` distinct values.
     """
     source = str(path)
     df = read_flat_file(path, missing_values, encoding)
@@ -175,11 +181,18 @@ def load_flat_table(
                                  f"row(s), first rows {df.index[bad].tolist()[:5]}: "
                                  + ", ".join(repr(v) for v in df.loc[bad, date_column].head(3)))
     X = df.drop(columns=named)
-    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
-    if non_numeric:
-        raise FlatTableError(f"{source}: feature column(s) {', '.join(map(str, non_numeric))} are not numeric; "
-                             "encode them or pass them in drop_columns")
-    X = _drop_uninformative(X.astype(float).replace([np.inf, -np.inf], np.nan), source)
+    X.columns = [str(c) for c in X.columns]
+    try:
+        check_cardinality(X, max_categories, source)
+    except HighCardinalityError as exc:
+        raise FlatTableError(str(exc)) from None
+    text = categorical_columns(X)
+    numeric = [c for c in X.columns if c not in text]
+    X[numeric] = X[numeric].astype(float).replace([np.inf, -np.inf], np.nan)
+    for c in text:
+        # One text type whatever the file format gave (bytes from ARFF, pandas 3 strings, categories).
+        X[c] = X[c].astype(object).where(X[c].notna(), None).map(lambda v: v if v is None else str(v)).astype("str")
+    X = _drop_uninformative(X, source)
     if X.shape[1] == 0:
         raise FlatTableError(f"{source}: no feature column left to model (target {target}; "
                              f"id/date/dropped: {', '.join(named[1:]) or 'none'})")

@@ -3,7 +3,7 @@
 Each function returns a closed matplotlib ``Figure`` (for display or logging by the caller;
 ``plt.show`` is never called). Features are named by their dictionary label and column name.
 ``X`` (the explained rows, for the feature values) may be None: the values stored in the
-``ShapResult`` are used.
+``ShapResult`` are used. Categorical columns are drawn at their codes, their names on the axis.
 The drawing is our own rather than shap's plotting module, so that figures do not depend on
 pyplot's current-figure state.
 
@@ -46,7 +46,15 @@ def _data(result: ShapResult, X: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError(f"X lacks explained features: {', '.join(missing[:5])}")
     if len(X) != len(result.values):
         raise ValueError(f"X has {len(X)} rows but the SHAP values have {len(result.values)}")
-    return X[result.features].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    data = X[result.features].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    # Categories are drawn at their codes (the model's view), labelled with their names where a plot has an axis.
+    for f in _categories(result):
+        data[f] = result.data[f].to_numpy()
+    return data
+
+
+def _categories(result: ShapResult) -> dict[str, list[str]]:
+    return {f: names for f, names in result.extra.get("categories", {}).items() if f in result.values.columns}
 
 
 def _quantile_colour(values: np.ndarray) -> np.ndarray:
@@ -179,6 +187,10 @@ def _draw_dependence(ax, result: ShapResult, data: pd.DataFrame, feature: str, p
     else:
         ax.scatter(x[ok], s[ok], s=6, color="tab:blue", linewidths=0, rasterized=True)
     ax.axhline(0, color="grey", linewidth=0.8)
+    names = _categories(result).get(feature)
+    if names is not None:
+        ax.set_xticks(np.arange(len(names)), names, rotation=45 if len(names) > 4 else 0, ha="right"
+                      if len(names) > 4 else "center", fontsize=7)
     n_missing = int((~ok).sum())
     ax.set_xlabel(feature + (f" ({n_missing:,} missing not shown)" if n_missing else ""), fontsize=8)
     ax.set_ylabel("SHAP value (log-odds)", fontsize=8)

@@ -277,6 +277,20 @@ def _context_wording(feature: str, value: float, contribution: float) -> tuple[s
     return label, f"{label}: {shown} ({effect})"
 
 
+def _value_words(shap: ShapResult, features: list[str]) -> np.ndarray:
+    """Rows x features: the value in words where the model has them (a category, ``special value -7``),
+    else None."""
+    out = np.full(shap.values.shape, None, dtype=object)
+    text = shap.extra.get("value_text")
+    if text is None:
+        return out
+    for j, f in enumerate(features):
+        if f in text.columns:
+            column = text[f].to_numpy(dtype=object)
+            out[:, j] = np.where(pd.isna(column), None, column)
+    return out
+
+
 def reason_codes(model, X: pd.DataFrame, top: int = 4, *, context: int = 2, ids: Collection[str] = (),
                  shap: ShapResult | None = None, peer_percentiles: pd.DataFrame | None = None,
                  reference: pd.DataFrame | None = None, format: Literal["wide", "long"] = "wide",
@@ -331,12 +345,16 @@ def reason_codes(model, X: pd.DataFrame, top: int = 4, *, context: int = 2, ids:
     Q, B = _positions(features, V, X.reset_index(drop=True), peer_percentiles, reference)
     s = np.array([feature_direction(f) for f in features], dtype=float)
 
-    missing = np.isnan(V)
+    words = _value_words(shap, features)
+    worded = words != None  # noqa: E711 (elementwise: a category or a special code in words)
+    missing = np.isnan(V) & ~worded
     cite_missing = np.array([f in set(missing_meaningful) for f in features])
     roles = np.array([feature_role(f) for f in features], dtype=object)
     is_reason = np.isin(roles, REASON_ROLES)[None, :]
     is_context = np.isin(roles, CONTEXT_ROLES)[None, :]
-    allowed = np.where(missing, cite_missing[None, :], direction_allows(s[None, :], Q, C)) & is_reason
+    # A category or a special code has no position on a scale: it is cited by the sign of its contribution.
+    allowed = np.where(missing, cite_missing[None, :],
+                       worded | direction_allows(s[None, :], Q, C)) & is_reason
     adverse = allowed & (C > min_contribution)
     mitigating = allowed & (C < -min_contribution)
     shown_context = is_context & (np.abs(C) > min_contribution) & (~missing | cite_missing[None, :])
@@ -355,14 +373,18 @@ def reason_codes(model, X: pd.DataFrame, top: int = 4, *, context: int = 2, ids:
                 q, basis = float(Q[r, j]), _BASES[B[r, j]]
                 if kind == "context":
                     q, basis = float("nan"), None
-                    label, words = _context_wording(features[j], float(V[r, j]), float(C[r, j]))
+                    label, text = _context_wording(features[j], float(V[r, j]), float(C[r, j]))
+                elif worded[r, j]:
+                    q, basis = float("nan"), None
+                    label = feature_label(features[j]) if kind == "adverse" else favourable_label(features[j])
+                    text = f"{label}: {words[r, j]}"
                 else:
-                    label, words = _wording(features[j], kind, float(V[r, j]), q, basis)
+                    label, text = _wording(features[j], kind, float(V[r, j]), q, basis)
                 # Features sharing a label (utilisation and its 3-month mean) are cited once, the largest.
                 if label in seen:
                     continue
                 seen.add(label)
-                records.append((r, kind, len(seen), features[j], label, V[r, j], q, basis, C[r, j], words))
+                records.append((r, kind, len(seen), features[j], label, V[r, j], q, basis, C[r, j], text))
                 if len(seen) == limit:
                     break
     long = pd.DataFrame.from_records(records, columns=["pos", "kind", "rank", "feature", "label", "value",

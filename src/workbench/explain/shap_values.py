@@ -172,7 +172,7 @@ def _boosters_of(model: TreeModel) -> tuple[list[xgb.Booster], list[str] | None,
     """The boosters to average, the feature names they expect and what kind of model it is."""
     if isinstance(model, PDModel):
         model._check_fitted()
-        return [b.get_booster() for b in model.boosters_], list(model.feature_names_in_), "PDModel"
+        return [b.get_booster() for b in model.boosters_], model.encoded_names_, "PDModel"
     if isinstance(model, xgb.XGBModel):
         booster = model.get_booster()
         return [booster], (list(booster.feature_names) if booster.feature_names else None), type(model).__name__
@@ -183,7 +183,14 @@ def _boosters_of(model: TreeModel) -> tuple[list[xgb.Booster], list[str] | None,
 
 
 def _model_matrix(model: TreeModel, X: pd.DataFrame | np.ndarray, features: list[str] | None) -> pd.DataFrame:
-    """X as the model sees it: its columns in its order, float32, inf as missing."""
+    """X as the model sees it: its columns in its order, float32, inf as missing (for a ``PDModel``
+    its encoding: category codes, special values as missing plus their indicators)."""
+    if isinstance(model, PDModel):
+        if isinstance(X, np.ndarray):
+            if X.ndim != 2 or X.shape[1] != len(model.feature_names_in_):
+                raise ValueError(f"X must be 2-d with {len(model.feature_names_in_)} columns, got shape {X.shape}")
+            X = pd.DataFrame(X, columns=model.feature_names_in_)
+        return model.encode(X)
     if isinstance(X, np.ndarray):
         if features is None:
             features = [f"f{i}" for i in range(X.shape[1])]
@@ -198,8 +205,6 @@ def _model_matrix(model: TreeModel, X: pd.DataFrame | np.ndarray, features: list
     if missing:
         raise ValueError(f"X lacks columns the model was fitted on: {', '.join(missing)}")
     # Extra columns (ids, industry, target) are allowed: only the model's columns are explained.
-    if isinstance(model, PDModel):
-        return model._check_X(X[features], fitting=False)
     sub = X[features]
     non_numeric = [c for c in features if not pd.api.types.is_numeric_dtype(sub[c])]
     if non_numeric:
@@ -209,7 +214,7 @@ def _model_matrix(model: TreeModel, X: pd.DataFrame | np.ndarray, features: list
 
 def _margin(model: TreeModel, boosters: list[xgb.Booster], Xc: pd.DataFrame) -> np.ndarray:
     if isinstance(model, PDModel):
-        return np.asarray(model.predict_margin(Xc), dtype=float)
+        return np.asarray(model.margin_of_encoded(Xc), dtype=float)
     arr = np.ascontiguousarray(Xc.to_numpy(dtype=np.float32))
     return np.mean([b.inplace_predict(arr, predict_type="margin") for b in boosters], axis=0).astype(float)
 
@@ -217,7 +222,10 @@ def _margin(model: TreeModel, boosters: list[xgb.Booster], Xc: pd.DataFrame) -> 
 def _xgboost_contribs(boosters: list[xgb.Booster], arr: np.ndarray,
                       features: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Mean over boosters of xgboost's own TreeSHAP; returns (contributions, bias per row)."""
-    dm = xgb.DMatrix(arr, nthread=-1, feature_names=features if boosters[0].feature_names else None)
+    types = boosters[0].feature_types
+    categorical = types is not None and "c" in types
+    dm = xgb.DMatrix(arr, nthread=-1, feature_names=features if boosters[0].feature_names else None,
+                     feature_types=list(types) if categorical else None, enable_categorical=categorical)
     total = None
     for booster in boosters:
         # A copy so that asking for every core does not change the caller's booster.
@@ -290,10 +298,39 @@ def shap_values(model: TreeModel, X: pd.DataFrame, batch_size: int = 20_000, pro
     base: float | np.ndarray = float(bias[0]) if n and np.all(bias == bias[0]) else bias
     if check_additivity and n:
         _check_additivity(values, base, margin, Xc.index)
-    prob = model.predict_pd(Xc) if isinstance(model, PDModel) else 1.0 / (1.0 + np.exp(-margin))
-    return ShapResult(values=pd.DataFrame(values, index=Xc.index, columns=features), base_value=base,
-                      margin=margin, data=Xc.astype(np.float64), prob_default=np.asarray(prob, dtype=float),
-                      model_kind=kind, engine=used)
+    frame = pd.DataFrame(values, index=Xc.index, columns=features)
+    data, extra = Xc.astype(np.float64), {}
+    if isinstance(model, PDModel):
+        prob = model.pd_from_margin(margin)
+        frame = _fold_to_inputs(model, frame)
+        data = data[model.feature_names_in_]
+        extra = _value_words(model, X, Xc.index)
+    else:
+        prob = 1.0 / (1.0 + np.exp(-margin))
+    return ShapResult(values=frame, base_value=base, margin=margin, data=data,
+                      prob_default=np.asarray(prob, dtype=float), model_kind=kind, engine=used, extra=extra)
+
+
+def _fold_to_inputs(model: PDModel, values: pd.DataFrame) -> pd.DataFrame:
+    """Contributions per input column: a special-value indicator's contribution is added to the column
+    it describes (SHAP values of a group of features are the sum of theirs), so the explanation speaks
+    of the table the modeller gave, not of the encoding."""
+    if list(values.columns) == list(model.feature_names_in_):
+        return values
+    parent = model.encoder_.parent_
+    folded = values.T.groupby(values.columns.map(parent), sort=False).sum().T
+    return folded[model.feature_names_in_]
+
+
+def _value_words(model: PDModel, X, index: pd.Index) -> dict[str, Any]:
+    """``value_text`` (categories and special codes in words, for reason codes and plots) and the
+    categories of each categorical column, when the model has any."""
+    encoder = model.encoder_
+    if encoder.is_trivial or not isinstance(X, pd.DataFrame):
+        return {}
+    text = encoder.value_text(X)
+    text.index = index
+    return {"value_text": text, "categories": dict(encoder.categories_)}
 
 
 # --------------------------------------------------------------------------- scorecard
@@ -328,11 +365,19 @@ def scorecard_contributions(scorecard: ScorecardModel, X: pd.DataFrame, check_ad
     margin = np.asarray(sc.decision_function(Xc), dtype=float)
     if check_additivity and len(values):
         _check_additivity(values, intercept, margin, Xc.index)
+    extra = {"woe": pd.DataFrame(woe[columns].to_numpy(dtype=float), index=Xc.index, columns=columns),
+             "coefficients": pd.Series(coef, index=columns)}
+    # Categories and special codes in words (reason codes cite them by sign) and category names for plots.
+    text = scorecard.value_text(X)  # the raw X: it names unseen categories
+    text = text[[c for c in text.columns if c in columns]]
+    if text.shape[1]:
+        text.index = Xc.index
+        extra.update(value_text=text,
+                     categories={c: list(scorecard.categories_[c]) for c in columns if c in scorecard.categories_})
     return ShapResult(values=pd.DataFrame(values, index=Xc.index, columns=columns), base_value=intercept,
-                      margin=margin, data=Xc[columns], prob_default=scorecard.predict_pd(Xc),
-                      model_kind="ScorecardModel", engine="linear",
-                      extra={"woe": pd.DataFrame(woe[columns].to_numpy(dtype=float), index=Xc.index,
-                                                 columns=columns), "coefficients": pd.Series(coef, index=columns)})
+                      margin=margin, data=scorecard.numeric_view(Xc)[columns],
+                      prob_default=scorecard.predict_pd(Xc), model_kind="ScorecardModel", engine="linear",
+                      extra=extra)
 
 
 # --------------------------------------------------------------------------- stability
@@ -405,10 +450,9 @@ def bag_importance_stability(model: PDModel, X: pd.DataFrame, batch_size: int = 
     model._check_fitted()
     if len(model.boosters_) < 2:
         raise ValueError("the model's bag has a single booster; fit with n_bags >= 2")
-    Xc = model._check_X(X[[c for c in model.feature_names_in_ if c in X.columns]]
-                        if isinstance(X, pd.DataFrame) else X, fitting=False)
-    runs = {f"bag_{k}": shap_values(b, Xc, batch_size=batch_size, progress=progress).importance()
-            for k, b in enumerate(model.boosters_)}
+    Xc = _model_matrix(model, X, None)
+    runs = {f"bag_{k}": _fold_to_inputs(model, shap_values(b, Xc, batch_size=batch_size, progress=progress).values)
+            .abs().mean(axis=0).rename("mean_abs_shap") for k, b in enumerate(model.boosters_)}
     return importance_stability(runs)
 
 

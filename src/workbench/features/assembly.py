@@ -143,5 +143,6 @@ PEER_QUERY = ["industry", "period_end", "obs_date", *PEER_RATIOS]
 
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:
-    """Numeric model inputs: everything but identifiers, target and split."""
-    return [c for c in panel.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(panel[c])]
+    """Model inputs: everything but identifiers, target, split and dates (numeric columns, and the text
+    categories of a bring-your-own table)."""
+    return [c for c in panel.columns if c not in ID_COLUMNS and not pd.api.types.is_datetime64_any_dtype(panel[c])]

@@ -26,7 +26,8 @@ def training_panel(cfg: TrainPDParams, run: RunHandle) -> pd.DataFrame:
     recorded on ``run`` as lineage)."""
     if cfg.table_path:
         return flat_table_panel(cfg.table_path, target=cfg.target, id_column=cfg.id_column,
-                                time_column=cfg.time_column, seed=cfg.seed, encoding=cfg.table_encoding or None)
+                                time_column=cfg.time_column, seed=cfg.seed, encoding=cfg.table_encoding or None,
+                                drop_columns=cfg.drop_columns, max_categories=cfg.max_categories)
     return pd.read_parquet(run.upstream_output(cfg.features_run_id, notebook="10_build_features", name="panel"))
 
 

@@ -8,7 +8,9 @@ the domain part to the library with ``workbench.params.narrow`` or one of its se
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 from pydantic import Field
 
@@ -19,6 +21,7 @@ from ..models.params import PDModelParams
 from ..params import StrictModel, narrow
 from ..portfolio.params import PortfolioRiskParams
 from ..pricing.params import PricingParams
+from ..signoff.common import DEFAULT_MODEL_NAME
 from ..structuring.params import ProposalParams
 
 __all__ = [
@@ -45,6 +48,13 @@ class BuildFeaturesParams(PanelParams):
         return narrow(self, PanelParams)
 
 
+def model_name_for_table(path: str) -> str:
+    """The registered model name of a bring-your-own table: its file name, lower case, non-alphanumerics
+    as dashes, plus ``-pd`` (``Loans 2024.csv`` -> ``loans-2024-pd``)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(str(path)).stem.lower()).strip("-") or "table"
+    return f"{stem}-pd"
+
+
 class TrainPDParams(PDModelParams):
     """Params of notebooks/20_train_pd_model: the PD model's params plus where its rows come from."""
 
@@ -53,14 +63,25 @@ class TrainPDParams(PDModelParams):
     id_column: str = Field("", description="Row id column of table_path")
     time_column: str = Field("", description="Date column of table_path; empty = stratified random splits")
     table_encoding: str = Field("", description="Text encoding of a CSV table_path (e.g. latin-1); empty = UTF-8")
+    drop_columns: list[str] = Field([], description="Columns of table_path that are not features (free text, "
+                                    "other ids, later outcomes)")
     target: str = "default_12m"
-    registered_model: str = Field("key-account-pd", description="MLflow registered model name")
+    registered_model: str = Field("", description="MLflow registered model name; empty = key-account-pd for the "
+                                  "panel, '<table name>-pd' for a table_path (a table's model never replaces the "
+                                  "desk's unless named so)")
     register_model: bool = Field(True, description="Register the model version with alias 'challenger'")
+
+    @property
+    def model_name(self) -> str:
+        """The registered model this run's versions belong to (see ``registered_model``)."""
+        if self.registered_model:
+            return self.registered_model
+        return model_name_for_table(self.table_path) if self.table_path else DEFAULT_MODEL_NAME
 
     @property
     def registry_name(self) -> str | None:
         """The registered model to add this run's version to, or None when ``register_model`` is off."""
-        return self.registered_model if self.register_model else None
+        return self.model_name if self.register_model else None
 
     @property
     def pd_model(self) -> PDModelParams:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..reference import metrics
 from ..validation import auc, brier, gini, ks
+from .encoding import special_codes_for
 from .scorecard import ScorecardModel
 from .training import TrainingResult
 
@@ -24,13 +25,14 @@ def challenger_scores(panel: pd.DataFrame, result: TrainingResult, target: str,
     """PD-like scores of every panel row from the model and its challengers (same row order).
 
     The scorecard is fitted on the training rows (``split == train``) of the model's own
-    features; Altman Z'' is turned into a risk score by negation (no probability).
+    features (with the model's special codes, unless a ``scorecard`` is given); Altman Z'' is turned into a risk score by negation (no probability).
     """
     train = (panel["split"] == "train").to_numpy()
-    card = scorecard or ScorecardModel()
+    card = scorecard or ScorecardModel(special_codes=_special_values(result))
     # Binning needs values: features never observed in the training rows (e.g. 3-year trends
     # in a short history) cannot enter the scorecard.
-    usable = [f for f in result.features if np.isfinite(panel.loc[train, f].to_numpy(dtype=float)).any()]
+    codes = card.special_codes
+    usable = [f for f in result.features if _observed(panel.loc[train, f], special_codes_for(codes, f))]
     card.fit(panel.loc[train, usable], panel.loc[train, target])
     scores = pd.DataFrame({
         "split": panel["split"].to_numpy(),
@@ -43,6 +45,20 @@ def challenger_scores(panel: pd.DataFrame, result: TrainingResult, target: str,
         scores["altman_z2"] = -z.fillna(z.median()).to_numpy()  # lower Z'' = riskier
     scores.attrs["scorecard"] = card
     return scores
+
+
+def _observed(values: pd.Series, special_codes: list[float]) -> bool:
+    """Whether the column has a value to bin: a finite number that is not a special code, or a category."""
+    if pd.api.types.is_numeric_dtype(values):
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+        return bool((np.isfinite(arr) & ~np.isin(arr, special_codes)).any())
+    return bool(values.notna().any())
+
+
+def _special_values(result: TrainingResult):
+    """The special codes the PD model was given, so that the scorecard bins them apart too."""
+    encoder = getattr(result.model, "encoder_", None)
+    return (encoder.special_values or None) if encoder is not None else None
 
 
 def compare_models(scores: pd.DataFrame, target: str, split: str = "oot") -> pd.DataFrame:

@@ -101,6 +101,11 @@ class PDModelParams(StrictModel):
                         "(less variance, a little better ranking)")
     refit_full: bool = Field(False, description="After early stopping on the held-out rows, refit on all rows "
                              "(the held-out ones included) with proportionally more trees")
+    special_values: list[float] | dict[str, list[float]] = Field(
+        [], description="Codes meaning 'no record' / 'not applicable' (bureau style, e.g. [-7, -8, -9]): missing "
+        "plus an indicator of which code; a list for every numeric column, or per column ('*' = every other)")
+    max_categories: int = Field(50, ge=2, description="A text column with more distinct values than this is "
+                                "refused as a feature (an identifier or free text, not a category)")
     xgb: XGBParams = XGBParams()
     tuning: TuningParams = TuningParams()
     calibration: CalibrationParams = CalibrationParams()

@@ -1,13 +1,18 @@
 """The PD model: tuned, monotone-constrained gradient-boosted trees, calibrated, on a master scale.
 
 ``fit_pd_model(X, y, params=None, groups=None, time=None)`` is the stable public entry
-point. ``PDModel`` follows scikit-learn's conventions: ``__init__`` only stores its
+point. X may hold numeric, boolean and text (string, object, ``category``) columns: a
+``FeatureEncoder`` learnt on the training rows codes categories for xgboost's native
+categorical splits and turns bureau special values into missing plus an indicator
+(``workbench.models.encoding``); the encoder travels inside the model, so ``predict_pd``
+takes the raw table again. ``PDModel`` follows scikit-learn's conventions: ``__init__`` only stores its
 arguments, ``fit`` validates, fitted attributes end in ``_``, and using an unfitted
 model raises ``NotFittedError``. Validation figures live in ``workbench.validation``.
 """
 
 from __future__ import annotations
 
+import time as clock
 from typing import Callable, Sequence
 
 import numpy as np
@@ -18,6 +23,7 @@ from sklearn.exceptions import NotFittedError
 from ..features.dictionary import lookup
 from ..reference import MasterScale
 from .calibration import Calibrator
+from .encoding import CATEGORICAL, FeatureEncoder
 from .params import PDModelParams
 from .tuning import tune_xgboost, xgb_settings
 
@@ -37,19 +43,22 @@ class PDModel:
 
     # -- fitting
 
-    def _check_X(self, X: pd.DataFrame, *, fitting: bool) -> pd.DataFrame:
+    @staticmethod
+    def _check_frame(X) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
-        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
-        if non_numeric:
-            raise TypeError(f"X has non-numeric columns: {', '.join(map(str, non_numeric))}")
-        if not fitting:
-            missing = [c for c in self.feature_names_in_ if c not in X.columns]
-            if missing:
-                raise ValueError(f"X lacks columns the model was fitted on: {', '.join(missing)}")
-            X = X[self.feature_names_in_]
-        # inf (a ratio over zero in someone's extract) would be read as a huge number: treat it as missing.
-        return X.astype(np.float32).replace([np.inf, -np.inf], np.nan)
+        return X
+
+    def encode(self, X: pd.DataFrame) -> pd.DataFrame:
+        """X as the boosters see it (float32, ``encoded_names_``): categories as codes, special values
+        missing with their indicator columns, inf missing. Extra columns of X are ignored."""
+        self._check_fitted()
+        return self.encoder_.transform(self._check_frame(X))
+
+    @property
+    def encoded_names_(self) -> list[str]:
+        """The columns the boosters split on (input columns plus special-value indicators)."""
+        return list(self.encoder_.encoded_names_)
 
     def fit(self, X: pd.DataFrame, y, *, groups=None, time=None, holdout=None,
             callbacks: Sequence[Callable] = ()) -> "PDModel":
@@ -60,7 +69,7 @@ class PDModel:
         ``time`` (or a stratified random share) is held out. ``callbacks`` go to optuna.
         """
         p = self.params or PDModelParams()
-        X = self._check_X(X, fitting=True)
+        X = self._check_frame(X)
         y = np.asarray(y).astype(int)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
@@ -69,40 +78,61 @@ class PDModel:
         if y.sum() == 0 or y.sum() == len(y):
             raise ValueError("y has a single class; a PD model needs defaults and non-defaults")
         hold = self._holdout_mask(y, time, holdout, p)
-        self.feature_names_in_ = list(X.columns)
-        directions = monotone_directions_or_zero(self.feature_names_in_) if p.monotone else None
+        train_idx, hold_idx = np.flatnonzero(~hold), np.flatnonzero(hold)
+        timings: dict[str, float] = {}
+        # Categories and special codes are learnt on the training rows only: the held-out rows, which
+        # early-stop and calibrate the model, must not shape it.
+        self.encoder_ = FeatureEncoder(p.special_values, p.max_categories).fit(X.iloc[train_idx])
+        self.feature_names_in_ = list(self.encoder_.feature_names_in_)
+        E = self.encoder_.transform(X)
+        types = self.encoder_.feature_types_
+        feature_types = types if CATEGORICAL in types else None
+        # Monotone constraints only where the dictionary gives a direction: never on a category or an indicator.
+        directions = ([0 if t == CATEGORICAL or name not in self.feature_names_in_ else d for name, t, d in
+                       zip(E.columns, types, monotone_directions_or_zero(list(E.columns)))] if p.monotone else None)
         self.monotone_constraints_ = directions
 
-        train_idx, hold_idx = np.flatnonzero(~hold), np.flatnonzero(hold)
         values = {k: getattr(p.xgb, k) for k, _ in p.tuning.search_space}
         self.tuning_ = None
+        started = clock.perf_counter()
         if p.tuning.enabled:
             self.tuning_ = tune_xgboost(
-                X.iloc[train_idx], y[train_idx], p.tuning, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions,
+                E.iloc[train_idx], y[train_idx], p.tuning, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions,
                 time=None if time is None else np.asarray(time)[train_idx],
-                groups=None if groups is None else np.asarray(groups)[train_idx], callbacks=callbacks)
+                groups=None if groups is None else np.asarray(groups)[train_idx], callbacks=callbacks,
+                feature_types=feature_types)
             values = self.tuning_.best_values
+        timings["tuning"] = clock.perf_counter() - started
         self.booster_params_ = values
-        settings = xgb_settings(values, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions)
+        settings = xgb_settings(values, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions,
+                                feature_types=feature_types)
+        started = clock.perf_counter()
         early = xgb.XGBClassifier(**settings)
-        early.fit(X.iloc[train_idx], y[train_idx], eval_set=[(X.iloc[hold_idx], y[hold_idx])], verbose=False)
+        early.fit(E.iloc[train_idx], y[train_idx], eval_set=[(E.iloc[hold_idx], y[hold_idx])], verbose=False)
         self.best_iteration_ = int(early.best_iteration)
-        raw = early.predict_proba(X)[:, 1]
+        raw = early.predict_proba(E)[:, 1]
+        timings["early_stopping_fit"] = clock.perf_counter() - started
+        started = clock.perf_counter()
         # The calibrator learns from scores the booster has not seen: the held-out rows.
         self.calibrator_ = Calibrator(p.calibration.method, p.calibration.central_tendency).fit(
             raw[hold_idx], y[hold_idx], population=raw)
+        timings["calibration"] = clock.perf_counter() - started
         # The final boosters: on all rows (the held-out ones are data too) with the early-stopped number
         # of trees scaled to the larger sample, several seeds averaged; the calibration map above is kept.
+        started = clock.perf_counter()
         rows = np.arange(len(y)) if p.refit_full else train_idx
         n_trees = int(np.ceil((self.best_iteration_ + 1) * len(rows) / len(train_idx)))
         settings = {**settings, "n_estimators": n_trees, "early_stopping_rounds": None}
         self.boosters_ = [xgb.XGBClassifier(**{**settings, "random_state": p.seed + k}).fit(
-            X.iloc[rows], y[rows], verbose=False) for k in range(p.n_bags)]
+            E.iloc[rows], y[rows], verbose=False) for k in range(p.n_bags)]
+        timings["final_fit"] = clock.perf_counter() - started
         self.n_trees_ = n_trees
         self.refit_rows_ = int(len(rows))
         ms = p.master_scale
         self.master_scale_ = MasterScale(ms.n_grades, ms.pd_floor, ms.pd_cap)
         self.holdout_share_ = float(hold.mean())
+        self.holdout_rows_ = hold
+        self.timings_ = timings
         return self
 
     @staticmethod
@@ -128,6 +158,12 @@ class PDModel:
 
     # -- using
 
+    def __setstate__(self, state: dict) -> None:
+        # Models pickled before the encoder existed were numeric-only: give them the identity encoding.
+        self.__dict__.update(state)
+        if "feature_names_in_" in state and "encoder_" not in state:
+            self.encoder_ = FeatureEncoder().fit(pd.DataFrame(columns=state["feature_names_in_"], dtype=np.float32))
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "calibrator_"):
             raise NotFittedError("PDModel is not fitted yet; call fit(X, y) or fit_pd_model(X, y)")
@@ -135,20 +171,28 @@ class PDModel:
     def predict_margin(self, X: pd.DataFrame) -> np.ndarray:
         """The bag's log-odds score: the mean of the boosters' margins. It is what SHAP values
         decompose exactly (``workbench.explain``); the calibrator maps it monotonically to a PD."""
+        return self.margin_of_encoded(self.encode(X))
+
+    def margin_of_encoded(self, E: pd.DataFrame) -> np.ndarray:
+        """``predict_margin`` of a frame already encoded by ``encode``."""
         self._check_fitted()
-        Xc = self._check_X(X, fitting=False)
-        return np.mean([b.get_booster().inplace_predict(Xc, predict_type="margin") for b in self.boosters_], axis=0)
+        arr = np.ascontiguousarray(E[self.encoded_names_].to_numpy(dtype=np.float32))
+        return np.mean([b.get_booster().inplace_predict(arr, predict_type="margin") for b in self.boosters_], axis=0)
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         """The boosters' uncalibrated probability: the logistic of the bag's mean margin (averaging
         in log-odds keeps the score an exact sum of per-feature contributions)."""
         return 1.0 / (1.0 + np.exp(-self.predict_margin(X)))
 
+    def pd_from_margin(self, margin: np.ndarray) -> np.ndarray:
+        """The calibrated PD of bag margins (floored at the master scale's floor)."""
+        self._check_fitted()
+        pd_ = self.calibrator_.transform(1.0 / (1.0 + np.exp(-np.asarray(margin, dtype=float))))
+        return np.clip(pd_, self.master_scale_.pd_floor, 1.0)
+
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of default within the horizon, floored at the master scale's floor."""
-        self._check_fitted()
-        pd_ = self.calibrator_.transform(self.predict_raw(X))
-        return np.clip(pd_, self.master_scale_.pd_floor, 1.0)
+        return self.pd_from_margin(self.predict_margin(X))
 
     def grade(self, X: pd.DataFrame) -> np.ndarray:
         """Master-scale grade label of each row ("1" best .. "n")."""
@@ -165,6 +209,8 @@ class PDModel:
             "model.boosters": len(self.boosters_),
             "model.fit_rows": getattr(self, "refit_rows_", 0),
             "model.monotone_features": int(sum(1 for d in (self.monotone_constraints_ or []) if d)),
+            "model.categorical_features": len(self.encoder_.categorical_),
+            "model.special_value_indicators": len(self.encoder_.special_),
             "model.calibration": self.calibrator_.method,
             "model.tuned": "yes" if self.tuning_ is not None else "no",
         })
@@ -179,13 +225,18 @@ class PDModel:
     def feature_importance(self) -> pd.DataFrame:
         """Total gain per feature, largest first, with its share and monotone constraint."""
         self._check_fitted()
-        table = pd.DataFrame({"feature": self.feature_names_in_, "total_gain": 0.0})
+        gains = pd.Series(0.0, index=self.encoded_names_)
         for booster in self.boosters_:
-            gain = booster.get_booster().get_score(importance_type="total_gain")
-            table["total_gain"] += table["feature"].map(gain).fillna(0.0)
+            gains += pd.Series(booster.get_booster().get_score(importance_type="total_gain")).reindex(
+                gains.index).fillna(0.0)
+        # A special-value indicator's gain belongs to the column it describes.
+        by_feature = gains.groupby(gains.index.map(self.encoder_.parent_)).sum()
+        table = pd.DataFrame({"feature": self.feature_names_in_,
+                              "total_gain": by_feature.reindex(self.feature_names_in_).to_numpy()})
         table["share"] = table["total_gain"] / max(table["total_gain"].sum(), 1e-12)
         if self.monotone_constraints_ is not None:
-            table["monotone"] = self.monotone_constraints_
+            direction = dict(zip(self.encoded_names_, self.monotone_constraints_))
+            table["monotone"] = [direction[f] for f in self.feature_names_in_]
         return table.sort_values("total_gain", ascending=False).reset_index(drop=True)
 
 
@@ -212,7 +263,7 @@ def fit_pd_model(X: pd.DataFrame, y, params: PDModelParams | None = None, groups
                  holdout=None, callbacks: Sequence[Callable] = ()) -> PDModel:
     """Fit the calibrated PD model with the repository defaults (tuning included) or ``params``.
 
-    Works on any numeric table with missing values and heavy tails. ``time`` makes the
+    Works on numeric and categorical tables with missing values, special codes and heavy tails. ``time`` makes the
     validation folds and the held-out share respect time; ``groups`` (e.g. obligor ids)
     keep a group's rows in one fold.
     """

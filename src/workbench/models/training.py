@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -123,13 +124,15 @@ def score_panel(model: PDModel, panel: pd.DataFrame, target: str, features: list
 
 
 def flat_table_panel(path: str | Path, *, target: str, id_column: str = "", time_column: str = "", seed: int = 0,
-                     shares: tuple[float, float] = (0.6, 0.2), encoding: str | None = None) -> pd.DataFrame:
+                     shares: tuple[float, float] = (0.6, 0.2), encoding: str | None = None,
+                     drop_columns: Sequence[str] = (), max_categories: int = 50) -> pd.DataFrame:
     """A bring-your-own flat table shaped like a panel: ``obligor_id``, ``obs_date`` (NaT
     without a time column), ``split`` and the target, then the features.
 
     ``path`` is relative to the state dir unless absolute. With a time column the split is
     by time (the earliest 60 % train, the next 20 % valid, the latest 20 % oot); without one
-    it is a stratified random 60/20/20 (seeded).
+    it is a stratified random 60/20/20 (seeded). Numeric features are float32, categorical ones
+    stay text (the model's encoder codes them).
     """
     from sklearn.model_selection import train_test_split
 
@@ -138,8 +141,9 @@ def flat_table_panel(path: str | Path, *, target: str, id_column: str = "", time
     if not str(path):
         raise ValueError("no flat table to load: the path is empty")
     table = load_flat_table(resolve_path(path), target=target, id_column=id_column or None,
-                            date_column=time_column or None, encoding=encoding)
-    panel = table.X.astype(np.float32)
+                            date_column=time_column or None, encoding=encoding, drop_columns=drop_columns,
+                            max_categories=max_categories)
+    panel = table.X.astype({c: np.float32 for c in table.X.columns if pd.api.types.is_numeric_dtype(table.X[c])})
     panel.insert(0, "obligor_id", table.ids.astype(str).to_numpy())
     panel.insert(1, "obs_date", table.dates.to_numpy() if table.dates is not None else pd.NaT)
     train_label, valid_label, oot_label = SPLITS

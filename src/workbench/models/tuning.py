@@ -75,10 +75,12 @@ def validation_folds(y: np.ndarray, n_folds: int, time=None, groups=None, seed: 
 
 
 def xgb_settings(values: dict, xgb_params: XGBParams, *, seed: int, n_jobs: int,
-                 monotone: Sequence[int] | None) -> dict:
+                 monotone: Sequence[int] | None, feature_types: Sequence[str] | None = None) -> dict:
     """Keyword arguments of ``xgboost.XGBClassifier`` for one configuration ``values`` of the
-    searched settings; the number of trees and early stopping come from ``xgb_params``."""
-    return dict(
+    searched settings; the number of trees and early stopping come from ``xgb_params``.
+    ``feature_types`` (``"c"`` categorical / ``"q"``) switches on native categorical splits."""
+    categorical = {} if feature_types is None else {"feature_types": list(feature_types), "enable_categorical": True}
+    return dict(**categorical,
         n_estimators=xgb_params.n_estimators, objective="binary:logistic", eval_metric="auc", tree_method="hist",
         early_stopping_rounds=xgb_params.early_stopping_rounds, random_state=seed, n_jobs=n_jobs,
         monotone_constraints=tuple(monotone) if monotone is not None and any(monotone) else None,
@@ -157,7 +159,8 @@ class TuningResult:
 
 def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_params: XGBParams, *, seed: int,
                  n_jobs: int, monotone: Sequence[int] | None = None, time=None, groups=None,
-                 callbacks: Sequence[Callable] = (), progress: bool = False) -> TuningResult:
+                 callbacks: Sequence[Callable] = (), progress: bool = False,
+                 feature_types: Sequence[str] | None = None) -> TuningResult:
     """Search the booster settings on validation folds; returns the best and the trial table.
 
     The first trial is ``xgb_params`` (clipped to the search space), so tuning can only improve on it.
@@ -169,7 +172,8 @@ def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_param
         values = _suggest(trial, tuning.search_space)
         aucs, rounds = [], []
         for k, (tr, va) in enumerate(folds):
-            model = xgb.XGBClassifier(**xgb_settings(values, xgb_params, seed=seed, n_jobs=n_jobs, monotone=monotone),
+            model = xgb.XGBClassifier(**xgb_settings(values, xgb_params, seed=seed, n_jobs=n_jobs, monotone=monotone,
+                                                     feature_types=feature_types),
                                       callbacks=[_PruneOnAUC(trial, k)])
             model.fit(X.iloc[tr], y[tr], eval_set=[(X.iloc[va], y[va])], verbose=False)
             aucs.append(roc_auc_score(y[va], model.predict_proba(X.iloc[va])[:, 1]))

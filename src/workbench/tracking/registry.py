@@ -93,12 +93,22 @@ def log_pd_model(run: "RunHandle", model: Any, input_example: pd.DataFrame, *, n
                  registered_model: str | None = None, alias: str = "challenger") -> dict[str, str]:
     """Log a fitted PD model to ``run`` with signature and input example; optionally register it
     and point ``alias`` at the new version. Returns the model URI (and version)."""
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ColSpec, Schema
 
     example = input_example.head(5).copy()
-    # Integer columns with missing values break MLflow's schema enforcement: send floats.
-    example = example.astype({c: "float64" for c in example.columns if pd.api.types.is_integer_dtype(example[c])})
-    signature = infer_signature(example, PDModelPyfunc(model).predict(None, example))
+    # Every number as float64 (a double in the schema): integer columns with missing values break MLflow's
+    # schema enforcement, and a float32 schema refuses the float64 a caller's DataFrame holds.
+    example = example.astype({c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c])
+                              and not pd.api.types.is_bool_dtype(example[c])})
+    # Categories as plain strings: the schema's "string", whatever dtype (pandas 3 str, category) the panel had.
+    for c in example.columns:
+        if not pd.api.types.is_numeric_dtype(example[c]):
+            example[c] = example[c].astype(object).where(example[c].notna(), None)
+    inferred = infer_signature(example, PDModelPyfunc(model).predict(None, example))
+    # Any feature may be missing in a client's row (the model handles it): none is required.
+    signature = ModelSignature(inputs=Schema([ColSpec(type=c.type, name=c.name, required=False)
+                                              for c in inferred.inputs.inputs]), outputs=inferred.outputs)
     with tempfile.TemporaryDirectory() as tmp:
         local, pickled = Path(tmp) / name, Path(tmp) / "pd_model.pkl"
         with open(pickled, "wb") as fh:
