@@ -38,6 +38,10 @@ ratio that cannot be computed has its own ``__undefined`` flag, which is cited i
 NaN value is never cited, unless the feature is listed in ``missing_meaningful``: then it is
 cited, by the sign of its contribution, as ``"<label>: not reported"``.
 
+**Categories and special codes.** A text column (``purpose``) or a special code of a bureau
+column (``-9``: no record) has no position on a scale: it is cited by the sign of its contribution,
+in words: ``"purpose: business"``, ``"bureau_score: special value -9"`` (``ShapResult.extra``).
+
 **Reasons and context.** Only features the dictionary gives the role ``obligor`` (and
 bring-your-own-data columns it does not know) can be an obligor's reasons. Macro features (GDP
 growth, the policy rate, the industry index) and meta features (peer-group size, the sector

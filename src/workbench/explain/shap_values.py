@@ -86,8 +86,12 @@ class ShapResult:
     ``values``: rows x features (float64), same index as the X explained; ``base_value``: the
     bias (a float, or one per row); ``margin``: the model's log-odds per row, which
     ``base_value + values.sum(axis=1)`` equals; ``data``: the feature values explained (the
-    model's view: float, inf as NaN); ``prob_default``: the model's PD per row (calibrated for a
-    ``PDModel``), or None; ``model_kind``: what was explained.
+    model's view: float, inf as NaN, a category as its code, a special code as NaN); ``prob_default``:
+    the model's PD per row (calibrated for a ``PDModel``), or None; ``model_kind``: what was explained.
+    For a model with categories or special codes ``extra`` holds ``value_text`` (those values in
+    words, e.g. ``business`` or ``special value -9``) and ``categories`` (each column's names in code
+    order). A ``PDModel``'s values are per input column: a special-value indicator's contribution is
+    added to its column's.
     """
 
     values: pd.DataFrame
