@@ -111,3 +111,13 @@ def test_features_missing_everywhere_or_constant_are_dropped_with_a_warning(tmp_
     with pytest.warns(UserWarning, match=r"dropped 2 feature\(s\).*missing in every row: blank; constant: flat"):
         table = load_flat_table(path, target="y")
     assert list(table.X.columns) == ["good"]
+
+
+def test_numbers_with_stray_text_markers_name_the_markers(tmp_path):
+    path = tmp_path / "book.csv"
+    values = [str(v) for v in range(40)] + ["n.a.", "--"]
+    pd.DataFrame({"y": np.arange(42) % 2, "ebitda": values}).to_csv(path, index=False)
+    with pytest.raises(FlatTableError, match=r"column 'ebitda' holds numbers but 2 row\(s\) hold text \('n.a.', '--'\)"):
+        load_flat_table(path, target="y")
+    table = load_flat_table(path, target="y", missing_values=("n.a.", "--"))
+    assert pd.api.types.is_float_dtype(table.X["ebitda"])

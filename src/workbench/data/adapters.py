@@ -121,6 +121,22 @@ def _drop_uninformative(X: pd.DataFrame, source: str) -> pd.DataFrame:
     return X.drop(columns=empty + constant)
 
 
+def _refuse_numbers_with_stray_text(X: pd.DataFrame, source: str) -> None:
+    """A column of numbers with a few text markers ("n.a.", "--") reads as text; as a category it would be
+    refused as too varied, or worse, accepted. Name the markers so they can be declared missing."""
+    for c in categorical_columns(X):
+        values = X[c].dropna()
+        if values.empty:
+            continue
+        as_number = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+        if as_number.notna().mean() >= 0.9 and as_number.isna().any():
+            stray = values[as_number.isna()]
+            shown = ", ".join(repr(v) for v in pd.unique(stray)[:5])
+            raise FlatTableError(f"{source}: column '{c}' holds numbers but {len(stray)} row(s) hold text ({shown}), "
+                                 f"first rows {stray.index.tolist()[:5]}; pass these markers as missing values "
+                                 "(missing_values=...) or fix the extract")
+
+
 def _binary_target(values: pd.Series, source: str, column: str) -> pd.Series:
     if values.isna().any():
         rows = values.index[values.isna()].tolist()[:5]
@@ -182,6 +198,7 @@ def load_flat_table(
                                  + ", ".join(repr(v) for v in df.loc[bad, date_column].head(3)))
     X = df.drop(columns=named)
     X.columns = [str(c) for c in X.columns]
+    _refuse_numbers_with_stray_text(X, source)
     try:
         check_cardinality(X, max_categories, source)
     except HighCardinalityError as exc:
