@@ -208,3 +208,18 @@ def test_a_model_pickled_before_the_encoder_existed_still_scores():
     old = PDModel.__new__(PDModel)
     old.__setstate__(pickle.loads(pickle.dumps(state)))
     np.testing.assert_array_equal(old.predict_pd(X), model.predict_pd(X))
+
+
+def test_final_trees_come_from_the_best_trials_folds_unless_told_to_early_stop_on_the_holdout():
+    X, y = _toy(n=3000)
+    model = fit_pd_model(X, y, FAST)
+    tuning = model.tuning_
+    train_rows = int((~model.holdout_rows_).sum())
+    assert model.best_iteration_ + 1 == tuning.trees_for(train_rows)
+    assert tuning.trees_for(train_rows) == int(np.ceil(np.mean(tuning.best_rounds) * train_rows
+                                                         / tuning.fold_train_rows))
+    assert model.fitted_params()["model.trees_from"] == "cv"
+    held = fit_pd_model(X, y, FAST.model_copy(update={"tuning": FAST.tuning.model_copy(
+        update={"trees_from": "holdout"})}))
+    assert held.fitted_params()["model.trees_from"] == "holdout"
+    assert held.best_iteration_ + 1 <= FAST.xgb.n_estimators

@@ -62,8 +62,9 @@ class PDModel:
 
     def fit(self, X: pd.DataFrame, y, *, groups=None, time=None, holdout=None,
             callbacks: Sequence[Callable] = ()) -> "PDModel":
-        """Tune (if enabled) on folds of the training rows, fit with early stopping on the
-        held-out rows, calibrate on them, attach the master scale.
+        """Tune (if enabled) on folds of the training rows, fit with the number of trees the best trial's
+        folds early-stopped at (``tuning.trees_from: cv``; or early stopping on the held-out rows),
+        calibrate on the held-out rows, attach the master scale.
 
         ``holdout`` marks the held-out rows; without it the latest ``holdout_share`` by
         ``time`` (or a stratified random share) is held out. ``callbacks`` go to optuna.
@@ -107,9 +108,17 @@ class PDModel:
         settings = xgb_settings(values, p.xgb, seed=p.seed, n_jobs=p.n_jobs, monotone=directions,
                                 feature_types=feature_types)
         started = clock.perf_counter()
-        early = xgb.XGBClassifier(**settings)
-        early.fit(E.iloc[train_idx], y[train_idx], eval_set=[(E.iloc[hold_idx], y[hold_idx])], verbose=False)
-        self.best_iteration_ = int(early.best_iteration)
+        if self.tuning_ is not None and p.tuning.trees_from == "cv":
+            # The number of trees the folds agreed on: early stopping on the held-out rows alone is noisy
+            # where they hold few defaults (a small table stopped after one or two trees).
+            trees = self.tuning_.trees_for(len(train_idx))
+            early = xgb.XGBClassifier(**{**settings, "n_estimators": trees, "early_stopping_rounds": None})
+            early.fit(E.iloc[train_idx], y[train_idx], verbose=False)
+            self.best_iteration_ = trees - 1
+        else:
+            early = xgb.XGBClassifier(**settings)
+            early.fit(E.iloc[train_idx], y[train_idx], eval_set=[(E.iloc[hold_idx], y[hold_idx])], verbose=False)
+            self.best_iteration_ = int(early.best_iteration)
         raw = early.predict_proba(E)[:, 1]
         timings["early_stopping_fit"] = clock.perf_counter() - started
         started = clock.perf_counter()
@@ -205,6 +214,8 @@ class PDModel:
         out: dict[str, float | int | str] = {f"model.{k}": v for k, v in sorted(self.booster_params_.items())}
         out.update({
             "model.early_stopped_trees": self.best_iteration_ + 1,
+            "model.trees_from": "cv" if self.tuning_ is not None and (self.params or PDModelParams()).tuning.trees_from
+            == "cv" else "holdout",
             "model.trees_per_booster": getattr(self, "n_trees_", self.best_iteration_ + 1),
             "model.boosters": len(self.boosters_),
             "model.fit_rows": getattr(self, "refit_rows_", 0),

@@ -83,6 +83,7 @@ def xgb_settings(values: dict, xgb_params: XGBParams, *, seed: int, n_jobs: int,
     return dict(**categorical,
         n_estimators=xgb_params.n_estimators, objective="binary:logistic", eval_metric="auc", tree_method="hist",
         early_stopping_rounds=xgb_params.early_stopping_rounds, random_state=seed, n_jobs=n_jobs,
+        max_bin=xgb_params.max_bin,
         monotone_constraints=tuple(monotone) if monotone is not None and any(monotone) else None,
         max_depth=int(values["max_depth"]), learning_rate=values["learning_rate"],
         min_child_weight=values["min_child_weight"], subsample=values["subsample"],
@@ -144,6 +145,15 @@ class TuningResult:
     failed: int = 0
     stopped_by: str = STOPPED_BY_TRIALS
     timeout_s: float | None = None
+    best_rounds: tuple[int, ...] = ()
+    fold_train_rows: float = 0.0
+
+    def trees_for(self, rows: int) -> int:
+        """Trees for a fit on ``rows`` rows: the best trial's mean early-stopped rounds over its folds,
+        scaled from the folds' mean training rows to ``rows`` (more data, proportionally more trees)."""
+        if not self.best_rounds or not self.fold_train_rows:
+            raise ValueError("the best trial recorded no early-stopped rounds")
+        return max(1, int(np.ceil(np.mean(self.best_rounds) * rows / self.fold_train_rows)))
 
     @property
     def cut_short(self) -> bool:
@@ -198,10 +208,11 @@ def tune_xgboost(X: pd.DataFrame, y: np.ndarray, tuning: TuningParams, xgb_param
     # `timeout_s`, if set, is only a safety stop, and saying so is part of the result.
     study.optimize(objective, n_trials=tuning.n_trials, timeout=tuning.timeout_s, callbacks=list(callbacks),
                    show_progress_bar=progress)
-    return _result(study, name, storage, before, tuning)
+    return _result(study, name, storage, before, tuning, float(np.mean([len(tr) for tr, _ in folds])))
 
 
-def _result(study: optuna.Study, name: str, storage: str, before: int, tuning: TuningParams) -> TuningResult:
+def _result(study: optuna.Study, name: str, storage: str, before: int, tuning: TuningParams,
+            fold_train_rows: float) -> TuningResult:
     ran = study.trials[before:]
     states = [t.state for t in ran]
     asked = len(ran)
@@ -216,4 +227,6 @@ def _result(study: optuna.Study, name: str, storage: str, before: int, tuning: T
         n_trials=len(study.trials), trials=trials, best_trial=int(study.best_trial.number), budget=tuning.n_trials,
         asked=asked, completed=states.count(optuna.trial.TrialState.COMPLETE),
         pruned=states.count(optuna.trial.TrialState.PRUNED), failed=states.count(optuna.trial.TrialState.FAIL),
-        stopped_by=stopped_by, timeout_s=tuning.timeout_s)
+        stopped_by=stopped_by, timeout_s=tuning.timeout_s,
+        best_rounds=tuple(int(r) for r in study.best_trial.user_attrs.get("rounds", ())),
+        fold_train_rows=fold_train_rows)
