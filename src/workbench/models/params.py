@@ -106,8 +106,10 @@ class PDModelParams(StrictModel):
     monotone: bool = Field(True, description="Constrain features to the dictionary's expected direction with PD")
     n_bags: int = Field(3, ge=1, le=50, description="Boosters with different seeds averaged in the final model "
                         "(less variance, a little better ranking)")
-    refit_full: bool = Field(False, description="After early stopping on the held-out rows, refit on all rows "
-                             "(the held-out ones included) with proportionally more trees")
+    refit_full: bool | None = Field(None, description="Refit the final boosters on all rows (the held-out ones "
+                                    "included) with proportionally more trees; empty = only when the rows have no "
+                                    "time order (a held-out period stays out so that the calibration is learnt on "
+                                    "out-of-time scores; a random held-out share is data a small table needs)")
     special_values: list[float] | dict[str, list[float]] = Field(
         [], description="Codes meaning 'no record' / 'not applicable' (bureau style, e.g. [-7, -8, -9]): missing "
         "plus an indicator of which code; a list for every numeric column, or per column ('*' = every other)")

@@ -129,7 +129,8 @@ class PDModel:
         # The final boosters: on all rows (the held-out ones are data too) with the early-stopped number
         # of trees scaled to the larger sample, several seeds averaged; the calibration map above is kept.
         started = clock.perf_counter()
-        rows = np.arange(len(y)) if p.refit_full else train_idx
+        refit = p.refit_full if p.refit_full is not None else time is None
+        rows = np.arange(len(y)) if refit else train_idx
         n_trees = int(np.ceil((self.best_iteration_ + 1) * len(rows) / len(train_idx)))
         settings = {**settings, "n_estimators": n_trees, "early_stopping_rounds": None}
         self.boosters_ = [xgb.XGBClassifier(**{**settings, "random_state": p.seed + k}).fit(
