@@ -83,7 +83,7 @@ def test_a_contribution_against_the_documented_direction_is_not_cited(population
     # dictionary says higher leverage is riskier, so "High leverage" must not be cited for it.
     X, _ = population
     rng = np.random.default_rng(1)
-    y = (rng.random(len(X)) < 1 / (1 + np.exp(-(-3.0 + 14 * (X["leverage"] - 0.5) ** 2)))).astype(int)
+    y = (rng.random(len(X)) < 1 / (1 + np.exp(-(-3.0 + 20 * (X["leverage"] - 0.5) ** 2)))).astype(int)
     u_model = fit_pd_model(X, y, SMALL.model_copy(update={"monotone": False}))
     low = pd.DataFrame({"leverage": [0.03], "noise": [0.0]})
     assert shap_values(u_model, low, progress=False).values.loc[0, "leverage"] > 0.1  # the premise
