@@ -103,6 +103,9 @@ class PDModelParams(StrictModel):
 
     seed: int = 42
     n_jobs: int = Field(2, ge=1)
+    engine: Literal["pandas", "dask"] = Field("pandas", description="Where the boosters train: in this process, "
+                                              "or with xgboost.dask on the active dask cluster (same model "
+                                              "within the tolerance the scale tests state)")
     monotone: bool = Field(True, description="Constrain features to the dictionary's expected direction with PD")
     n_bags: int = Field(3, ge=1, le=50, description="Boosters with different seeds averaged in the final model "
                         "(less variance, a little better ranking)")
