@@ -1,4 +1,7 @@
-"""The accounts database on SQLite: round trip, idempotent reruns, refusals, unreachable databases, schema."""
+"""The accounts database on SQLite: round trip, idempotent reruns, refusals, unreachable databases, schema.
+
+The same round trip on PostgreSQL (and SQLite again), with concurrent writers: tests/scale/test_store_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -185,6 +188,24 @@ def test_unreachable_sqlite_database_is_named_before_anything_else():
                        match="accounts database unreachable: sqlite:////nonexistent-dir/x.db: the directory "
                              "/nonexistent-dir does not exist"):
         AccountsStore.open("sqlite:////nonexistent-dir/x.db")
+
+
+def test_an_sqlite_url_naming_its_driver_is_checked_and_locked_like_the_plain_one(tmp_path):
+    with pytest.raises(AccountsDatabaseUnreachable, match="the directory /nonexistent-dir does not exist"):
+        AccountsStore.open("sqlite+pysqlite:////nonexistent-dir/x.db")
+    with AccountsStore.open(f"sqlite+pysqlite:///{tmp_path / 'd.db'}") as s:
+        assert s.schema_revision() == "0002"
+    assert (tmp_path / "d.db.lock").exists(), "migrated under the file lock"
+
+
+def test_a_text_longer_than_its_column_is_refused_as_postgresql_would(store):
+    run_month(store, JAN)
+    with pytest.raises(ValueError, match="rating_overrides.proposed_by takes at most 200 characters; 1 value"):
+        store.propose_override("O1", 4, "r", "x" * 201)
+    with pytest.raises(ValueError, match="interactions.obligor_id takes at most 64 characters"):
+        store.import_interactions(pd.DataFrame({"obligor_id": ["O" * 65], "date": [pd.Timestamp("2023-05-02")],
+                                                "channel": ["call"], "topic": ["pricing"]}))
+    assert store.read_overrides().empty and store.read_interactions().empty
 
 
 def test_a_file_that_is_not_a_database_is_unreachable(tmp_path):

@@ -4,9 +4,18 @@ The only module of ``workbench.accounts`` that touches a database. Any SQLAlchem
 production); by default an SQLite file ``<state dir>/accounts.db``; ``WORKBENCH_ACCOUNTS_DB`` overrides the
 default, an explicit URL overrides both. The schema is Alembic's: ``AccountsStore.open()`` checks that the
 database answers (``AccountsDatabaseUnreachable`` naming the URL, password hidden, and why) and then
-upgrades it to head, for SQLite under a file lock so that two processes starting together do not both
-create the tables. The migrations ship inside the package (``workbench/accounts/migrations``); no
-``alembic.ini`` is needed.
+upgrades it to head, for SQLite under a file lock (PostgreSQL: an advisory lock) so that two processes
+starting together do not both create the tables. The migrations ship inside the package
+(``workbench/accounts/migrations``); no ``alembic.ini`` is needed.
+
+The SQL is SQLAlchemy Core and portable: what is dialect-specific (SQLite's probe of ``sqlite_master`` and
+its WAL mode, PostgreSQL's advisory locks) sits behind a check of the dialect, and the tests run the same
+round trip on SQLite and on a real PostgreSQL (``tests/scale/test_store_postgres.py``). Two things that
+differ between them are made explicit so that both behave the same: a text longer than its column is
+refused before the write (SQLite would store it, PostgreSQL raise), and the writes that check before they
+insert (an as-of, a decision, an override, an interaction import) hold a lock from their first read to
+the commit (PostgreSQL an advisory lock, SQLite ``BEGIN IMMEDIATE``), so that concurrent writers queue
+instead of colliding.
 
 Writes of an as-of are one transaction that replaces that as-of's rows and nothing else, so rerunning an
 as-of leaves identical rows (values are rounded and typed the same way on every write). Writing an as-of
@@ -37,7 +46,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..locking import file_lock, sqlite_path
+from ..locking import file_lock
 from ..paths import state_dir
 from .calendar import INTERACTION_COLUMNS, check_interaction, interactions_as_of, normalise_interactions
 from .overrides import (
@@ -83,6 +92,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "accounts_alembic_version"
 #: Key of the PostgreSQL advisory lock two processes migrating at once queue on (any constant of our own).
 _PG_MIGRATION_LOCK = 0x57_4B_41_43  # "WKAC"
+#: Key of the PostgreSQL advisory lock that serialises the store's check-then-write transactions.
+_PG_WRITE_LOCK = 0x57_4B_41_57  # "WKAW"
 _OBLIGOR = sa.String(64)
 _PERSON = sa.String(200)
 _LEVEL = sa.String(8)
@@ -424,6 +435,38 @@ def _frame(result: sa.CursorResult[Any], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
 
+def _check_lengths(table: sa.Table, rows: pd.DataFrame | Mapping[str, Any]) -> None:
+    """Refuse a text longer than its ``VARCHAR(n)`` column, on every backend: PostgreSQL raises on it in the
+    middle of a write, SQLite stores it whole, and a store must not accept on one what it refuses on the other."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame([dict(rows)])
+    for column in table.columns:
+        length = getattr(column.type, "length", None)
+        if not length or column.name not in frame.columns or frame.empty:
+            continue
+        values = frame[column.name]
+        try:
+            lengths = values.str.len()  # vectorised; NaN for a missing value
+        except AttributeError:  # not a text column (all missing, or numbers): only its texts can be too long
+            lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+        long = values[lengths.fillna(0) > length].astype(str)
+        if len(long):
+            raise ValueError(f"{table.name}.{column.name} takes at most {length} characters; {len(long)} value(s) "
+                             f"are longer, e.g. {long.iloc[0][:80]!r} ({len(long.iloc[0])} characters)")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL (any driver spelling: ``sqlite:///``, ``sqlite+pysqlite:///``), None
+    for another backend, an in-memory database or a ``file:`` URI (no file of ours to lock beside it)."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -474,7 +517,8 @@ class AccountsStore:
             connect_args: dict[str, Any] = {}
             if url.get_backend_name() == "sqlite":
                 connect_args["timeout"] = 30  # seconds a writer waits for another's lock
-            elif url.get_backend_name() == "postgresql":
+            elif url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
+                # libpq's option (pg8000 and others spell it differently): an unreachable server fails fast.
                 connect_args["connect_timeout"] = self._connect_timeout_s
             try:
                 self._engine = sa.create_engine(url, connect_args=connect_args)
@@ -486,7 +530,7 @@ class AccountsStore:
     def check(self) -> None:
         """Raise ``AccountsDatabaseUnreachable`` (URL without password, and why) unless the database answers a
         query. The CLI calls this before any computation."""
-        database = sqlite_path(self.url)
+        database = _sqlite_file(self.url)
         if database is not None and not database.parent.is_dir():
             raise self._unreachable(f"the directory {database.parent} does not exist")
         engine = self.engine
@@ -499,8 +543,8 @@ class AccountsStore:
             raise self._unreachable(text.splitlines()[0] if text else type(exc).__name__) from None
 
     def _migration_lock(self) -> contextlib.AbstractContextManager[None]:
-        database = sqlite_path(self.url)
-        if database is None:
+        database = _sqlite_file(self.url)
+        if database is None:  # PostgreSQL takes an advisory lock in ``upgrade``; an in-memory SQLite needs none
             return contextlib.nullcontext()
         return file_lock(database.with_name(database.name + ".lock"))
 
@@ -538,8 +582,17 @@ class AccountsStore:
             return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
     @contextlib.contextmanager
-    def _begin(self) -> Iterator[Connection]:
+    def _begin(self, *, serialise: bool = False) -> Iterator[Connection]:
+        """A transaction. ``serialise``: it reads, checks and then writes, and two of them must not interleave
+        (two writes of one as-of would both delete nothing and collide on the insert; two imports of the same
+        contacts both find them new). The lock is taken before the first read and held until the commit:
+        PostgreSQL queues on an advisory lock; SQLite takes its write lock at once (``BEGIN IMMEDIATE``, since
+        the driver would begin only at the first write, after the reads)."""
         with self.engine.begin() as conn:
+            if serialise and conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_WRITE_LOCK)))
+            elif serialise and conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
     # ------------------------------------------------------------------ as-of dates
@@ -578,14 +631,18 @@ class AccountsStore:
         unknown = set(meta) - {"run_id", "params_hash", "data_fingerprint", "written_at"}
         if unknown:
             raise KeyError(f"write_as_of: unknown meta keys {sorted(unknown)}")
-        tier_rows = _records(tiers_frame(tiers, day), ("as_of",))
-        alert_rows = _records(alerts_frame(alerts, day), ("as_of",))
+        tier_frame, alert_frame = tiers_frame(tiers, day), alerts_frame(alerts, day)
         wl = _watchlist_for_write(watchlist, day)
+        for table, frame in ((TIERS, tier_frame), (ALERTS, alert_frame), (WATCHLIST, wl)):
+            _check_lengths(table, frame)
+        _check_lengths(AS_OF_RUNS, {k: meta.get(k) for k in ("run_id", "params_hash", "data_fingerprint")})
+        tier_rows = _records(tier_frame, ("as_of",))
+        alert_rows = _records(alert_frame, ("as_of",))
         watch_rows = _records(wl, ("as_of", "entered", "plan_due"))
         written_at = meta.get("written_at") or _utcnow()
         if isinstance(written_at, dt.datetime) and written_at.tzinfo is not None:
             written_at = written_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        with self._begin() as conn:
+        with self._begin(serialise=True) as conn:
             later = list(conn.execute(sa.select(AS_OF_RUNS.c.as_of).where(AS_OF_RUNS.c.as_of > day)
                                       .order_by(AS_OF_RUNS.c.as_of)).scalars())
             if later and not force:
@@ -667,7 +724,7 @@ class AccountsStore:
         decided_at = decided_at or _utcnow()
         if decided_at.tzinfo is not None:
             decided_at = decided_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        with self._begin() as conn:
+        with self._begin(serialise=True) as conn:
             as_of = conn.execute(sa.select(sa.func.max(AS_OF_RUNS.c.as_of))).scalar()
             if as_of is None:
                 raise ValueError("no as-of is stored yet: run the monitoring report first (workbench report "
@@ -698,6 +755,7 @@ class AccountsStore:
             values = {"obligor_id": obligor_id, "as_of": as_of, "action": action, "decided_by": str(by).strip(),
                       "note": str(note).strip(), "plan": plan.strip() if plan and plan.strip() else None,
                       "due": due_date, "decided_at": decided_at}
+            _check_lengths(DECISIONS, values)
             new_id = conn.execute(sa.insert(DECISIONS).values(**values)).inserted_primary_key[0]
         return RecordedDecision(id=int(new_id), status=str(row["status"]),
                                 outcome=decision_outcome(action, by=values["decided_by"], due=due_date), **values)
@@ -742,7 +800,7 @@ class AccountsStore:
         proposed_at = _naive_utc(proposed_at)
         day = _as_of_date(proposed_at if as_of is None or (isinstance(as_of, str) and not as_of.strip()) else as_of)
         self._require_known(obligor_id)
-        with self._begin() as conn:
+        with self._begin(serialise=True) as conn:
             open_rows = _frame(conn.execute(sa.select(OVERRIDES).where(OVERRIDES.c.obligor_id == obligor_id,
                                                                        OVERRIDES.c.status == "proposed")),
                                [c.name for c in OVERRIDES.columns])
@@ -750,6 +808,7 @@ class AccountsStore:
             values = {"obligor_id": obligor_id, "as_of": day, "model_grade": model, "proposed_grade": proposed,
                       "reason": str(reason).strip(), "proposed_by": str(by).strip(), "proposed_at": proposed_at,
                       "status": "proposed", "decided_by": None, "decided_at": None, "decision_note": None}
+            _check_lengths(OVERRIDES, values)
             new_id = conn.execute(sa.insert(OVERRIDES).values(**values)).inserted_primary_key[0]
         return RecordedOverride(id=int(new_id), **values)
 
@@ -767,6 +826,7 @@ class AccountsStore:
             status = check_override_decision(row, action, by, note)
             values = {"status": status, "decided_by": str(by).strip(), "decided_at": decided_at,
                       "decision_note": str(note).strip() if note and str(note).strip() else None}
+            _check_lengths(OVERRIDES, values)
             # Guarded on the status: two deciders at once, only the first one wins.
             done = conn.execute(sa.update(OVERRIDES).where(OVERRIDES.c.id == int(override_id),
                                                            OVERRIDES.c.status == "proposed").values(**values))
@@ -794,8 +854,9 @@ class AccountsStore:
         stored data rows the frame no longer holds (the data was regenerated or corrected); manual rows are
         never touched."""
         rows = _data_interactions(frame, recorded_at)
+        _check_lengths(INTERACTIONS, rows)
         key = list(_DATA_KEY)
-        with self._begin() as conn:
+        with self._begin(serialise=True) as conn:
             stored = _frame(conn.execute(sa.select(INTERACTIONS.c.id, *[INTERACTIONS.c[k] for k in key])
                                          .where(INTERACTIONS.c.source == "data")), ["id", *key])
             stored["date"] = pd.to_datetime(stored["date"]).astype("datetime64[ns]")
@@ -827,6 +888,7 @@ class AccountsStore:
         values = {"obligor_id": obligor_id, "date": day, "channel": channel, "topic": topic,
                   "note": str(note).strip(), "recorded_at": recorded_at,
                   "recorded_by": str(by).strip() if by and str(by).strip() else None}
+        _check_lengths(INTERACTIONS, values)
         with self._begin() as conn:
             new_id = conn.execute(sa.insert(INTERACTIONS).values(**values, source="manual", seq=None)
                                   ).inserted_primary_key[0]
