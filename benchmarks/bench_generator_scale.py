@@ -3,7 +3,7 @@
 Run it in a fresh process (peak RSS is per process):
 
     .venv/bin/python benchmarks/bench_generator_scale.py [--obligors 200000] [--years 10] [--seed 0]
-        [--tables behaviour,financials,...] [--out benchmarks/results/bench_generator_scale.json]
+        [--tables behaviour,financials,...] [--out benchmarks/results/bench_generator_scale.json (default)]
 
 Prints one JSON record: seconds per stage (as reported by the generator's progress
 messages), total seconds, peak RSS in GiB and the row count of every table.
@@ -27,7 +27,8 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tables", default=None, help="comma-separated table names (default: all)")
-    ap.add_argument("--out", type=Path, default=None, help="also write the record to this JSON file")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "bench_generator_scale.json",
+                    help="where the record is written as JSON")
     args = ap.parse_args()
 
     tables = tuple(args.tables.split(",")) if args.tables else None
@@ -49,9 +50,8 @@ def main() -> None:
     }
     text = json.dumps(record, indent=2)
     print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
 
 
 if __name__ == "__main__":
