@@ -662,34 +662,89 @@ def pipeline(
     data: Path = typer.Option(None, "--data", help="Portfolio directory (default: the demo portfolio)"),
     params_dir: Path = typer.Option(Path("params"), "--params-dir", help="Directory of the notebooks' YAML params"),
     set_: list[str] = typer.Option([], "-p", "--set", help="NOTEBOOK:key=value override (repeatable)"),
+    engine: str = typer.Option("pandas", "--engine", help="pandas (in each notebook's process) or dask: the panel "
+                               "on dask partitions and the PD model's boosters with xgboost.dask on a cluster"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the address of a running "
+                                            "dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster of "
+                                            "2 single-threaded worker processes, started and stopped here)"),
+    name: Optional[str] = typer.Option(None, "--pipeline", help="Registered pipeline to run (default: credit-pd, "
+                                       "or credit-pd-dask with --engine dask)"),
 ) -> None:
     """Run the credit pipeline (features -> PD model -> pricing -> review) as one parent MLflow run with a
-    child run per notebook."""
+    child run per notebook; with --engine dask on a Dask cluster (pipeline credit-pd-dask)."""
+    from . import jobs
+
+    if engine not in ("pandas", "dask"):
+        _fail(f"--engine must be pandas or dask, not {engine!r}", code=2)
+    overrides = _step_overrides(set_)
+    if name is None:
+        name = jobs.DASK_PIPELINE if engine == "dask" else jobs.CREDIT_PIPELINE
+    try:
+        spec = jobs.pipeline(name)
+    except ParamsError as exc:
+        _fail(str(exc), code=2)
+    if engine == "dask":
+        # Every step with an engine computes on dask (a pipeline of its own may say so already).
+        for step in spec.jobs:
+            if "engine" in jobs.job(step).params_model.model_fields:
+                overrides.setdefault(step, {}).setdefault("engine", "dask")
+    if scheduler and not _uses_dask(name, overrides):
+        _fail("--scheduler names the dask cluster: it needs --engine dask", code=2)
     _run_pipeline_and_summarise(data.expanduser().resolve() if data else default_data_dir(), _user_path(params_dir),
-                                _step_overrides(set_))
+                                overrides, name=name, scheduler=scheduler)
 
 
-def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]]):
+def _uses_dask(name: str, overrides: dict[str, dict[str, Any]]) -> bool:
+    from . import jobs
+
+    return any(values.get("engine") == "dask" for values in jobs.pipeline_overrides(name, overrides).values())
+
+
+def _run_on_engine(name: str, data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]],
+                   scheduler: str | None):
+    """The registered pipeline ``name``; a pipeline that sets ``engine: dask`` runs inside one dask client
+    (the scheduler at ``scheduler``, or a LocalCluster for the run) whose address every kernel gets in
+    ``WORKBENCH_DASK_SCHEDULER``."""
+    from . import jobs
+    from .runner import run_registered_pipeline
+
+    steps = jobs.pipeline_overrides(name, overrides)
+    if not _uses_dask(name, overrides):
+        return run_registered_pipeline(name, data, params_dir, steps)
+    from .scale import dask_client, scheduler_env
+
+    with dask_client(scheduler) as client:
+        address = client.scheduler.address
+        workers = len(client.scheduler_info(n_workers=-1)["workers"])
+        console.print(f"dask: {workers} worker(s) at {escape(address)}"
+                      + ("" if scheduler else " (a LocalCluster for this run)"))
+        with scheduler_env(address):
+            return run_registered_pipeline(name, data, params_dir, steps)
+
+
+def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[str, dict[str, Any]], *,
+                                name: str | None = None, scheduler: str | None = None):
     from . import jobs, tracking
-    from .runner import NotebookFailed, run_registered_pipeline
+    from .runner import NotebookFailed
     from .supervise import Terminated
 
+    name = name or jobs.CREDIT_PIPELINE
     started = time.perf_counter()
     _repair_before_running()
     try:
-        result = run_registered_pipeline(jobs.CREDIT_PIPELINE, data, params_dir, overrides)
-    except (ParamsError, FileNotFoundError, LookupError, ValueError) as exc:
-        _report_outcome(jobs.CREDIT_PIPELINE, "REFUSED", message=str(exc))
+        result = _run_on_engine(name, data, params_dir, overrides, scheduler)
+    except (ParamsError, FileNotFoundError, LookupError, ValueError, OSError) as exc:
+        _report_outcome(name, "REFUSED", message=str(exc))
         _fail(str(exc), code=2)
     except NotebookFailed as exc:
         parent = exc.pipeline_result.parent_run_id if exc.pipeline_result else None
-        _report_outcome(jobs.CREDIT_PIPELINE, "FAILED", message=str(exc), run_id=parent)
+        _report_outcome(name, "FAILED", message=str(exc), run_id=parent)
         _fail(f"{exc}\n  earlier results are untouched; the failed run is marked FAILED in MLflow")
     except Terminated as exc:
-        _report_outcome(jobs.CREDIT_PIPELINE, "KILLED", message=str(exc))
+        _report_outcome(name, "KILLED", message=str(exc))
         raise
-    _report_outcome(jobs.CREDIT_PIPELINE, "FINISHED", run_id=result.parent_run_id)
-    table = Table(title=f"credit pipeline FINISHED in {time.perf_counter() - started:.0f}s")
+    _report_outcome(name, "FINISHED", run_id=result.parent_run_id)
+    table = Table(title=f"{'credit pipeline' if name == jobs.CREDIT_PIPELINE else name} FINISHED in {time.perf_counter() - started:.0f}s")
     for col in ("notebook", "status", "seconds", "key figures"):
         table.add_column(col)
     overview = tracking.run_overview([s.run_id for s in result.steps],

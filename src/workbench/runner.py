@@ -629,7 +629,7 @@ def pipeline_steps(name: str, data_dir: str | Path, params_dir: str | Path = "pa
     ``overrides`` maps a job name to its extra ``key=value`` overrides.
     """
     spec = jobs.pipeline(name)
-    extra = {job_name: dict(values) for job_name, values in (overrides or {}).items()}
+    extra = jobs.pipeline_overrides(name, overrides)  # the pipeline's own step params, then the caller's
     unknown = set(extra) - set(spec.jobs)
     if unknown:
         raise ParamsError(f"overrides for unknown pipeline step(s): {', '.join(sorted(unknown))} "

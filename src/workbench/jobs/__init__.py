@@ -3,7 +3,7 @@ figures, report kind) and the pipelines that chain them. See ``registry`` for th
 ``catalogue`` for the workbench's own jobs; ``params`` holds each job's params model."""
 
 from . import catalogue  # noqa: F401  (registers the workbench's jobs)
-from .catalogue import CREDIT_PIPELINE, EXPERIMENTS
+from .catalogue import CREDIT_PIPELINE, DASK_PIPELINE, EXPERIMENTS
 from .params import (
     BuildFeaturesParams,
     CalibratePricingParams,
@@ -19,6 +19,7 @@ from .registry import (
     Upstream,
     job,
     pipeline,
+    pipeline_overrides,
     register,
     register_pipeline,
     report_job,
@@ -27,8 +28,8 @@ from .registry import (
 )
 
 __all__ = [
-    "CREDIT_PIPELINE", "EXPERIMENTS",
+    "CREDIT_PIPELINE", "DASK_PIPELINE", "EXPERIMENTS",
     "BuildFeaturesParams", "CalibratePricingParams", "ReviewModelParams", "StructureFinancingParams", "TrainPDParams",
-    "JOBS", "PIPELINES", "Job", "Pipeline", "Upstream", "job", "pipeline", "register", "register_pipeline",
+    "JOBS", "PIPELINES", "Job", "Pipeline", "Upstream", "job", "pipeline", "pipeline_overrides", "register", "register_pipeline",
     "unregister", "report_job", "report_kinds",
 ]

@@ -17,9 +17,12 @@ from .params import (
 from .portfolio import precheck_portfolio
 from .registry import Job, Pipeline, Upstream, register, register_pipeline
 
-__all__ = ["CREDIT_PIPELINE", "EXPERIMENTS"]
+__all__ = ["CREDIT_PIPELINE", "DASK_PIPELINE", "EXPERIMENTS"]
 
 CREDIT_PIPELINE = "credit-pd"
+#: The credit pipeline on Dask: the panel on dask partitions, the boosters with xgboost.dask
+#: (`workbench pipeline --engine dask [--scheduler ADDRESS]`).
+DASK_PIPELINE = "credit-pd-dask"
 
 #: What each MLflow experiment holds, as its description in the UI says.
 EXPERIMENTS: dict[str, str] = {
@@ -109,4 +112,11 @@ register_pipeline(Pipeline(
     CREDIT_PIPELINE, experiment="credit-pd",
     jobs=("10_build_features", "20_train_pd_model", "30_calibrate_pricing", "40_review_model"),
     description="Features -> PD model -> pricing, and the validation review of the new model version",
+))
+register_pipeline(Pipeline(
+    DASK_PIPELINE, experiment="credit-pd",
+    jobs=("10_build_features", "20_train_pd_model", "30_calibrate_pricing", "40_review_model"),
+    description="The credit pipeline on a Dask cluster: the panel on dask partitions, the PD model's boosters "
+                "with xgboost.dask (same notebooks and feature code, same model within the scale tests' tolerance)",
+    overrides={"10_build_features": {"engine": "dask"}, "20_train_pd_model": {"engine": "dask"}},
 ))

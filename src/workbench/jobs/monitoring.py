@@ -1,6 +1,7 @@
 """What the monitoring report's notebook and `workbench report monitoring` call around the library:
 the checks before any kernel starts, the months a run writes, the in-process backfill of a range of
-month ends, and the champion's training reference for the model monitoring."""
+month ends (on a Dask cluster with ``panel.engine: dask``), and the champion's training reference for the
+model monitoring."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..data import read_tables
 from ..models import load_pd_model
 from ..params import params_hash
 from ..paths import resolve_path
+from ..scale import session
 from ..signoff import model_for_consumers
 from ..tracking import data_fingerprint, resolve_output
 from ..validation.monitoring import MonitoringResult, model_stability
@@ -71,7 +73,10 @@ def backfill_monitoring(cfg: MonitorPortfolioParams, months: Sequence[str], *, f
     say("loading the PD model")
     model = _model(cfg)
     say(f"scoring every month end through {plan.write[-1]:%Y-%m-%d}")
-    book = monitoring_book(tables, model, cfg.monitoring, through=plan.write[-1])
+    # panel.engine dask: the month ends and obligor partitions spread over $WORKBENCH_DASK_SCHEDULER's
+    # cluster (or a LocalCluster for the backfill); the book is the same as on pandas.
+    with session(cfg.monitoring.panel.engine):
+        book = monitoring_book(tables, model, cfg.monitoring, through=plan.write[-1])
     return record_months(store, book, tables, plan, cfg.monitoring, meta=record_meta(None, cfg),
                          overrides=store.read_overrides(), progress=say)
 

@@ -6,7 +6,9 @@ the pipeline summary prints, whether its HTML report hides the code, and whether
 *as-of report* (a parameter ``as_of``; output in ``experiments/reports/<kind>/<as_of>/``), with
 the checks `workbench report` makes before any kernel starts (``precheck``) and, for reports that
 keep records month by month, the in-process ``backfill`` of a range of month ends.
-A ``Pipeline`` is an ordered list of jobs run as one parent run.
+A ``Pipeline`` is an ordered list of jobs run as one parent run; it may set params of its steps
+(``overrides``: the ``dask`` pipeline is the credit pipeline with ``engine: dask`` in the features and
+training steps, the same notebooks and feature code).
 
 The runner, the CLI, the demo summary and the notebook tests read this registry; adding a
 notebook is one ``register(Job(...))`` + the notebook + its params file (``jobs/catalogue.py``
@@ -17,13 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..params import ParamsError, StrictModel
 from ..paths import project_root
 
 __all__ = ["Upstream", "Job", "Pipeline", "JOBS", "PIPELINES", "register", "unregister", "register_pipeline",
-           "job", "pipeline", "report_job", "report_kinds"]
+           "job", "pipeline", "pipeline_overrides", "report_job", "report_kinds"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Pipeline:
     jobs: tuple[str, ...]
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # Params the pipeline sets in its steps (job name -> key -> value); the command line's win over them.
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 JOBS: dict[str, Job] = {}
@@ -119,6 +123,9 @@ def register_pipeline(new: Pipeline) -> Pipeline:
     unknown = [name for name in new.jobs if name not in JOBS]
     if unknown:
         raise ValueError(f"pipeline {new.name}: job(s) {', '.join(unknown)} are not registered")
+    strays = [name for name in new.overrides if name not in new.jobs]
+    if strays:
+        raise ValueError(f"pipeline {new.name}: overrides for job(s) {', '.join(strays)} that are not its steps")
     PIPELINES[new.name] = new
     return new
 
@@ -135,6 +142,16 @@ def pipeline(name: str) -> Pipeline:
     if name not in PIPELINES:
         raise ParamsError(f"unknown pipeline '{name}'; known: {', '.join(PIPELINES)}")
     return PIPELINES[name]
+
+
+def pipeline_overrides(name: str, given: Mapping[str, Mapping[str, Any]] | None = None
+                       ) -> dict[str, dict[str, Any]]:
+    """The step overrides a run of pipeline ``name`` takes: the pipeline's own, then ``given`` (the
+    command line's) over them, key by key."""
+    out = {step: dict(values) for step, values in pipeline(name).overrides.items()}
+    for step, values in (given or {}).items():
+        out.setdefault(step, {}).update(values)
+    return out
 
 
 def report_kinds() -> list[str]:

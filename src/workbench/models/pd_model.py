@@ -112,12 +112,12 @@ class PDModel:
             # The number of trees the folds agreed on: early stopping on the held-out rows alone is noisy
             # where they hold few defaults (a small table stopped after one or two trees).
             trees = self.tuning_.trees_for(len(train_idx))
-            early = xgb.XGBClassifier(**{**settings, "n_estimators": trees, "early_stopping_rounds": None})
-            early.fit(E.iloc[train_idx], y[train_idx], verbose=False)
+            early = _fit_booster(p, {**settings, "n_estimators": trees, "early_stopping_rounds": None},
+                                 E.iloc[train_idx], y[train_idx])
             self.best_iteration_ = trees - 1
         else:
-            early = xgb.XGBClassifier(**settings)
-            early.fit(E.iloc[train_idx], y[train_idx], eval_set=[(E.iloc[hold_idx], y[hold_idx])], verbose=False)
+            early = _fit_booster(p, settings, E.iloc[train_idx], y[train_idx],
+                                 eval_set=[(E.iloc[hold_idx], y[hold_idx])])
             self.best_iteration_ = int(early.best_iteration)
         raw = early.predict_proba(E)[:, 1]
         timings["early_stopping_fit"] = clock.perf_counter() - started
@@ -133,8 +133,8 @@ class PDModel:
         rows = np.arange(len(y)) if refit else train_idx
         n_trees = int(np.ceil((self.best_iteration_ + 1) * len(rows) / len(train_idx)))
         settings = {**settings, "n_estimators": n_trees, "early_stopping_rounds": None}
-        self.boosters_ = [xgb.XGBClassifier(**{**settings, "random_state": p.seed + k}).fit(
-            E.iloc[rows], y[rows], verbose=False) for k in range(p.n_bags)]
+        self.boosters_ = [_fit_booster(p, {**settings, "random_state": p.seed + k}, E.iloc[rows], y[rows])
+                          for k in range(p.n_bags)]
         timings["final_fit"] = clock.perf_counter() - started
         self.n_trees_ = n_trees
         self.refit_rows_ = int(len(rows))
@@ -250,6 +250,20 @@ class PDModel:
             direction = dict(zip(self.encoded_names_, self.monotone_constraints_))
             table["monotone"] = [direction[f] for f in self.feature_names_in_]
         return table.sort_values("total_gain", ascending=False).reset_index(drop=True)
+
+
+def _fit_booster(p: PDModelParams, settings: dict, X: pd.DataFrame, y: np.ndarray,
+                 eval_set: list | None = None) -> xgb.XGBClassifier:
+    """One booster with ``settings``: in this process, or with xgboost.dask on the active cluster when
+    ``p.engine`` is ``dask`` (``models.distributed``; the same ``XGBClassifier`` type comes back). The
+    tuning trials always train in this process."""
+    if p.engine == "dask":
+        from .distributed import fit_classifier_dask
+
+        return fit_classifier_dask(settings, X, y, eval_set=eval_set)
+    if eval_set is None:
+        return xgb.XGBClassifier(**settings).fit(X, y, verbose=False)
+    return xgb.XGBClassifier(**settings).fit(X, y, eval_set=eval_set, verbose=False)
 
 
 def sortable_time(time) -> np.ndarray:
