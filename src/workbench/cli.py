@@ -25,6 +25,7 @@ from rich.table import Table
 from . import format as fmt
 from .cli_accounts import accounts_app
 from .cli_review import review_app
+from .cli_tune import tune
 from .cli_watchlist import watchlist_app
 from .params import ParamsError, parse_override
 from .paths import default_data_dir
@@ -36,6 +37,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(review_app, name="review")
 app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(accounts_app, name="accounts")
+app.command("tune")(tune)
 runs_app = typer.Typer(help="Runs in the tracking store: repair what a hard kill left RUNNING", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 console = Console(stderr=True, soft_wrap=True)

@@ -64,7 +64,9 @@ class SearchSpace(StrictModel):
 
 class TuningParams(StrictModel):
     enabled: bool = True
-    n_trials: int = Field(15, ge=1, description="The tuning budget: the same trials on a busy or an idle machine")
+    n_trials: int = Field(15, ge=1, description="The tuning budget, as the trials the study must hold: a new study "
+                          "runs them all, a named one only those it lacks (none when it holds them: the fit then "
+                          "takes its best trial, the same model every time); the same on a busy or an idle machine")
     timeout_s: float | None = Field(None, gt=0, description="Safety stop: no new trial after this long (the run "
                                     "is then marked as cut short and the model depends on the machine's speed); "
                                     "empty = none")
@@ -73,7 +75,8 @@ class TuningParams(StrictModel):
         "cv", description="Number of trees of the final model: the best trial's early-stopped rounds on its folds "
         "(scaled to the training rows), or early stopping on the held-out rows (noisy when they hold few defaults)")
     storage: str = Field("", description="SQLAlchemy URL of the optuna study; empty = sqlite file in the state dir")
-    study_name: str = Field("", description="Shared name lets several workers fill one study; empty = a new one")
+    study_name: str = Field("", description="A shared name lets workers (`workbench tune`) fill one study and a fit "
+                            "take its best trial; empty = a new one")
     search_space: SearchSpace = SearchSpace()
 
 
