@@ -386,6 +386,14 @@ def test_header_says_what_the_training_run_did_not_record():
     assert untuned["Tuning"] == "not tuned (configured hyperparameters)"
 
 
+
+def test_header_says_a_fit_from_a_stored_study_ran_no_trial_of_its_own():
+    tags = _tags(workbench__tuning__trials_asked="0", workbench__tuning__study_trials="60",
+                 workbench__tuning__study="pd-2026q4")
+    assert review_header(_version(), [], tags).as_dict()["Tuning"] == (
+        "fitted from the stored study pd-2026q4 (60 trials, none run by this fit); best trial 7")
+
+
 # --------------------------------------------------------------------------- texts for MLflow
 
 

@@ -421,6 +421,11 @@ def _tuning_text(tags: Mapping[str, str]) -> str:
         return "not recorded"
     asked, budget = _tag(tags, TUNING_TAG_PREFIX + "trials_asked"), _tag(tags, TUNING_TAG_PREFIX + "trials_budget")
     best = _tag(tags, TUNING_TAG_PREFIX + "best_trial")
+    held = _tag(tags, TUNING_TAG_PREFIX + "study_trials")
+    if asked == "0" and held:  # `workbench tune` filled the study; this fit only took its best trial
+        study = _tag(tags, TUNING_TAG_PREFIX + "study")
+        return (f"fitted from the stored study {study or '?'} ({held} trials, none run by this fit)"
+                + (f"; best trial {best}" if best else ""))
     return (f"{asked or '?'} of {budget or '?'} trials, stopped by its {stopped}"
             + (f"; best trial {best}" if best else ""))
 
