@@ -175,3 +175,15 @@ def test_cli_a_loose_key_file_exits_2_naming_the_file(cli, tmp_path, monkeypatch
     assert result.exit_code == 2
     assert str(signoff.key_file()) in result.stderr and "chmod 600" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cli_refuses_in_seconds_a_tracking_server_that_does_not_answer(cli, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once it is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    for args in (["status", "key-account-pd"], ["approve", "key-account-pd", "1", "--by", "ana", "--comment", "ok"]):
+        result = cli(*args)
+        assert result.exit_code == 2 and f"127.0.0.1:{port}" in result.stderr and "does not answer" in result.stderr

@@ -816,3 +816,116 @@ def test_latest_run_built_on_finds_the_calibration_of_that_training_run():
     third = new_version(name)
     nothing = signoff.ConsumerModel(name, third, training_run_of(name, third), False, "challenger")
     assert signoff.latest_run_built_on(nothing, "30_calibrate_pricing") is None
+
+
+# --------------------------------------------------------------------------- the approved model consumers use
+
+
+def test_approval_copies_the_version_into_the_approved_model_and_moves_its_champion():
+    name = unique_model_name()
+    first = approved_version(name)
+    signoff.reject(name, first, by="bo", comment="not yet")  # a decision the copy must not carry
+    decision = signoff.approve(name, first, by="ana", comment="first")
+    approved = signoff.approved_model_name(name)
+    assert approved == f"{name}-approved" and signoff.APPROVED_MODEL_NAME == "key-account-pd-approved"
+    copy = tracking.alias_version(approved, "champion")
+    assert copy == decision.approved_version and decision.approved_model == approved
+    assert f"consumers: {approved}@champion = version {copy}" in decision.summary()
+    copied = tracking.get_model_version(approved, copy)
+    assert copied.source == f"models:/{name}/{first}" and copied.run_id == training_run_of(name, first)
+    assert not [k for k in copied.tags if k.startswith(("signoff.", "champion."))]
+    assert copied.tags["approval.by"] == "ana" and copied.tags["approval.source"] == f"{name}/{first}"
+    # Re-approving the champion reuses its copy; approving another version copies that one.
+    signoff.approve(name, first, by="ana", comment="again")
+    assert tracking.version_numbers(approved) == [copy]
+    second = champion_version(name, by="bo")
+    assert tracking.get_model_version(approved, tracking.alias_version(approved, "champion")).source == \
+        f"models:/{name}/{second}"
+    assert len(tracking.version_numbers(approved)) == 2
+
+
+def test_consumers_resolve_the_champion_in_the_approved_model():
+    name = unique_model_name()
+    first = champion_version(name, by="ana")
+    approved = signoff.approved_model_name(name)
+    copy = tracking.alias_version(approved, "champion")
+    for asked in (name, approved):  # a consumer may name either
+        model = signoff.model_for_consumers(asked)
+        assert (model.name, model.version, model.approved) == (name, first, True)
+        assert (model.approved_model, model.approved_version) == (approved, copy)
+        assert model.model_uri == f"models:/{approved}@champion"
+        assert f"{approved}@champion = version {copy}" in model.describe()
+
+
+def test_a_moved_or_removed_champion_of_the_approved_model_is_refused_naming_the_version():
+    name = unique_model_name()
+    first = champion_version(name)
+    second = champion_version(name)
+    approved = signoff.approved_model_name(name)
+    old_copy = tracking.find_copy(approved, name, first)
+    tracking.set_alias(approved, "champion", old_copy)  # around the sign-off
+    with pytest.raises(SignoffNotVerified) as exc:
+        signoff.model_for_consumers(name)
+    assert exc.value.version == second  # the alias of the source model is where the records say
+    assert f"{approved}, the model consumers use, points at version {old_copy}, a copy of version {first}" in \
+        str(exc.value) and "moved around the sign-off" in str(exc.value)
+    with pytest.raises(SignoffNotVerified):
+        signoff.approve(name, first, by="bo", comment="no decisions on records that do not verify")
+
+    tracking.client().delete_registered_model_alias(approved, "champion")
+    problems = signoff.verify(name).problems()
+    assert any(f"alias champion of {approved}" in p and "was removed" in p and f"version {second}" in p
+               for p in problems)
+    tracking.set_alias(approved, "champion", tracking.find_copy(approved, name, second))
+    assert signoff.verify(name).ok
+
+
+def test_a_store_whose_approvals_predate_the_approved_model_still_serves_its_verified_champion():
+    name = unique_model_name()
+    first = champion_version(name)
+    tracking.client().delete_registered_model(signoff.approved_model_name(name))
+    model = signoff.model_for_consumers(name)
+    assert (model.version, model.approved, model.approved_model) == (first, True, "")
+    assert model.model_uri == f"models:/{name}/{first}"
+    signoff.approve(name, first, by="ana", comment="re-approved: makes the approved copy")
+    assert signoff.model_for_consumers(name).approved_model == signoff.approved_model_name(name)
+
+
+def test_under_a_tracking_server_with_auth_decisions_record_and_compare_the_authenticated_user(monkeypatch):
+    from workbench.signoff import decisions
+    from workbench.tracking.identity import AUTH_SOURCE, Identity
+
+    name = unique_model_name()
+    version = new_version(name, trainer="mo.mlflow")
+    validation_run(name, version)
+    as_modeller = Identity("mo.mlflow", AUTH_SOURCE, APPROVER_OS_USER, server="http://mlflow.bank:5000")
+    monkeypatch.setattr(decisions, "current_identity", lambda: as_modeller)
+    with pytest.raises(SignoffRefused, match="who is approving it now \\(MLflow user 'mo.mlflow'"):
+        signoff.approve(name, version, by="Mo", comment="mine")
+
+    monkeypatch.setattr(decisions, "current_identity", lambda: Identity("val.mlflow", AUTH_SOURCE, APPROVER_OS_USER,
+                                                                        server="http://mlflow.bank:5000"))
+    decision = signoff.approve(name, version, by="Val", comment="independent")
+    assert (decision.user, decision.os_user, decision.self_approval) == ("val.mlflow", APPROVER_OS_USER, False)
+    tags = version_tags(name, version)
+    assert tags["signoff.001.user"] == tags["signoff.user"] == "val.mlflow"
+    record = signoff.verify(name).records[0]
+    assert record.user == "val.mlflow" and "user" in record.payload() and record.verifies(signoff.signing_key())
+    assert not signoff.Record(**{**record.__dict__, "user": "mallory"}).verifies(signoff.signing_key())
+    assert signoff.model_for_consumers(name).signed_off_by == "Val (MLflow user val.mlflow)"
+    assert signoff.status(name).iloc[0]["user"] == "val.mlflow"
+    assert signoff.decision_history(name, version)["user"].tolist() == ["val.mlflow"]
+
+    monkeypatch.setattr(decisions, "current_identity", lambda: Identity(APPROVER_OS_USER, "os", APPROVER_OS_USER))
+    rejected = signoff.reject(name, version, by="Bo", comment="decided without the server's auth")
+    assert rejected.user == ""
+    assert version_tags(name, version)["signoff.user"] == "none" and signoff.verify(name).ok
+
+
+def test_records_made_without_auth_are_signed_without_a_user_field():
+    name = unique_model_name()
+    champion_version(name)
+    record = signoff.verify(name).records[0]
+    assert record.user == "" and "user" not in record.payload()
+    assert "user" not in json.loads(model_tags(name)["signoff.ledger.000001"])
+    assert not any(k.endswith(".user") or k == "signoff.user" for k in version_tags(name, record.version))

@@ -498,8 +498,13 @@ def _consumer_model(model: str, *, required: bool):
     not verify; no registered model exits 2 when ``required``, else returns None with a note."""
     from rich.markup import escape
 
+    from . import tracking
     from .signoff import SignoffNotVerified, model_for_consumers
 
+    try:
+        tracking.check_store()  # a server that does not answer or refuses the credentials: exit 2, not a traceback
+    except (OSError, RuntimeError) as exc:
+        _fail(escape(str(exc)), code=2)
     try:
         consumer = model_for_consumers(model)
     except SignoffNotVerified as exc:
@@ -768,8 +773,8 @@ def _run_pipeline_and_summarise(data: Path, params_dir: Path, overrides: dict[st
     name, _, version = registered.partition("@")[0].partition("/")
     out.print(f"Sign off:           workbench review approve {name or 'key-account-pd'} {version or 'VERSION'} "
               "--by NAME --comment TEXT")
-    out.print("                    (by a validator's OS account; approving a model trained from your own account\n"
-              "                    is a self-approval and also needs --override-reason TEXT, which is recorded)")
+    out.print("                    (by a validator's account: OS user, or MLflow user on a server with auth;\n"
+              "                    approving a model trained from your own account is a self-approval and also needs --override-reason TEXT, which is recorded)")
     return result
 
 

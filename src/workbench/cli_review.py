@@ -2,8 +2,9 @@
 
 Mounted by ``workbench.cli`` as ``app.add_typer(review_app, name="review")``. The sign-off module
 (and with it mlflow) is imported inside the commands so that ``workbench --help`` stays fast.
-Refusals print every problem to stderr and exit 1; records that do not verify (tampering) and an
-unusable signing key exit 2 with what does not verify; successes print one line to stdout.
+Refusals print every problem to stderr and exit 1; records that do not verify (tampering), an
+unusable signing key and a tracking server that does not answer or refuses the credentials exit 2
+saying what is wrong; successes print one line to stdout.
 """
 
 from __future__ import annotations
@@ -33,10 +34,22 @@ def _refuse(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _check_store() -> None:
+    """The tracking store answers and, on a server with auth, accepts the credentials (else exit 2,
+    naming what to set) before anything is read or decided."""
+    from .tracking import check_store
+
+    try:
+        check_store()
+    except (OSError, RuntimeError) as exc:  # ConnectionError, TrackingAuthError (a PermissionError), a bad file
+        _refuse(str(exc), code=2)
+
+
 def _decide(action, *args, **kwargs):
     """Run ``approve``/``reject``; a refusal exits 1, unverifiable records or no usable key exit 2."""
     from .signoff import SigningKeyError, SignoffNotVerified, SignoffRefused
 
+    _check_store()
     try:
         return action(*args, **kwargs)
     except SignoffRefused as exc:
@@ -63,7 +76,9 @@ def approve_cmd(
     ),
 ) -> None:
     """Approve MODEL VERSION and move alias `champion` to it, if the validation gate passes and you
-    did not train it; the decision is signed and recorded with your name and OS user."""
+    did not train it; the decision is signed and recorded with your name and OS user (on a tracking
+    server with auth, your MLflow user). The version is copied into MODEL-approved, whose `champion`
+    consumers use; on a shared server only validators may write there."""
     from .signoff import approve
 
     decision = _decide(approve, model, version, by, comment, override_reason=override_reason)
@@ -99,6 +114,12 @@ def _print_table(df, columns: list[str], title: str) -> None:
     _out.print(table)
 
 
+def _who(df) -> list[str]:
+    """The account columns: the OS user, and the authenticated MLflow user once any decision has one."""
+    users = df["user"].fillna("").astype(str) if "user" in df else []
+    return ["os_user", "user"] if any(u and u != "none" for u in users) else ["os_user"]
+
+
 def _report_verification(verification) -> None:
     """After a table: the chain verified (stdout), or every problem (stderr) and exit 2."""
     if verification.ok:
@@ -117,6 +138,7 @@ def status_cmd(model: str = typer.Argument("key-account-pd", help=_MODEL_HELP)) 
     they do not (a moved alias, deleted, forged or edited sign-off tags)."""
     from .signoff import status, verify
 
+    _check_store()
     try:
         verification = verify(model)
         df = status(model, verification=verification)
@@ -127,7 +149,7 @@ def status_cmd(model: str = typer.Argument("key-account-pd", help=_MODEL_HELP)) 
         _out.print(f"{escape(model)}: no versions")
         _report_verification(verification)
         return
-    columns = ["version", "aliases", "decision", "by", "os_user", "at", "trained_by", "validation_run_id",
+    columns = ["version", "aliases", "decision", "by", *_who(df), "at", "trained_by", "validation_run_id",
                "decisions", "override_reason", "signature"]
     _print_table(df, columns, f"{escape(model)} sign-off status")
     _report_verification(verification)
@@ -142,6 +164,7 @@ def history_cmd(
     reason, who trained it, and whether each decision verifies. Exits 2 when the records do not."""
     from .signoff import decision_history, verify
 
+    _check_store()
     try:
         verification = verify(model)
         df = decision_history(model, version, verification=verification)
@@ -151,7 +174,7 @@ def history_cmd(
     if df.empty:
         _out.print(f"{escape(model)} version {escape(version)}: no decisions")
     else:
-        columns = ["number", "decision", "by", "os_user", "at", "comment", "validation_run_id", "override_reason",
-                   "trained_by", "self_approval", "verified"]
+        columns = ["number", "decision", "by", *_who(df.fillna("")), "at", "comment", "validation_run_id",
+                   "override_reason", "trained_by", "self_approval", "verified"]
         _print_table(df.fillna(""), columns, f"{escape(model)} version {escape(version)}: decisions")
     _report_verification(verification)

@@ -46,7 +46,8 @@ def consumer_training_run(run: RunHandle, training_run_id: str, model_name: str 
         return run.upstream(str(training_run_id).strip(), notebook=TRAINING_NOTEBOOK)
     model = model_for_consumers(model_name)
     run.upstream(model.run_id, notebook=TRAINING_NOTEBOOK)
-    tags = {MODEL_VERSION_TAG: model.label, MODEL_APPROVED_TAG: "true" if model.approved else "false"}
+    tags = {MODEL_VERSION_TAG: model.label, MODEL_APPROVED_TAG: "true" if model.approved else "false",
+            "workbench.model_uri": model.model_uri}
     if model.approved:
         print(f"model: {model.describe()}")
     else:

@@ -9,11 +9,16 @@ by the review notebook ``40_review_model``) that
 * passed the reproducibility check (``reproducibility/passed`` = 1), and
 * found no red out-of-time grade (``oot/red_grades`` = 0),
 
-and when the approver did not train the version (the training run's OS user, tag
-``workbench.user``, is neither the approver's OS user nor the ``--by`` name). A failed
+and when the approver did not train the version (the training run's user, tag
+``workbench.user``, is neither the approver's account nor the ``--by`` name). On a tracking
+server with MLflow's basic-auth app, who ran a run and who made a decision is the MLflow user the
+server authenticated (``tracking.current_identity``), not the OS account. A failed
 reproducibility check, red grades or a self-approval can be overridden with an explicit
 reason, which is recorded; a missing validation run or missing metrics never can. Approval
-takes ``challenger`` off the version (the next training registers the next challenger).
+takes ``challenger`` off the version (the next training registers the next challenger), and
+copies the version into the approved model ``<name>-approved`` (``key-account-pd-approved``),
+whose ``champion`` it moves too: on a shared server only validators may edit that model, and
+consumers resolve ``champion`` there (``approved``).
 
 Every decision is signed (HMAC-SHA256 with a key kept outside MLflow, ``keys``) and chained to
 the model's previous decision (``records``): a ledger and a signed head in registered-model
@@ -27,11 +32,13 @@ and ``champion.superseded_by``, and the new one ``champion.since``.
 use (``consumers``).
 
 Modules: ``common`` (names, exceptions), ``gate`` (the validation run), ``keys``, ``records``
-(what is signed and where it is kept), ``verify``, ``decisions`` (approve, reject), ``reading``
-(history, status), ``consumers``.
+(what is signed and where it is kept), ``verify``, ``approved`` (the validator-owned copy),
+``decisions`` (approve, reject), ``reading`` (history, status), ``consumers``.
 """
 
 from .common import (
+    APPROVED_MODEL_NAME,
+    APPROVED_SUFFIX,
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
     DEFAULT_MODEL_NAME,
@@ -43,6 +50,8 @@ from .common import (
     UPSTREAM_TRAINING_TAG,
     SignoffNotVerified,
     SignoffRefused,
+    approved_model_name,
+    source_model_name,
 )
 from .consumers import ConsumerModel, latest_run_built_on, model_for_consumers, verify_champion
 from .decisions import (
@@ -71,7 +80,8 @@ from .records import HEAD_TAG, LEDGER_PREFIX, Record, witness_file
 from .verify import Finding, Verification, verify
 
 __all__ = [
-    "DEFAULT_MODEL_NAME", "CHAMPION_ALIAS", "CHALLENGER_ALIAS", "REVIEW_NOTEBOOK", "TRAINER_TAG", "TRAINING_NOTEBOOK",
+    "DEFAULT_MODEL_NAME", "APPROVED_MODEL_NAME", "APPROVED_SUFFIX", "approved_model_name", "source_model_name",
+    "CHAMPION_ALIAS", "CHALLENGER_ALIAS", "REVIEW_NOTEBOOK", "TRAINER_TAG", "TRAINING_NOTEBOOK",
     "UPSTREAM_TRAINING_TAG", "SIGNOFF_PREFIX", "NO_RUN",
     "REQUIRED_VALIDATION_METRICS", "REVIEW_MODEL_NAME_TAG", "REVIEW_MODEL_VERSION_TAG", "VALIDATION_RUN_TAG",
     "REPRODUCIBILITY_METRIC", "RED_GRADES_METRIC",

@@ -8,12 +8,29 @@ from typing import Any
 from ..tracking.provenance import USER_TAG
 
 __all__ = [
-    "DEFAULT_MODEL_NAME", "CHAMPION_ALIAS", "CHALLENGER_ALIAS", "REVIEW_NOTEBOOK", "TRAINING_NOTEBOOK",
+    "DEFAULT_MODEL_NAME", "APPROVED_SUFFIX", "APPROVED_MODEL_NAME", "approved_model_name", "source_model_name",
+    "CHAMPION_ALIAS", "CHALLENGER_ALIAS", "REVIEW_NOTEBOOK", "TRAINING_NOTEBOOK",
     "UPSTREAM_TRAINING_TAG", "TRAINER_TAG", "SIGNOFF_PREFIX", "NO_RUN", "UNKNOWN",
     "SignoffRefused", "SignoffNotVerified", "now", "version_str",
 ]
 
 DEFAULT_MODEL_NAME = "key-account-pd"
+#: Approved versions are copied into the registered model ``<name>-approved``, which only validators may edit
+#: (MLflow's permissions are per registered model) and where consumers resolve ``champion``.
+APPROVED_SUFFIX = "-approved"
+
+
+def approved_model_name(name: str) -> str:
+    """The validator-owned registered model that holds the approved copies of ``name``'s versions."""
+    return name + APPROVED_SUFFIX
+
+
+def source_model_name(name: str) -> str:
+    """The model whose sign-off governs ``name``: itself, or for ``<model>-approved`` the ``<model>``."""
+    return name[: -len(APPROVED_SUFFIX)] if name.endswith(APPROVED_SUFFIX) and len(name) > len(APPROVED_SUFFIX) else name
+
+
+APPROVED_MODEL_NAME = approved_model_name(DEFAULT_MODEL_NAME)  # key-account-pd-approved
 CHAMPION_ALIAS = "champion"
 CHALLENGER_ALIAS = "challenger"
 REVIEW_NOTEBOOK = "40_review_model"

@@ -4,7 +4,9 @@
 price``, ``workbench structure``, the notebooks through ``jobs.inputs.consumer_training_run``,
 and later monitoring, dossiers, portfolio):
 
-* the ``champion`` when the model's sign-off records verify;
+* the ``champion`` when the model's sign-off records verify, resolved in the approved model
+  ``<name>-approved`` (the validator-owned copy, ``approved``) once approvals have made it; a
+  store whose approvals predate it resolves the verified ``champion`` of ``<name>``;
 * no champion at all (nothing approved, records verify): the ``challenger``, else the newest
   version, flagged UNAPPROVED with the warning ``UNAPPROVED model version N ...``;
 * records that do not verify (a moved alias, deleted, forged or edited sign-off tags, no
@@ -23,6 +25,7 @@ from .common import (
     DEFAULT_MODEL_NAME,
     UPSTREAM_TRAINING_TAG,
     SignoffNotVerified,
+    source_model_name,
 )
 from .verify import Verification, verify
 
@@ -38,19 +41,30 @@ class ConsumerModel:
     run_id: str  # the training run that registered it
     approved: bool
     alias: str  # "champion", "challenger" or "" (the newest version)
-    signed_off_by: str = ""  # name (OS user) of the approval that stands
+    signed_off_by: str = ""  # name (MLflow user under auth, else OS user) of the approval that stands
     signed_off_at: str = ""
     warning: str = ""  # "UNAPPROVED model version N ..." when not approved
+    approved_model: str = ""  # where it was resolved: <name>-approved (empty: <name> itself)
+    approved_version: str = ""  # the copy of `version` in approved_model
 
     @property
     def label(self) -> str:
         return f"{self.name}/{self.version}"
 
+    @property
+    def model_uri(self) -> str:
+        """The registry URI a consumer loads: ``models:/<name>-approved@champion`` once it exists."""
+        if self.approved_model:
+            return f"models:/{self.approved_model}@{CHAMPION_ALIAS}"
+        return f"models:/{self.name}/{self.version}"
+
     def describe(self) -> str:
         """One line: which version and why (the warning for an unapproved one)."""
         if self.approved:
+            served = (f"; {self.approved_model}@{CHAMPION_ALIAS} = version {self.approved_version}"
+                      if self.approved_model else "")
             return (f"{self.name} version {self.version} ({CHAMPION_ALIAS}, signed off by "
-                    f"{self.signed_off_by} at {self.signed_off_at}; training_run_id={self.run_id})")
+                    f"{self.signed_off_by} at {self.signed_off_at}; training_run_id={self.run_id}{served})")
         return self.warning
 
 
@@ -65,9 +79,11 @@ def verify_champion(name: str = DEFAULT_MODEL_NAME) -> Verification:
 
 
 def model_for_consumers(name: str = DEFAULT_MODEL_NAME) -> ConsumerModel:
-    """The version of ``name`` consumers must use (see the module docstring). ``LookupError``
-    when the model does not exist or has no versions; ``SignoffNotVerified`` when its sign-off
-    records do not verify."""
+    """The version of ``name`` consumers must use (see the module docstring); ``name`` may also be
+    the approved model ``<name>-approved``. ``LookupError`` when the model does not exist or has no
+    versions; ``SignoffNotVerified`` when its sign-off records, or the approved model's
+    ``champion``, do not verify."""
+    name = source_model_name(name)
     versions = version_numbers(name)
     verification = verify_champion(name)  # LookupError for an unknown model
     if not versions:
@@ -75,7 +91,16 @@ def model_for_consumers(name: str = DEFAULT_MODEL_NAME) -> ConsumerModel:
     champion = verification.champion
     if champion is not None:
         approval = verification.latest_approval(champion)
-        who = f"{approval.by} (OS user {approval.os_user})" if approval else "?"
+        who = "?"
+        if approval:
+            who = f"{approval.by} (MLflow user {approval.user})" if approval.user else \
+                f"{approval.by} (OS user {approval.os_user})"
+        copy = verification.approved_copy
+        if copy is not None:  # resolved where only validators may move the alias
+            served = get_model_version(verification.approved_model, copy)
+            return ConsumerModel(name, champion, served.run_id, True, CHAMPION_ALIAS, signed_off_by=who,
+                                 signed_off_at=approval.at if approval else "",
+                                 approved_model=verification.approved_model, approved_version=copy)
         return ConsumerModel(name, champion, get_model_version(name, champion).run_id, True, CHAMPION_ALIAS,
                              signed_off_by=who, signed_off_at=approval.at if approval else "")
     challenger = alias_version(name, CHALLENGER_ALIAS)

@@ -2,19 +2,30 @@
 
 Every decision is appended, signed, to the model's chain (``records``); nothing is ever
 deleted. Approval also needs the approver not to be who trained the version (the training
-run's OS user, tag ``workbench.user``, against the approver's OS user and the ``--by`` name),
+run's user, tag ``workbench.user``, against the approver's account and the ``--by`` name),
 unless ``override_reason`` says why; the reason and the self-approval are recorded.
+
+Who the approver is: the OS user, and on a tracking server with MLflow's basic-auth app the
+MLflow user the server authenticated (``tracking.current_identity``), which is then recorded in
+the signed record (``user``) and is the account the self-approval check compares. An approval
+also copies the version into the approved model ``<name>-approved`` and moves *its* ``champion``
+(``approved``); a server that does not let the approver write there refuses the approval before
+anything is recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from ..locking import file_lock
 from ..paths import state_dir
-from ..tracking import alias_version, get_run_tags, set_alias, set_version_tags, tracking_uri
-from ..tracking.provenance import os_user
+from ..tracking import MlflowException, alias_version, get_run_tags, set_alias, set_version_tags, tracking_uri
+from ..tracking.identity import Identity, current_identity
+from ..tracking.provenance import USER_SOURCE_TAG
 from ..tracking.registry import delete_alias, set_registered_model_tags
+from .approved import copy_for_approval, crown_copy
 from .common import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
@@ -23,6 +34,7 @@ from .common import (
     UNKNOWN,
     SignoffNotVerified,
     SignoffRefused,
+    approved_model_name,
     now,
     version_str,
 )
@@ -60,11 +72,14 @@ class Decision:
     champion: str | None = None  # version holding `champion` after this decision
     notes: list[str] = field(default_factory=list)
     os_user: str = ""  # the approver's OS user
-    trained_by: str = UNKNOWN  # the training run's OS user
+    trained_by: str = UNKNOWN  # the training run's user (OS user, or MLflow user under auth)
     self_approval: bool = False
     seq: int = 0  # position in the model's signed chain
     signature: str = ""
     challenger_removed: bool = False
+    user: str = ""  # the MLflow user a tracking server with auth authenticated ("" without one)
+    approved_model: str = ""  # approvals: the registered model consumers resolve champion in
+    approved_version: str | None = None  # approvals: the copy there that is champion now
 
     @property
     def champion_moved(self) -> bool:
@@ -79,6 +94,8 @@ class Decision:
                 head += f"; champion -> version {self.champion} (was {was})"
             else:
                 head += f"; champion -> version {self.champion} (unchanged: it already was champion)"
+            if self.approved_version:
+                head += f"; consumers: {self.approved_model}@{CHAMPION_ALIAS} = version {self.approved_version}"
             if self.challenger_removed:
                 head += f"; alias {CHALLENGER_ALIAS} removed from it"
             if self.override_reason and self.problems:
@@ -88,8 +105,9 @@ class Decision:
 
 @dataclass(frozen=True)
 class _Trainer:
-    user: str  # OS user of the training run, or UNKNOWN
+    user: str  # user of the training run (OS user, or MLflow user under auth), or UNKNOWN
     run_id: str
+    source: str = ""  # how the training run established its user (tag workbench.user_source; "" = OS user)
 
 
 def who_trained(name: str, version: str) -> tuple[str, str]:
@@ -112,33 +130,39 @@ def _trainer(mv) -> _Trainer:
     if not run_id:
         return _Trainer(UNKNOWN, "")
     try:
-        user = get_run_tags(run_id).get(TRAINER_TAG, "").strip()
+        tags = get_run_tags(run_id)
     except LookupError:
-        user = ""
-    return _Trainer(user or UNKNOWN, run_id)
+        tags = {}
+    user = tags.get(TRAINER_TAG, "").strip()
+    return _Trainer(user or UNKNOWN, run_id, tags.get(USER_SOURCE_TAG, "").strip())
 
 
 def _same(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
 
-def _self_approval(version: str, trainer: _Trainer, by: str, approver: str) -> tuple[Problem | None, bool]:
-    """The problem a self-approval (or one that cannot be ruled out) raises, and whether it is one."""
+def _self_approval(version: str, trainer: _Trainer, by: str, approver: Identity) -> tuple[Problem | None, bool]:
+    """The problem a self-approval (or one that cannot be ruled out) raises, and whether it is one.
+    The trainer is compared with the approver's accounts (the authenticated MLflow user under auth,
+    and the OS user) and with the ``--by`` name."""
     run = f"training run {trainer.run_id}" if trainer.run_id else "no training run"
     if trainer.user == UNKNOWN:
         return Problem(f"who trained version {version} is not recorded ({run} has no {TRAINER_TAG} tag): a "
                        f"self-approval cannot be ruled out", overridable=True), False
-    if approver == UNKNOWN:
+    if approver.user == UNKNOWN:
         return Problem("the approver's OS user cannot be determined: a self-approval cannot be ruled out",
                        overridable=True), False
     who = []
-    if _same(trainer.user, approver):
-        who.append(f"who is approving it now (OS user {approver!r})")
+    if _same(trainer.user, approver.user):
+        who.append(f"who is approving it now ({approver.describe()})")
+    elif approver.authenticated and approver.os_user != UNKNOWN and _same(trainer.user, approver.os_user):
+        who.append(f"who is approving it now (OS user {approver.os_user!r})")
     if by.strip() and _same(trainer.user, by):
         who.append(f"the name given with --by ({by.strip()!r})")
     if not who:
         return None, False
-    return Problem(f"self-approval: version {version} was trained by OS user {trainer.user!r} ({run}), "
+    kind = "MLflow user" if trainer.source else "OS user"
+    return Problem(f"self-approval: version {version} was trained by {kind} {trainer.user!r} ({run}), "
                    f"{' and '.join(who)}", overridable=True), True
 
 
@@ -178,8 +202,9 @@ def _refusals(problems: list[Problem], text: list[str], override_reason: str | N
     return []
 
 
-def _append(name: str, version: str, action: str, **fields) -> Record:
-    """Sign the next decision onto the chain and write it: ledger record, mirror tags, head."""
+def _append(name: str, version: str, action: str, before_write=None, **fields) -> Record:
+    """Sign the next decision onto the chain and write it: ledger record, mirror tags, head.
+    ``before_write()`` runs once the chain verifies, before anything of the decision is written."""
     key = signing_key(create=True)
     chain = verify(name)
     if not chain.ok:
@@ -194,6 +219,8 @@ def _append(name: str, version: str, action: str, **fields) -> Record:
         raise SignoffRefused([f"the decision is too long to record ({len(record.to_json())} characters signed; "
                               f"at most {_MAX_RECORD_CHARS}): shorten --comment or --override-reason"],
                              name=name, version=version, action=action)
+    if before_write is not None:
+        before_write()
     set_registered_model_tags(name, {ledger_key(record.seq): record.to_json()})
     before, after = mirror_tags(earlier), mirror_tags([*earlier, record])
     set_version_tags(name, version, {k: v for k, v in after.items() if before.get(k) != v})
@@ -208,7 +235,7 @@ def _decision(record: Record, **extra) -> Decision:
                     trained_by=record.trained_by, self_approval=record.self_approval, seq=record.seq,
                     signature=record.signature, override_reason=record.override_reason or None,
                     validation_run_id=None if record.validation_run_id == NO_RUN else record.validation_run_id,
-                    **extra)
+                    user=record.user, **extra)
 
 
 def _approve(name: str, version: str | int, by: str, comment: str, override_reason: str | None = None) -> Decision:
@@ -226,7 +253,7 @@ def _approve(name: str, version: str | int, by: str, comment: str, override_reas
         override_reason = None
     if mv is None:
         raise SignoffRefused(text + [p.text for p in problems], name=name, version=version)
-    approver, trainer = os_user(), _trainer(mv)
+    approver, trainer = current_identity(), _trainer(mv)
     self_problem, is_self = _self_approval(version, trainer, by or "", approver)
     if self_problem is not None:
         problems = [*problems, self_problem]
@@ -235,11 +262,18 @@ def _approve(name: str, version: str | int, by: str, comment: str, override_reas
         raise SignoffRefused(refusals, name=name, version=version)
 
     previous = alias_version(name, CHAMPION_ALIAS)
-    record = _append(name, version, "approval", decision="approved", by=by.strip(), os_user=approver, at=now(),
+    copy: list[str] = []  # the approved copy, made once the chain verifies and before the decision is written
+
+    def copy_first() -> None:
+        copy.append(_copy_or_refuse(name, version, approver))
+
+    record = _append(name, version, "approval", before_write=copy_first, decision="approved", by=by.strip(),
+                     os_user=approver.os_user, user=approver.user if approver.authenticated else "", at=now(),
                      comment=comment.strip(), validation_run_id=run_id or NO_RUN,
                      override_reason=override_reason.strip() if override_reason else "", self_approval=is_self,
                      trained_by=trainer.user, training_run_id=trainer.run_id)
-    decision = _decision(record, previous_champion=previous, problems=[p.text for p in problems])
+    decision = _decision(record, previous_champion=previous, problems=[p.text for p in problems],
+                         approved_model=approved_model_name(name))
     if previous == version:
         decision.notes.append(f"version {version} already is {CHAMPION_ALIAS}; the approval is recorded, "
                               f"the alias is unchanged")
@@ -251,10 +285,36 @@ def _approve(name: str, version: str | int, by: str, comment: str, override_reas
                                   f"{CHAMPION_ALIAS} without a comparison")
         set_alias(name, CHAMPION_ALIAS, version)
         set_version_tags(name, version, {CHAMPION_SINCE_TAG: record.at})
+    crown_copy(name, copy[0], record)
+    decision.approved_version = copy[0]
     if alias_version(name, CHALLENGER_ALIAS) == version:
-        decision.challenger_removed = delete_alias(name, CHALLENGER_ALIAS)
+        try:
+            decision.challenger_removed = delete_alias(name, CHALLENGER_ALIAS)
+        except MlflowException as exc:
+            if not _refused_by_server(exc):
+                raise
+            # The decision is recorded and champion moved: a challenger left in place is no reason to fail it.
+            decision.notes.append(f"alias {CHALLENGER_ALIAS} stays on version {version}: the tracking server does not "
+                                  f"let {approver.describe()} delete aliases of {name}, which needs MANAGE on it "
+                                  f"({_first_line(exc)}); the next training moves it")
     decision.champion = version
     return decision
+
+
+def _copy_or_refuse(name: str, version: str, approver: Identity) -> str:
+    """The approved copy of the version (``approved.copy_for_approval``); a registry that refuses it
+    is a ``SignoffRefused`` saying who needs which permission, with nothing of the decision written."""
+    dst = approved_model_name(name)
+    try:
+        return copy_for_approval(name, version)
+    except MlflowException as exc:
+        if not _refused_by_server(exc):
+            raise
+        raise SignoffRefused([
+            f"the tracking server does not let {approver.describe()} copy version {version} into {dst}, the "
+            f"registered model consumers use ({_first_line(exc)}): only validators may write to it; the "
+            f"server's admin grants them EDIT or MANAGE on {dst} (docs/team-setup.md). Nothing was recorded"],
+            name=name, version=version) from None
 
 
 def _reject(name: str, version: str | int, by: str, comment: str) -> Decision:
@@ -273,8 +333,9 @@ def _reject(name: str, version: str | int, by: str, comment: str) -> Decision:
     run_id = find_validation_run(name, version)
     problems = [p.text for p in validation_problems(name, version, run_id)]
     champion = alias_version(name, CHAMPION_ALIAS)
-    trainer = _trainer(mv)
-    record = _append(name, version, "rejection", decision="rejected", by=by.strip(), os_user=os_user(), at=now(),
+    trainer, approver = _trainer(mv), current_identity()
+    record = _append(name, version, "rejection", decision="rejected", by=by.strip(), os_user=approver.os_user,
+                     user=approver.user if approver.authenticated else "", at=now(),
                      comment=comment.strip(), validation_run_id=run_id or NO_RUN, override_reason="",
                      self_approval=False, trained_by=trainer.user, training_run_id=trainer.run_id)
     decision = _decision(record, previous_champion=champion, problems=problems, champion=champion)
@@ -291,14 +352,40 @@ def _decision_lock():
     return file_lock(state_dir() / ".workbench-signoff.lock")
 
 
+def _refused_by_server(exc: MlflowException) -> bool:
+    # A refused copy reaches the client as INTERNAL_ERROR wrapping the server's 403 in some paths.
+    text = str(exc)
+    return exc.error_code in ("PERMISSION_DENIED", "UNAUTHENTICATED") or " 403 " in text or "Permission denied" in text
+
+
+def _first_line(exc: MlflowException) -> str:
+    lines = [line.strip() for line in str(exc.message).splitlines() if line.strip()]
+    return lines[-1][:300] if lines else exc.error_code
+
+
+@contextlib.contextmanager
+def _server_refusals(name: str, version: str | int, action: str) -> Iterator[None]:
+    """A registry write the server refuses (the approver lacks EDIT on ``name``) as ``SignoffRefused``."""
+    try:
+        yield
+    except MlflowException as exc:
+        if not _refused_by_server(exc):
+            raise
+        raise SignoffRefused([
+            f"the tracking server refused {current_identity().describe()} a write to the registry "
+            f"({_first_line(exc)}): recording a decision needs EDIT on {name} (its sign-off records and "
+            f"aliases) and on {approved_model_name(name)}; the server's admin grants them to validators "
+            f"(docs/team-setup.md)"], name=name, version=str(version), action=action) from None
+
+
 def approve(name: str, version: str | int, by: str, comment: str, override_reason: str | None = None) -> Decision:
     """Approve ``name`` version ``version``, make it ``champion`` and take ``challenger`` off it
     (decisions on one machine are made one at a time). See ``_approve``."""
-    with _decision_lock():
+    with _decision_lock(), _server_refusals(name, version, "approve"):
         return _approve(name, version, by, comment, override_reason)
 
 
 def reject(name: str, version: str | int, by: str, comment: str) -> Decision:
     """Record a rejection of ``name`` version ``version``; aliases never move. See ``_reject``."""
-    with _decision_lock():
+    with _decision_lock(), _server_refusals(name, version, "reject"):
         return _reject(name, version, by, comment)

@@ -16,11 +16,12 @@ from .verify import Verification, verify
 __all__ = ["SUMMARY_FIELDS", "ENTRY_FIELDS", "STATUS_COLUMNS", "HISTORY_COLUMNS", "decision_history", "status"]
 
 SUMMARY_FIELDS = ("decision", "by", "at", "comment", "validation_run_id")
-ENTRY_FIELDS = SUMMARY_FIELDS + ("override_reason", "os_user", "trained_by", "self_approval", "seq", "signature")
+ENTRY_FIELDS = SUMMARY_FIELDS + ("override_reason", "os_user", "user", "trained_by", "self_approval", "seq",
+                                 "signature")
 HISTORY_COLUMNS = ["number", *ENTRY_FIELDS, "verified"]
 STATUS_COLUMNS = ["version", "aliases", "decision", "by", "at", "validation_run_id", "decisions",
                   "champion_since", "superseded_at", "superseded_by",
-                  "os_user", "trained_by", "override_reason", "signature"]
+                  "os_user", "user", "trained_by", "override_reason", "signature"]
 
 _ENTRY_KEY_RE = re.compile(r"^signoff\.(\d+)\.([a-z_]+)$")
 
@@ -56,8 +57,8 @@ def decision_history(name: str, version: str | int, verification: Verification |
 
 
 def status(name: str = DEFAULT_MODEL_NAME, verification: Verification | None = None) -> pd.DataFrame:
-    """One row per version of ``name`` (newest first): aliases, latest decision, by (name and OS
-    user), at, validation run (the linked or found one), number of decisions, champion since /
+    """One row per version of ``name`` (newest first): aliases, latest decision, by (name, OS
+    user and, under a tracking server with auth, the authenticated MLflow user), at, validation run (the linked or found one), number of decisions, champion since /
     superseded, who trained it, the override reason of the latest decision, and ``signature``:
     ``verified``, ``no decisions`` or ``NOT VERIFIED: ...`` saying what does not verify."""
     aliases_of: dict[str, list[str]] = {}
@@ -85,6 +86,7 @@ def status(name: str = DEFAULT_MODEL_NAME, verification: Verification | None = N
             "superseded_at": tags.get(SUPERSEDED_AT_TAG, ""),
             "superseded_by": tags.get(SUPERSEDED_BY_TAG, ""),
             "os_user": tags.get(f"{SIGNOFF_PREFIX}os_user", ""),
+            "user": tags.get(f"{SIGNOFF_PREFIX}user", ""),
             "trained_by": tags.get(latest + "trained_by", "") if latest else trainer_of(mv)[0],
             "override_reason": tags.get(latest + "override_reason", "") if latest else "",
             "signature": verification.version_status(v),

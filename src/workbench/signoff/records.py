@@ -5,8 +5,11 @@ of ``keys.signing_key``, over a canonical serialisation (JSON, sorted keys, no s
 prefixed by a domain label) of every field: model, version, the version's decision number,
 the decision's position in the model's chain (``seq``), decision, approver name and OS user,
 UTC time, comment, validation run, override reason, whether it is a self-approval, who trained
-the version and its training run, and the signature of the previous decision of the model
-(``prev``). So the records of one registered model form one chain over all its versions.
+the version and its training run, the signature of the previous decision of the model
+(``prev``), and on a tracking server with auth the MLflow user the server authenticated
+(``user``; absent from the record, not empty, when there was none, so that records made without
+a server verify as they always did). So the records of one registered model form one chain over
+all its versions.
 
 Where they are kept (all in MLflow; only the key is outside it):
 
@@ -85,10 +88,13 @@ class Record:
     training_run_id: str
     prev: str  # signature of decision seq - 1 ("" for the first)
     signature: str = ""
+    user: str = ""  # the MLflow user a tracking server with auth authenticated ("" without one)
 
     def payload(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("signature")
+        if not out["user"]:
+            out.pop("user")  # optional: a record without it is signed (and verifies) as before the field existed
         out["format"] = FORMAT
         return out
 
@@ -114,6 +120,10 @@ class Record:
         if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
             raise ValueError(f"not a format-{FORMAT} sign-off record")
         fields = set(cls.__dataclass_fields__)
+        if "user" not in data:
+            data["user"] = ""
+        elif not data["user"]:
+            raise ValueError("an empty user is never recorded")  # the signed payload leaves it out
         if set(data) != fields:
             missing, extra = sorted(fields - set(data)), sorted(set(data) - fields)
             raise ValueError("fields differ" + (f"; missing {', '.join(missing)}" if missing else "")
@@ -144,6 +154,8 @@ def mirror_tags(records: list[Record]) -> dict[str, str]:
         })
         if r.override_reason:
             tags[p + "override_reason"] = r.override_reason
+        if r.user:
+            tags[p + "user"] = r.user
     if records:
         r = records[-1]
         tags.update({
@@ -153,6 +165,9 @@ def mirror_tags(records: list[Record]) -> dict[str, str]:
             f"{SIGNOFF_PREFIX}number": str(r.number), f"{SIGNOFF_PREFIX}seq": str(r.seq),
             f"{SIGNOFF_PREFIX}signature": r.signature,
         })
+        if any(earlier.user for earlier in records):
+            # Tags are never deleted: once written, the summary says "none" for a later decision made without auth.
+            tags[f"{SIGNOFF_PREFIX}user"] = r.user or NO_RUN
     return tags
 
 

@@ -16,7 +16,9 @@ How each kind of tampering shows:
   record whose signature does not match, a head whose MAC does not match, a
   ``signoff.*`` registered-model tag that is neither ledger nor head;
 * an edited field (e.g. ``by``): in the mirror it differs from the signed record; in the ledger
-  the record's signature no longer matches its content.
+  the record's signature no longer matches its content;
+* the ``champion`` of the approved model (``<name>-approved``, where consumers resolve it) moved,
+  removed or set: it is not a copy of the version the signed chain makes champion (``approved``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from dataclasses import dataclass, field
 
 from ..tracking import get_model_version, tracking_uri, version_numbers
 from ..tracking.registry import get_registered_model_info
-from .common import CHAMPION_ALIAS, SIGNOFF_PREFIX
+from . import approved
+from .common import CHAMPION_ALIAS, SIGNOFF_PREFIX, approved_model_name
 from .keys import SigningKeyError, signing_key
 from .records import HEAD_TAG, LEDGER_PREFIX, Head, Record, mirror_tags, read_witness, update_witness
 
@@ -53,6 +56,7 @@ class Verification:
     findings: list[Finding] = field(default_factory=list)
     champion_alias: str | None = None  # where the alias points
     signed_champion: str | None = None  # where the signed chain says it must point
+    approved_champion: str | None = None  # the version of <name>-approved its champion points at (the copy)
     versions: list[str] = field(default_factory=list)
     bad_entries: set[tuple[str, int]] = field(default_factory=set)  # (version, NNN) that do not verify
 
@@ -64,6 +68,17 @@ class Verification:
     def champion(self) -> str | None:
         """The champion version, when everything verifies (else None)."""
         return self.champion_alias if self.ok else None
+
+    @property
+    def approved_model(self) -> str:
+        """The registered model consumers resolve ``champion`` in (``<name>-approved``)."""
+        return approved_model_name(self.name)
+
+    @property
+    def approved_copy(self) -> str | None:
+        """The copy of the champion in the approved model, when everything verifies (None: none,
+        or approvals from before the approved model existed)."""
+        return self.approved_champion if self.ok else None
 
     def records_of(self, version: str) -> list[Record]:
         return [r for r in self.records if r.version == version]
@@ -119,6 +134,8 @@ def verify(name: str) -> Verification:
     _check_head(out, name, head_text, key)
     _check_witness(out, name, info.created)
     _check_champion(out)
+    out.approved_champion, found = approved.check(name, out.signed_champion)
+    out.findings.extend(found)
     _check_mirrors(out, name)
     if out.ok and out.records:
         update_witness(tracking_uri(), name, info.created, out.records[-1])

@@ -1,6 +1,8 @@
 """Provenance of a run: the tags every run carries (DESIGN.md section 5).
 
-Git commit, params hash, data fingerprint, notebook, workbench version and the OS user who ran it.
+Git commit, params hash, data fingerprint, notebook, workbench version and who ran it: the OS
+user, or on a tracking server with MLflow's basic-auth app the user the server authenticated
+(``identity``), with the OS user beside it.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from ..paths import project_root
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["USER_TAG", "data_fingerprint", "git_commit", "notebook_label", "os_user", "standard_tags"]
+__all__ = ["USER_TAG", "OS_USER_TAG", "USER_SOURCE_TAG", "MLFLOW_USER_TAG", "data_fingerprint", "git_commit", "notebook_label", "os_user", "standard_tags"]
 
 #: Who ran a run (the OS user); the sign-off gate reads it on the training run as "who trained the version".
 USER_TAG = "workbench.user"
+#: Under an auth server only: the OS account beside the authenticated user, and how the user was established.
+OS_USER_TAG = "workbench.os_user"
+USER_SOURCE_TAG = "workbench.user_source"
+#: MLflow's own user column; the client sets it (the server does not), so under auth it gets the checked user.
+MLFLOW_USER_TAG = "mlflow.user"
 
 
 def data_fingerprint(path: str | os.PathLike[str] | None) -> str:
@@ -93,12 +100,19 @@ def standard_tags(
     params: BaseModel | None,
     data_path: str | os.PathLike[str] | None,
 ) -> dict[str, str]:
-    """The tags every run carries (DESIGN.md section 5)."""
-    return {
+    """The tags every run carries (DESIGN.md section 5). On a tracking server with auth, ``workbench.user``
+    (and ``mlflow.user``) is the authenticated user and ``workbench.os_user`` the OS account."""
+    from .identity import current_identity
+
+    who = current_identity()
+    tags = {
         "workbench.git_commit": git_commit(),
         "workbench.params_hash": params_hash(params) if params is not None else "none",
         "workbench.data_fingerprint": data_fingerprint(data_path) if data_path is not None else "none",
         "workbench.notebook": notebook_label(notebook_path),
         "workbench.version": workbench.__version__,
-        USER_TAG: os_user(),
+        USER_TAG: who.user,
     }
+    if who.authenticated:
+        tags.update({OS_USER_TAG: who.os_user, USER_SOURCE_TAG: who.source, MLFLOW_USER_TAG: who.user})
+    return tags

@@ -2,8 +2,10 @@
 aliases and version tags.
 
 Registered as ``key-account-pd``; aliases ``challenger`` (new) and ``champion`` (signed off,
-moved only by ``workbench.signoff``). The sign-off gate reads and writes the registry through
-the functions here, never through the raw client.
+moved only by ``workbench.signoff``), which also copies approved versions into another
+registered model (``copy_version``; a copy's source is ``models:/<name>/<version>``,
+``copy_source``). The sign-off gate reads and writes the registry through the functions here,
+never through the raw client.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ __all__ = [
     "version_numbers", "version_key", "get_model_version", "model_aliases", "set_alias", "set_version_tags",
     "resolve_model_version", "load_pd_model_version", "load_alias_model",
     "RegisteredModelInfo", "get_registered_model_info", "set_registered_model_tags", "delete_alias",
+    "MODELS_URI_PREFIX", "copy_source", "copy_version", "find_copy", "ensure_registered_model",
 ]
+
+#: Registry URIs name a version as models:/<name>/<version>; a copied version's source is that URI.
+MODELS_URI_PREFIX = "models:/"
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,60 @@ def delete_alias(name: str, alias: str) -> bool:
         return False
     client().delete_registered_model_alias(name, alias)
     return True
+
+
+def ensure_registered_model(name: str, description: str = "") -> bool:
+    """Create registered model ``name`` unless it exists; True if this call created it."""
+    if model_exists(name):
+        return False
+    try:
+        client().create_registered_model(name, description=description or None)
+    except MlflowException:
+        if not model_exists(name):  # not "another process created it in between"
+            raise
+        return False
+    return True
+
+
+def copy_source(source: str) -> tuple[str, str] | None:
+    """``(model, version)`` a copied version came from (its source ``models:/<model>/<version>``),
+    else None (a version registered from a run's artifacts)."""
+    if not source.startswith(MODELS_URI_PREFIX):
+        return None
+    model, _, version = source[len(MODELS_URI_PREFIX):].rpartition("/")
+    return (model, version) if model and version.isdigit() else None
+
+
+def find_copy(dst: str, name: str, version: str) -> str | None:
+    """The newest version of ``dst`` copied from ``name`` version ``version`` (None: none is)."""
+    try:
+        found = client().search_model_versions(f"name = '{dst}'")
+    except MlflowException:
+        return None
+    copies = [str(v.version) for v in found if copy_source(v.source or "") == (name, str(version))]
+    return max(copies, key=version_key) if copies else None
+
+
+def copy_version(name: str, version: str, dst: str, *, drop_tag_prefixes: tuple[str, ...] = (),
+                 tags: Mapping[str, str] | None = None) -> str:
+    """Copy ``name`` version ``version`` into registered model ``dst`` as a new version
+    (``MlflowClient.copy_model_version``: same run, source ``models:/<name>/<version>``); returns its
+    number. The copy inherits the version's tags; those starting with ``drop_tag_prefixes`` are
+    removed from it, ``tags`` are added. Raises ``MlflowException`` as the registry does (e.g.
+    PERMISSION_DENIED, or INTERNAL_ERROR wrapping it, on a server that refuses)."""
+    import contextlib
+    import io
+
+    c = client()
+    # copy_model_version prints "Copied version ..." to stderr; the caller says what happened.
+    with contextlib.redirect_stderr(io.StringIO()):
+        copied = c.copy_model_version(f"{MODELS_URI_PREFIX}{name}/{version}", dst)
+    number = str(copied.version)
+    if drop_tag_prefixes:
+        for key in [k for k in (copied.tags or {}) if k.startswith(drop_tag_prefixes)]:
+            c.delete_model_version_tag(dst, number, key)
+    set_version_tags(dst, number, tags or {})
+    return number
 
 
 def set_version_tags(name: str, version: str, tags: Mapping[str, str]) -> None:

@@ -107,7 +107,8 @@ def ensure_experiment(name: str) -> str:
 
 def check_store(timeout_s: float = 5.0) -> None:
     """Fail fast, naming the store, when it cannot be used: a tracking server that does not answer
-    (within ``timeout_s``, not after MLflow's minutes of retries), a state dir that is not a
+    (within ``timeout_s``, not after MLflow's minutes of retries) or refuses the credentials
+    (``identity.TrackingAuthError``, a ``PermissionError``), a state dir that is not a
     directory, an ``mlflow.db`` that is not an SQLite database. Call before any computation."""
     import sqlite3
     import urllib.error
@@ -126,6 +127,9 @@ def check_store(timeout_s: float = 5.0) -> None:
             raise ConnectionError(f"the MLflow tracking server {uri} (MLFLOW_TRACKING_URI) does not answer at {url} "
                                   f"within {timeout_s:g} s: {reason}; start it or point MLFLOW_TRACKING_URI "
                                   "elsewhere") from None
+        from .identity import current_identity
+
+        current_identity()  # a server with auth that refuses the credentials: say so now, not after a notebook ran
         return
     database = sqlite_path(uri)
     if database is None:
