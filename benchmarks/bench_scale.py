@@ -10,11 +10,12 @@ peak RSS is that run's own (for Dask: the driver plus every worker). Stages:
 * ``ews``: ``accounts.monthly.monitoring_book`` (snapshot of every month end -> scores -> early
   warnings), the backfill's engine room, with the snapshot partitioned like the panel under dask.
 
-Then, per stage and engine, the growth of time and memory with size is fitted as a power law
-(``t = a * n ** b`` on log-log least squares) and the crossover, the size where Dask's fitted time
-drops below pandas', is solved from the two fits. Sizes beyond the largest measured one are an
-EXTRAPOLATION of those fits, and the output says so; where Dask's growth is not flatter than pandas'
-there is no crossover on this machine. Each run is bounded to ``--timeout`` seconds (10 minutes).
+Then, per stage and engine, time and memory are fitted as a fixed cost plus a cost per statement
+(``t = c + k * n``, least squares: Dask pays a large fixed cost for its cluster, scheduling and
+shipping, and may pay less per statement when it has more cores than pandas uses) and the crossover,
+the size where Dask's fitted time drops below pandas', is solved from the two fits. Sizes beyond the
+largest measured one are an EXTRAPOLATION of those fits, and the output says so; where Dask's cost
+per statement is not lower than pandas' there is no crossover on this machine. Each run is bounded to ``--timeout`` seconds (10 minutes).
 
 Reference in the same process as each child: the naive rolling window of ``bench_features.py``
 (``groupby().rolling(12).max()`` of days past due), so machines can be compared by ratio.
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import resource
@@ -178,28 +178,27 @@ def child(stage: str, engine: str, path: str, workers: int) -> dict:
     return out
 
 
-def power_fit(sizes: list[float], values: list[float]) -> tuple[float, float] | None:
-    """(a, b) of ``value = a * size ** b`` by least squares on logs; None below two points."""
-    pts = [(math.log(s), math.log(v)) for s, v in zip(sizes, values) if s > 0 and v > 0]
-    if len(pts) < 2:
+def affine_fit(sizes: list[float], values: list[float]) -> tuple[float, float] | None:
+    """(c, k) of ``value = c + k * size`` by least squares: a fixed cost (process start, a cluster's
+    scheduling and shipping) plus a cost per statement; None below two distinct sizes."""
+    pts = [(float(s), float(v)) for s, v in zip(sizes, values)]
+    if len({p[0] for p in pts}) < 2:
         return None
     mx = sum(p[0] for p in pts) / len(pts)
     my = sum(p[1] for p in pts) / len(pts)
-    sxx = sum((p[0] - mx) ** 2 for p in pts)
-    if sxx == 0:
-        return None
-    b = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
-    return math.exp(my - b * mx), b
+    k = sum((p[0] - mx) * (p[1] - my) for p in pts) / sum((p[0] - mx) ** 2 for p in pts)
+    return my - k * mx, k
 
 
 def crossover(pandas_fit: tuple[float, float] | None, dask_fit: tuple[float, float] | None) -> float | None:
-    """Size where the fitted Dask time equals pandas' and falls below it after; None when it never does."""
+    """Size where the fitted Dask time equals pandas' and stays below it after; None when it never does
+    (Dask's cost per statement is not lower) or when Dask is already faster at every size."""
     if not pandas_fit or not dask_fit:
         return None
-    (ap, bp), (ad, bd) = pandas_fit, dask_fit
-    if bp <= bd:  # Dask grows at least as fast: it never overtakes
+    (cp, kp), (cd, kd) = pandas_fit, dask_fit
+    if kp <= kd:
         return None
-    return (ad / ap) ** (1 / (bp - bd))
+    return max(0.0, (cd - cp) / (kp - kd))
 
 
 def summarise(runs: list[dict], size_key: str = "statements") -> dict:
@@ -209,12 +208,13 @@ def summarise(runs: list[dict], size_key: str = "statements") -> dict:
         per = {e: [r for r in runs if r["stage"] == stage and r["engine"] == e and "seconds" in r] for e in ENGINES}
         if not any(per.values()):
             continue
-        fits = {e: {"time": power_fit([r[size_key] for r in rs], [r["seconds"] for r in rs]),
-                    "memory": power_fit([r[size_key] for r in rs], [r["peak_rss_mib"] for r in rs])}
+        fits = {e: {"time": affine_fit([r[size_key] for r in rs], [r["seconds"] for r in rs]),
+                    "memory": affine_fit([r[size_key] for r in rs], [r["peak_rss_mib"] for r in rs])}
                 for e, rs in per.items()}
         n_star = crossover(fits["pandas"]["time"], fits["dask"]["time"])
         largest = max((r[size_key] for rs in per.values() for r in rs), default=0)
-        entry = {"fits": {e: {k: (None if v is None else {"a": v[0], "b": v[1]}) for k, v in f.items()}
+        entry = {"model": "seconds = c + k * statements (least squares over the sizes measured)",
+                 "fits": {e: {k: (None if v is None else {"c": v[0], "k": v[1]}) for k, v in f.items()}
                           for e, f in fits.items()},
                  "crossover_statements": n_star,
                  "crossover_is": None if n_star is None else ("measured range" if n_star <= largest
@@ -223,7 +223,7 @@ def summarise(runs: list[dict], size_key: str = "statements") -> dict:
         if n_star is not None:
             for e in ENGINES:
                 mem = fits[e]["memory"]
-                entry[f"{e}_memory_at_crossover_mib"] = None if mem is None else mem[0] * n_star ** mem[1]
+                entry[f"{e}_memory_at_crossover_mib"] = None if mem is None else mem[0] + mem[1] * n_star
         out[stage] = entry
     return out
 
@@ -247,7 +247,7 @@ def main() -> None:
 
     runs: list[dict] = []
     for stage in args.stages:
-        sizes = [max(1_000, int(s * EWS_SHARE)) for s in args.sizes] if stage == "ews" else args.sizes
+        sizes = sorted({max(500, int(s * EWS_SHARE)) for s in args.sizes}) if stage == "ews" else args.sizes
         for size in sizes:
             path = _portfolio(size, args.years, args.seed)
             for engine in args.engines:
@@ -286,7 +286,8 @@ def main() -> None:
     print()
     for stage, s in summary.items():
         fits = s["fits"]
-        growth = "  ".join(f"{e}: t ~ n^{fits[e]['time']['b']:.2f}" for e in ENGINES if fits[e]["time"])
+        growth = "  ".join(f"{e}: {fits[e]['time']['c']:.1f} s + {fits[e]['time']['k'] * 1e6:.1f} s per million "
+                           "statements" for e in ENGINES if fits[e]["time"])
         if s["crossover_statements"] is None:
             verdict = "Dask does not overtake pandas on this machine (its time grows at least as fast)"
         else:

@@ -447,13 +447,15 @@ def s_scale(r: dict) -> Section:
                      *(gib_from_mib(dig(per, e, "peak_rss_mib")) for e in engines)])
     notes = []
     for stage, s in _items(r.get("summary")):
-        growth = [f"{e} t ~ n^{b:.2f}" for e in engines if (b := num(dig(s, "fits", e, "time", "b"))) is not None]
+        growth = [f"{e} {c:.1f} s + {k * 1e6:.1f} s per million statements" for e in engines
+                  if (c := num(dig(s, "fits", e, "time", "c"))) is not None
+                  and (k := num(dig(s, "fits", e, "time", "k"))) is not None]
         text = _crossover_text(s)
         if growth or text:
             notes.append(f"{stage}: " + ", ".join(growth) + ("; " if growth and text else "") + (text or "") + ".")
     if notes:
-        notes.insert(0, "Growth of time with size fitted as t = a n^b (n: statements); peak RSS counts the driver "
-                        "and every worker.")
+        notes.insert(0, "Time fitted as a fixed cost plus a cost per statement, t = c + k n (least squares over "
+                        "the sizes measured); peak RSS counts the driver and every worker.")
     return ["stage", "obligors", "statements", "pandas", "dask", "pandas peak RSS", "dask peak RSS"], rows, notes
 
 
