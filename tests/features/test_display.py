@@ -51,7 +51,7 @@ def test_params_table_lists_every_parameter_with_readable_values():
     table = params_table(cfg)
     assert table.index.name == "parameter" and list(table.columns) == ["value"]
     assert table.loc["split.train_end", "value"] == "2020-12-31"
-    assert table.loc["chunk_obligors", "value"] == "25,000" and table.loc["min_peer_group", "value"] == "10"
+    assert table.loc["chunk_obligors", "value"] == "10,000" and table.loc["min_peer_group", "value"] == "10"
     assert list(table.index) == list(flatten_params(cfg))  # one row per logged param: nothing left out, no repr
 
 

@@ -210,3 +210,38 @@ def test_the_panel_is_not_a_fragmented_frame(tables, engine):
         widened = panel.assign(year=panel["obs_date"].dt.year)
     assert widened["year"].notna().all()
     assert panel[feature_columns(panel)].dtypes.eq(np.float32).all()
+
+
+def test_reading_only_the_panel_columns_in_panel_types_gives_the_same_panel(tables, panel, tmp_path):
+    # What the benchmark does at 2M statements: fewer columns, dates and statement ids as categories.
+    from workbench.data import read_tables, write_tables
+    from workbench.features import INPUT_TABLES, PANEL_COLUMNS, PANEL_DTYPES
+
+    path = write_tables({k: v for k, v in tables.items() if k in INPUT_TABLES}, tmp_path / "p")
+    narrow = read_tables(path, names=INPUT_TABLES, check=False, compact=True, columns=PANEL_COLUMNS,
+                         dtypes=PANEL_DTYPES)
+    assert list(narrow["obligors"].columns) == list(PANEL_COLUMNS["obligors"])
+    assert narrow["behaviour"]["month_end"].dtype == "category"
+    pd.testing.assert_frame_equal(build_panel(narrow, PARAMS.model_copy(update={"chunk_obligors": 250})), panel)
+    # Checked, the tables are validated whole and then narrowed to the same columns and types.
+    checked = read_tables(path, names=INPUT_TABLES, check=True, compact=True, columns=PANEL_COLUMNS,
+                          dtypes=PANEL_DTYPES)
+    for name in INPUT_TABLES:
+        assert list(checked[name].columns) == list(narrow[name].columns)
+        assert checked[name].dtypes.astype(str).tolist() == narrow[name].dtypes.astype(str).tolist()
+
+
+def test_the_pandas_engine_marks_its_stages(tables):
+    from workbench.features.stages import listening
+
+    marks: list[str | None] = []
+    with listening(marks.append):
+        build_panel(tables, PARAMS)
+    assert marks == ["obligor rows", "peers", "finalise", None]
+
+
+def test_peer_rows_in_small_batches_give_the_same_panel(tables, panel, monkeypatch):
+    from workbench.features import engine_pandas
+
+    monkeypatch.setattr(engine_pandas, "_PEER_BATCH", 97)
+    pd.testing.assert_frame_equal(build_panel(tables, PARAMS), panel)

@@ -9,6 +9,8 @@ the workbench writes goes through them.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import pickle
 import shutil
@@ -34,33 +36,92 @@ _COMPACT = {
 }
 
 
-def compact_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+def _spec(name: str, dtypes: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    return {**_COMPACT.get(name, {}), **((dtypes or {}).get(name, {}))}
+
+
+def _ordered_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical date columns with their categories sorted and ordered, so that ``min()``, ``max()``
+    and comparisons work as on the dates themselves (whichever way the categories were made)."""
+    for c in df.columns:
+        dtype = df[c].dtype
+        if (isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_datetime64_any_dtype(dtype.categories.dtype)
+                and not (dtype.ordered and dtype.categories.is_monotonic_increasing)):
+            df[c] = df[c].cat.reorder_categories(dtype.categories.sort_values(), ordered=True)
+    return df
+
+
+def compact_table(name: str, df: pd.DataFrame, dtypes: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
     """``df`` with compact dtypes (categorical ids, float32/small ints) where that loses nothing
     the features use; other tables are returned as they are. Compact tables are for computing:
-    validate before compacting, as the contract names the full types."""
-    spec = {c: t for c, t in _COMPACT.get(name, {}).items() if c in df.columns}
-    return df.astype(spec) if spec else df
+    validate before compacting, as the contract names the full types. ``dtypes`` adds or overrides
+    types per table and column (``read_tables``)."""
+    spec = {c: t for c, t in _spec(name, dtypes).items() if c in df.columns}
+    return _ordered_dates(df.astype(spec)) if spec else df
 
 
-def _read_compact(path: Path, name: str) -> pd.DataFrame:
+def _read_compact(path: Path, name: str, columns: list[str] | None = None,
+                  dtypes: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
     """Read straight into compact types: ids as Arrow dictionaries, numbers cast before conversion,
     so the full-width table never exists in memory."""
-    spec = _COMPACT.get(name, {})
-    table = pq.read_table(path, read_dictionary=[c for c, t in spec.items() if t == "category"])
-    arrow_types = {"float32": pa.float32(), "int32": pa.int32(), "int8": pa.int8()}
-    fields = [pa.field(f.name, arrow_types[spec[f.name]]) if spec.get(f.name) in arrow_types else f
-              for f in table.schema]
-    table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+    spec = _spec(name, dtypes)
+    schema = pq.read_schema(path)
+    arrow_types = {"float32": pa.float32(), "int32": pa.int32(), "int16": pa.int16(), "int8": pa.int8()}
+    names, arrays = [], []
+    # Column by column, each made compact as soon as it is read: only one column ever exists at its
+    # stored width (a table read whole first holds every float64 beside its float32 copy).
+    for field in schema:
+        c = field.name
+        if columns is not None and c not in columns:
+            continue
+        text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+        want = spec.get(c)
+        col = pq.read_table(path, columns=[c], read_dictionary=[c] if want == "category" and text else None).column(c)
+        if want in arrow_types:
+            col = col.cast(arrow_types[want])
+        elif want == "category" and not text:  # dates: a few hundred month ends over millions of rows
+            col = col.dictionary_encode()
+        names.append(c)
+        arrays.append(col)
+        del col
+    table = pa.Table.from_arrays(arrays, names=names, metadata=schema.metadata)
+    del arrays
+    return _ordered_dates(table.to_pandas(self_destruct=True, split_blocks=True))
+
+
+def _release_memory() -> None:
+    """Return freed memory to the system: Arrow's pool, and the C heap, where converting a table
+    leaves many freed medium-sized buffers that would otherwise stay in the process (glibc's
+    ``malloc_trim``; elsewhere only Arrow's pool)."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _present(path: Path, wanted: Iterable[str]) -> list[str]:
+    """The columns of ``wanted`` that the Parquet file at ``path`` has, in its own order."""
+    wanted = set(wanted)
+    return [c for c in pq.read_schema(path).names if c in wanted]
 
 
 def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None = None,
-                *, check: bool = True, compact: bool = False) -> dict[str, pd.DataFrame]:
+                *, check: bool = True, compact: bool = False,
+                columns: Mapping[str, Iterable[str]] | None = None,
+                dtypes: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, pd.DataFrame]:
     """Load ``<directory>/<table>.parquet`` for the named tables (default: all present).
 
     ``check=True`` validates them against the data contract before returning;
     ``compact=True`` then gives the long tables compact dtypes (``compact_table``), each
     table as it is read, so a large portfolio never sits in memory at full width.
+    ``columns`` keeps only the named columns of the tables it names (those a file lacks, such
+    as optional ones, are skipped; other tables keep all theirs), e.g.
+    ``workbench.features.PANEL_COLUMNS``. Unchecked, only those columns are read from disk;
+    checked, the whole table is read and validated first, as the contract names every column.
+    ``dtypes`` (with ``compact=True``) adds compact types per table and column to the default
+    ones, e.g. ``workbench.features.PANEL_DTYPES``: ``"category"`` (a date column becomes an
+    ordered categorical of its dates), ``"float32"``, ``"int32"``, ``"int16"``, ``"int8"``.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -76,7 +137,9 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
     for t in wanted:
         path = directory / f"{t}.parquet"
         try:
-            df = _read_compact(path, t) if compact and not check else pd.read_parquet(path)
+            # Validation needs every column of the contract: only an unchecked read leaves columns on disk.
+            read = _present(path, columns[t]) if columns is not None and t in columns and not check else None
+            df = _read_compact(path, t, read, dtypes) if compact and not check else pd.read_parquet(path, columns=read)
         except (OSError, ValueError, pa.ArrowException) as exc:  # truncated, not Parquet, unreadable
             problems.append(Problem(t, "<file>", "readable Parquet file", 0,
                                     f"{path} cannot be read: {type(exc).__name__}: {exc}"))
@@ -86,15 +149,21 @@ def read_tables(directory: str | os.PathLike[str], names: Iterable[str] | None =
                 validate({t: df}, links=False)
             except DataValidationError as exc:  # keep going: report every table's problems at once
                 problems.extend(exc.problems)
-        tables[t] = compact_table(t, df) if compact else df
+        # Checked, the extra ``dtypes`` wait for the link checks below (they compare dates as dates).
+        tables[t] = compact_table(t, df, None if check else dtypes) if compact else df
         del df
-        pa.default_memory_pool().release_unused()  # give freed Arrow buffers back before the next table
+        _release_memory()  # give freed buffers back before the next table
     if problems and not check:
         raise DataValidationError(problems)  # unreadable files, whatever else is asked
     if check:
         problems.extend(link_problems(tables))
         if problems:
             raise DataValidationError(problems)
+        if columns is not None:  # checked whole, links included: now only the columns asked for
+            tables = {t: df[[c for c in df.columns if c in set(columns[t])]] if t in columns else df
+                      for t, df in tables.items()}
+        if compact and dtypes:
+            tables = {t: compact_table(t, df, dtypes) for t, df in tables.items()}
     return tables
 
 

@@ -1,7 +1,15 @@
 """Features: the point-in-time modelling panel (ratios, trends, behaviour, peers, questionnaire, macro)
 and its dictionary."""
 
-from .assembly import ID_COLUMNS, INPUT_TABLES, add_peer_features, feature_columns, obligor_rows
+from .assembly import (
+    ID_COLUMNS,
+    INPUT_TABLES,
+    PANEL_COLUMNS,
+    PANEL_DTYPES,
+    add_peer_features,
+    feature_columns,
+    obligor_rows,
+)
 from .dictionary import (
     CONTEXT_ROLES,
     FEATURES,
@@ -45,7 +53,7 @@ __all__ = [
     "REASON_ROLES", "CONTEXT_ROLES",
     "display_frame", "params_table", "display_validation_summary", "display_panel_summary", "display_default_rates",
     "display_dictionary", "display_correlation_pairs", "display_missing", "display_profile",
-    "ID_COLUMNS", "INPUT_TABLES", "add_peer_features", "build_panel", "feature_columns", "obligor_rows",
+    "ID_COLUMNS", "INPUT_TABLES", "PANEL_COLUMNS", "PANEL_DTYPES", "add_peer_features", "build_panel", "feature_columns", "obligor_rows",
     "panel_metrics", "plot_default_rate_by_obs_date", "summarise_panel",
     "RATIO_NAMES", "RATIOS", "altman_z2", "compute_ratios", "safe_divide",
     "data_profile", "default_rate_by_year", "high_correlation_pairs", "missing_report", "panel_fingerprint",

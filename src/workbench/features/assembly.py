@@ -38,15 +38,36 @@ from .macro import macro_features
 from .params import PanelParams
 from .peers import PEER_RATIOS, peer_features
 from .questionnaire import questionnaire_features
+from .ratios import STATEMENT_INPUTS
 from .statements import statement_features
 
-__all__ = ["ID_COLUMNS", "INPUT_TABLES", "PEER_QUERY", "check_tables", "local_parts", "obligor_rows",
+__all__ = ["ID_COLUMNS", "INPUT_TABLES", "PANEL_COLUMNS", "PANEL_DTYPES", "PEER_QUERY", "check_tables", "local_parts", "obligor_rows",
            "add_peer_features", "finalise", "panel_frame", "feature_columns"]
 
 ID_COLUMNS = ("obligor_id", "obs_date", "period_end", "industry", "segment", "split", "default_12m")
 # What the panel reads; never `truth`, which only tests and benchmarks may look at.
 INPUT_TABLES = ("obligors", "financials", "behaviour", "defaults", "macro", "questionnaires")
 _REQUIRED = ("obligors", "financials", "behaviour", "defaults", "macro")
+#: The columns the panel reads, per table, for ``read_tables(columns=...)``: a large portfolio then
+#: loads without the rest (names, regions, facility terms, default amounts). Every column of
+#: ``macro``, whose industry indices are named after the industries; ``credit_turnover`` is optional.
+PANEL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "obligors": ("obligor_id", "industry", "segment", "relationship_start"),
+    "financials": ("obligor_id", "period_end", "reported_date", "audited", *STATEMENT_INPUTS),
+    "behaviour": ("obligor_id", "month_end", "utilisation", "days_past_due", "overdue_amount", "covenant_breach",
+                  "credit_turnover"),
+    "defaults": ("obligor_id", "default_date"),
+    "questionnaires": ("obligor_id", "survey_date", "question_id", "answer"),
+}
+#: Compact types the panel takes beyond ``read_tables(compact=True)``'s own, for
+#: ``read_tables(compact=True, dtypes=...)``: the long tables' dates as categoricals (a few hundred
+#: month ends or survey dates over tens of millions of rows) and the statements' obligor ids.
+#: The panel is the same; other consumers of compact tables need not expect these.
+PANEL_DTYPES: dict[str, dict[str, str]] = {
+    "behaviour": {"month_end": "category"},
+    "questionnaires": {"survey_date": "category"},
+    "financials": {"obligor_id": "category"},
+}
 _ROW_FLAG = "_panel_row"
 
 

@@ -14,10 +14,15 @@ import pandas as pd
 __all__ = ["behaviour_features"]
 
 _WINDOW = 12
+_MISSING_MONTH = np.iinfo(np.int64).min  # what a NaT month gives
 SPIKE = 0.15  # a month-on-month rise in utilisation of at least this much counts as a spike
 
 
 def _month_index(dates: pd.Series | np.ndarray, origin: np.datetime64) -> np.ndarray:
+    if isinstance(dates, pd.Series) and isinstance(dates.dtype, pd.CategoricalDtype):
+        # Dates as categories (compact tables): each distinct month end converted once, not once per row.
+        per_category = _month_index(np.asarray(dates.cat.categories), origin)
+        return np.append(per_category, _MISSING_MONTH)[dates.cat.codes.to_numpy()]
     d = np.asarray(dates, dtype="datetime64[M]")
     return (d - origin).astype(np.int64)
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .assembly import add_peer_features, finalise, obligor_rows
 from .params import PanelParams
+from .stages import stage
 
 __all__ = ["build_panel_dask"]
 
@@ -68,10 +69,13 @@ def build_panel_dask(tables: Mapping[str, pd.DataFrame], params: PanelParams) ->
     # Keep pandas' own string dtype: dask would otherwise convert to pyarrow strings whose
     # missing value (pd.NA) differs from pandas 3's (NaN), and merges would no longer line up.
     with dask.config.set({"dataframe.convert-string": False}):
-        return _build(dd, tables, params)
+        panel = _build(dd, tables, params)
+    stage(None)
+    return panel
 
 
 def _build(dd, tables: Mapping[str, pd.DataFrame], params: PanelParams) -> pd.DataFrame:
+    stage("partition")
     obl = tables["obligors"]
     n = params.dask_partitions
     codes = pd.Series(np.arange(len(obl)) % n, index=obl["obligor_id"].to_numpy())
@@ -98,4 +102,7 @@ def _build(dd, tables: Mapping[str, pd.DataFrame], params: PanelParams) -> pd.Da
                               empty=local_meta, meta=local_meta, align_dataframes=False)
     by_year = local.shuffle(on="fiscal_year", npartitions=max(1, min(n, 16)))
     peers = by_year.map_partitions(_peers, min_peer_group=params.min_peer_group, empty=peer_meta, meta=peer_meta)
-    return finalise(peers.compute())
+    stage("compute (cluster)")
+    computed = peers.compute()
+    stage("finalise")
+    return finalise(computed)

@@ -1,108 +1,262 @@
-"""The feature panel with pandas, a block of obligors at a time.
+"""The feature panel with pandas, a block of obligors at a time, in memory that does not grow
+with the portfolio beyond the panel itself.
 
-Obligor-local work (``assembly.local_parts``) runs on blocks of ``chunk_obligors``
-obligors, so memory is bounded by one block; peer benchmarks run once over every
-statement; each block is then finalised and copied into preallocated columns, so the
-panel never exists twice. The result does not depend on the block size.
+1. **Obligor rows.** Obligor ids become int32 codes, their position among all ids in sorted
+   order (so code order is id order), and industry and segment become categoricals: the
+   feature code then groups, joins and sorts small integers instead of millions of strings.
+   Obligor-local work (``assembly.local_parts``) runs on blocks of ``chunk_obligors``
+   obligors; each block's features go straight into the panel's float32 feature array
+   and its identifiers are kept as codes, rows in (obligor, date) order, with only the
+   narrow peer-group member columns beside them. Freed working memory is handed back
+   after each block (``_release_memory``), so the peak beyond the panel is one block's.
+2. **Peers**, one fiscal year at a time (a peer group never spans two), written straight
+   into the panel's feature array.
+3. **Finalise:** identifier codes back to text, the features as one float32 block.
+
+The panel never exists twice, nor at a wider dtype than its own; the result does not
+depend on the block size, and equals ``finalise`` of the same rows (the Dask engine's path).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+import functools
+from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .assembly import ID_COLUMNS, PEER_QUERY, finalise, local_parts, panel_frame
+from ..reference import SPLITS
+from .assembly import ID_COLUMNS, local_parts, panel_frame
 from .params import PanelParams
-from .peers import peer_features
+from .peers import PEER_FEATURES, PEER_RATIOS, peer_features
+from .stages import stage
 
 __all__ = ["build_panel_pandas"]
+
+_CHUNKED = ("financials", "behaviour", "defaults", "obligors", "questionnaires")
+_CATEGORIES = ("industry", "segment")
+# Columns of local_parts' rows that are neither features nor identifiers of the panel.
+_NOT_FEATURES = frozenset(ID_COLUMNS) | {"available_date"}
+_PEER_BATCH = 100_000  # panel rows per peer_features call
 
 
 def build_panel_pandas(tables: Mapping[str, pd.DataFrame], params: PanelParams) -> pd.DataFrame:
     """The panel computed in obligor blocks; see ``workbench.features.build_panel``."""
+    stage("obligor rows")
     data_end = tables["behaviour"]["month_end"].max()
-    chunks, members, queries = [], [], []
-    for chunk in _obligor_chunks(tables, params.chunk_obligors):
-        rows_k, members_k = local_parts(*chunk, tables["macro"], params, data_end)
-        chunks.append(rows_k)
-        members.append(members_k)
-        queries.append(rows_k[PEER_QUERY])
-    # Peers once for all rows (narrow frames), then joined to each chunk.
-    peers = peer_features(pd.concat(members, ignore_index=True), pd.concat(queries, ignore_index=True),
-                          params.min_peer_group)
-    del members, queries
-    # Chunks are consecutive obligor ranges, each finalised in (obligor, date) order: joined, they are in order.
-    # Each is copied into preallocated arrays and dropped, so the panel never exists twice: the identifiers
-    # column by column, the float32 features into one rows x features block (one block, not a fragmented frame).
-    total = sum(len(c) for c in chunks)
-    columns: dict[str, np.ndarray] = {}
-    text: dict[str, list[np.ndarray]] = {}
+    frames = {name: tables.get(name) for name in _CHUNKED}
+    ids = _obligor_ids(frames.values())
+    # Categories of the obligors' own texts: rows carry them as codes from the first join on.
+    frames["obligors"] = frames["obligors"].assign(
+        **{c: pd.Categorical(frames["obligors"][c]) for c in _CATEGORIES if c in frames["obligors"].columns})
+    # The panel's features, written block by block as each is computed and then by the peers. Its
+    # rows are at most the statements; pages of the unused tail are never touched, so never resident.
     features: np.ndarray | None = None
-    names: list[str] = []
+    blocks: list[_Block] = []
     start = 0
-    for k, rows_k in enumerate(chunks):
-        part = finalise(pd.concat([rows_k, peers.iloc[start:start + len(rows_k)].set_axis(rows_k.index)], axis=1))
-        chunks[k] = None
+    for chunk in _obligor_chunks(frames, ids, params.chunk_obligors):
+        rows, members = local_parts(*chunk, tables["macro"], params, data_end)
         if features is None:
-            names = [c for c in part.columns if c not in ID_COLUMNS]
-            features = np.empty((total, len(names)), dtype=np.float32, order="F")
-        features[start:start + len(part)] = part[names].to_numpy(dtype=np.float32)
-        for col in ID_COLUMNS:
-            values = part[col].to_numpy()
-            if values.dtype == object:
-                text.setdefault(col, []).append(values)
-                continue
-            if col not in columns:
-                columns[col] = np.empty(total, dtype=values.dtype)
-            columns[col][start:start + len(part)] = values
-        start += len(part)
-        del part
-    ids = {col: (pd.array(np.concatenate(text[col]), dtype="str") if col in text else columns[col])
-           for col in ID_COLUMNS}
-    return panel_frame(ids, features, names)
+            local_names = _feature_names(rows)
+            names = local_names + list(PEER_FEATURES)
+            features = np.empty((max(len(tables["financials"]), 1), len(names)), dtype=np.float32, order="F")
+        elif _feature_names(rows) != local_names:
+            raise RuntimeError("obligor blocks gave different feature columns; the panel cannot be assembled")
+        blocks.append(_Block(rows, members, features[start:start + len(rows), :len(local_names)]))
+        start += len(rows)
+        del rows, members, chunk
+        _release_memory()
+    assert features is not None  # _obligor_chunks yields at least one block
+    features = features[:start]
+    categories = blocks[0].categories
+    if any(not b.categories[c].equals(categories[c]) for b in blocks for c in categories):
+        raise RuntimeError("obligor blocks joined different categories; the panel cannot be assembled")
+    keys = {col: np.concatenate([b.keys[col] for b in blocks]) for col in blocks[0].keys}
+    members = {col: np.concatenate([b.members[col] for b in blocks]) for col in blocks[0].members}
+    del blocks
+    _release_memory()
+
+    stage("peers")
+    _fill_peers(features, names, keys, members, categories["industry"], params.min_peer_group)
+    del members
+    _release_memory()
+
+    stage("finalise")
+    text = {"obligor_id": ids, "industry": categories["industry"], "segment": categories["segment"],
+            "split": pd.Index(SPLITS, dtype="str")}
+    columns = {col: (_decode(text[col], keys[col]) if col in text else keys[col]) for col in ID_COLUMNS}
+    panel = panel_frame(columns, features, names)
+    stage(None)
+    return panel
 
 
+def _feature_names(rows: pd.DataFrame) -> list[str]:
+    return [c for c in rows.columns if c not in _NOT_FEATURES]
 
-_CHUNKED = ("financials", "behaviour", "defaults", "obligors", "questionnaires")
+
+class _Block:
+    """One obligor block's panel rows in the panel's final shape: its features written into ``out``
+    (rows x local features, float32) and its identifiers as codes, rows in (obligor, date) order;
+    and its peer-group members' narrow columns."""
+
+    def __init__(self, rows: pd.DataFrame, members: pd.DataFrame, out: np.ndarray):
+        order = np.lexsort((rows["obs_date"].to_numpy(), rows["obligor_id"].to_numpy()))  # (obligor, date)
+        self.categories = {c: pd.Index(rows[c].cat.categories, dtype="str") for c in _CATEGORIES}
+        self.keys = {
+            "obligor_id": rows["obligor_id"].to_numpy(dtype=np.int32)[order],
+            "obs_date": rows["obs_date"].to_numpy()[order],
+            "period_end": rows["period_end"].to_numpy()[order],
+            **{c: rows[c].cat.codes.to_numpy()[order] for c in _CATEGORIES},
+            "split": pd.Index(SPLITS).get_indexer(rows["split"]).astype(np.int8)[order],
+            "default_12m": rows["default_12m"].to_numpy(dtype=np.int8)[order],
+        }
+        for j, col in enumerate(_feature_names(rows)):
+            out[:, j] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=np.float32)[order]
+        self.members = {
+            "industry": members["industry"].cat.codes.to_numpy(),
+            "period_end": members["period_end"].to_numpy(),
+            "available_date": members["available_date"].to_numpy(),
+            **{r: members[r].to_numpy(dtype=np.float32) for r in PEER_RATIOS},
+        }
 
 
-def _obligor_chunks(tables: Mapping[str, pd.DataFrame], chunk_obligors: int):
-    """The obligor-keyed tables, a block of ``chunk_obligors`` obligors at a time.
+def _fill_peers(features: np.ndarray, names: list[str], keys: Mapping[str, np.ndarray],
+                members: Mapping[str, np.ndarray], industries: pd.Index, min_peer_group: int) -> None:
+    """Peer features into their columns of ``features``, one fiscal year at a time: a peer group is
+    one industry's (or sector's) statements of one fiscal year, so each year is complete on its own,
+    and the peer step's memory is one year's."""
+    column = {name: j for j, name in enumerate(names)}
+    q_year = pd.DatetimeIndex(keys["period_end"]).year.to_numpy()
+    u_year = pd.DatetimeIndex(members["period_end"]).year.to_numpy()
+    q_order, u_order = np.argsort(q_year, kind="stable"), np.argsort(u_year, kind="stable")
+    years = np.unique(q_year)
+    q_bounds = np.searchsorted(q_year[q_order], years, side="left"), np.searchsorted(q_year[q_order], years, side="right")
+    u_bounds = np.searchsorted(u_year[u_order], years, side="left"), np.searchsorted(u_year[u_order], years, side="right")
+
+    def industry(codes: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=industries)
+
+    for i in range(len(years)):
+        u = u_order[u_bounds[0][i]:u_bounds[1][i]]
+        universe = pd.DataFrame({"industry": industry(members["industry"][u]), "period_end": members["period_end"][u],
+                                 "available_date": members["available_date"][u],
+                                 **{r: members[r][u] for r in PEER_RATIOS}})
+        # A row's peer features depend on the year's statements only, not on the other rows: a year's
+        # rows go in batches, so the step's working memory is a batch's, whatever the portfolio's size.
+        for lo in range(q_bounds[0][i], q_bounds[1][i], _PEER_BATCH):
+            q = q_order[lo:min(lo + _PEER_BATCH, q_bounds[1][i])]
+            queries = pd.DataFrame({"industry": industry(keys["industry"][q]), "period_end": keys["period_end"][q],
+                                    "obs_date": keys["obs_date"][q],
+                                    **{r: features[q, column[r]] for r in PEER_RATIOS}})
+            peers = peer_features(universe, queries, min_peer_group)
+            for name in PEER_FEATURES:
+                features[q, column[name]] = peers[name].to_numpy(dtype=np.float32)
+            del queries, peers
+            _release_memory()
+
+
+def _release_memory() -> None:
+    """Hand the freed working memory of a block back to the system before the next block.
+
+    A block's many medium-sized temporaries come from the C heap, interleaved with the small
+    arrays the panel keeps, so the heap cannot shrink from its top and the process would carry
+    a block's worth of freed memory per block; ``malloc_trim`` returns the free pages inside the
+    heap too (glibc; elsewhere this does nothing).
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    import ctypes
+    import ctypes.util
+
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
+def _decode(labels: pd.Index, codes: np.ndarray) -> pd.Index:
+    """Text of each code (missing for -1) as pandas' string dtype, the panel's type for text."""
+    return labels.take(codes, allow_fill=True, fill_value=np.nan)
+
+
+def _obligor_ids(frames) -> pd.Index:
+    """Every obligor id of the obligor-keyed tables, sorted: a code is a position in it, so the
+    order of codes is the order of ids. Ids missing from ``obligors`` get codes too, so an
+    orphan record stays with its own id, as it would unencoded."""
+    parts = []
+    for df in frames:
+        if df is None:
+            continue
+        col = df["obligor_id"]
+        parts.append(col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else col.unique())
+    texts = pd.concat([pd.Series(np.asarray(p, dtype=object)) for p in parts], ignore_index=True)
+    return pd.Index(texts.dropna().unique(), dtype="str").sort_values()
+
+
+class _Coder:
+    """int32 obligor codes of one table's ``obligor_id`` (-1 for a missing id), a block at a time.
+
+    A categorical column is looked up once per category, for the whole table (its categories are
+    every id of the table, not one block's); a text column is coded whole once, then sliced.
+    """
+
+    def __init__(self, col: pd.Series, ids: pd.Index):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            self._per_category = np.append(ids.get_indexer(col.cat.categories.astype(str)), -1).astype(np.int32)
+            self._codes = None
+        else:
+            self._per_category, self._codes = None, ids.get_indexer(col).astype(np.int32)
+
+    def all(self, col: pd.Series) -> np.ndarray:
+        return self.rows(col, None)
+
+    def rows(self, col: pd.Series, positions: slice | np.ndarray | None) -> np.ndarray:
+        """Codes of ``col``, the rows at ``positions`` of the table (all if None)."""
+        if self._codes is not None:
+            return self._codes if positions is None else self._codes[positions]
+        return self._per_category[col.cat.codes.to_numpy()]
+
+
+def _obligor_chunks(frames: Mapping[str, pd.DataFrame | None], ids: pd.Index,
+                    chunk_obligors: int) -> Iterator[list[pd.DataFrame | None]]:
+    """The obligor-keyed tables, a block of ``chunk_obligors`` consecutive codes at a time, with
+    ``obligor_id`` as codes.
 
     Obligor-local work then needs memory for one block, not the whole portfolio; the
     result is the same because nothing in that work looks across obligors.
     """
-    frames = [tables[name] if name in tables else None for name in _CHUNKED]
-    ids = pd.Index(np.sort(tables["obligors"]["obligor_id"].astype(str).unique()))
     size = max(chunk_obligors, 1)
     n_chunks = max(1, -(-len(ids) // size))
-    if n_chunks == 1:
-        yield frames
-        return
+    tables = [frames[name] for name in _CHUNKED]
     positions = []
-    for df in frames:
+    for df in tables:
         if df is None:
             positions.append(None)
             continue
-        # Consecutive ranges of the sorted ids; unknown ids (-1) go with the first range and stay orphans.
-        chunk = (np.maximum(ids.get_indexer(df["obligor_id"]), 0) // size).astype(np.int32)
+        coder = _Coder(df["obligor_id"], ids)
+        chunk = coder.all(df["obligor_id"]).copy()
+        np.floor_divide(np.maximum(chunk, 0), size, out=chunk)  # a missing id (-1) goes with the first block
         if np.all(chunk[1:] >= chunk[:-1]):
             order = None  # already grouped by obligor (as written by the generator): slices, no copies
         else:
             order = np.argsort(chunk, kind="stable").astype(np.int32)
             chunk = chunk[order]
-        positions.append((order, np.searchsorted(chunk, np.arange(n_chunks + 1))))
+        positions.append((coder, order, np.searchsorted(chunk, np.arange(n_chunks + 1))))
         del chunk
 
     def piece(df: pd.DataFrame | None, pos, k: int) -> pd.DataFrame | None:
         if df is None:
             return None
-        order, bounds = pos
-        if order is None:
-            return df.iloc[bounds[k]:bounds[k + 1]]
-        return df.take(order[bounds[k]:bounds[k + 1]])
+        coder, order, bounds = pos
+        rows = slice(bounds[k], bounds[k + 1]) if order is None else order[bounds[k]:bounds[k + 1]]
+        part = df.iloc[rows] if order is None else df.take(rows)
+        return part.assign(obligor_id=coder.rows(part["obligor_id"], rows))
 
     for k in range(n_chunks):
-        yield [piece(df, pos, k) for df, pos in zip(frames, positions)]
+        yield [piece(df, pos, k) for df, pos in zip(tables, positions)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .codes import text_codes
+
 __all__ = ["macro_features"]
 
 
@@ -33,8 +35,7 @@ def macro_features(macro: pd.DataFrame, keys: pd.DataFrame, lag_months: int) -> 
     as_of = pd.DatetimeIndex(keys["obs_date"]).to_period("M") - lag_months
     out = base.reindex(as_of)
     out.index = keys.index
-    industry = keys["industry"].astype(str).to_numpy()
-    col_pos = pd.Index(industries).get_indexer(industry)
+    col_pos = text_codes(keys["industry"], pd.Index(industries))
     have = col_pos >= 0
     for name, table in (("industry_index_yoy", yoy), ("industry_index_3m", q3)):
         values = table.reindex(as_of).to_numpy()

@@ -35,5 +35,5 @@ class PanelParams(StrictModel):
     macro_lag_months: int = Field(1, ge=0, le=12, description="Publication lag of macro data")
     engine: Literal["pandas", "dask"] = Field("pandas", description="Where the panel is computed")
     dask_partitions: int = Field(8, ge=1, description="Obligor partitions when engine is dask")
-    chunk_obligors: int = Field(25_000, ge=100, description="Obligors processed at once by the pandas engine "
+    chunk_obligors: int = Field(10_000, ge=100, description="Obligors processed at once by the pandas engine "
                                 "(bounds memory; the panel does not depend on it)")

@@ -15,9 +15,11 @@ included). A smaller industry group falls back to the broader sector (``workbenc
 industries it does not know form one sector "all"); if that is still too small the
 features are NaN. ``peer_group_size`` and ``peer_fallback_sector`` say which applied.
 
-Computation: per group and ratio the group's values are sorted once; for each
-distinct observation month the usable prefix is a boolean mask of that sorted
-array, so ranks and quantiles are ``searchsorted`` and index look-ups.
+Computation (``_peer_kernel``, compiled): per group and ratio the group's values are
+sorted once and its queries visited in date order, the statements usable by each date
+added to a Fenwick tree over the sorted positions, so a rank is two prefix counts and a
+quantile a descent of the tree; groups run in parallel. Groups are keyed by small
+integer codes, and a categorical industry column is looked up once per category.
 """
 
 from __future__ import annotations
@@ -26,55 +28,42 @@ import numpy as np
 import pandas as pd
 
 from ..reference import SECTOR_OF, UNKNOWN_SECTOR
-from .quantiles import sorted_quantile
+from ._peer_kernel import group_stats
+from .codes import text_codes, text_labels
 from .ratios import RATIOS
 
-__all__ = ["PEER_RATIOS", "LEADER_QUANTILE", "peer_features"]
+__all__ = ["PEER_RATIOS", "PEER_FEATURES", "LEADER_QUANTILE", "peer_features"]
 
 PEER_RATIOS = ("leverage", "debt_to_ebitda", "interest_cover", "ebitda_margin", "roa", "current_ratio")
+#: The columns of ``peer_features``, in order.
+PEER_FEATURES = tuple(f"{r}_{s}" for r in PEER_RATIOS for s in ("peer_pct", "vs_peer_median", "vs_peer_leaders")) + (
+    "peer_group_size", "peer_fallback_sector")
 LEADER_QUANTILE = 0.10
 
 _DIRECTION = {r.name: r.direction for r in RATIOS}
 
 
 def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list[str]) -> pd.DataFrame:
-    """Percentile, median and leader level of each ratio for each query, within ``group_cols``."""
-    n_q = len(queries)
-    res = {f"{r}_{s}": np.full(n_q, np.nan, dtype=np.float32) for r in PEER_RATIOS for s in ("pct", "median", "leader")}
-    res["size"] = np.zeros(n_q, dtype=np.float32)
-    u_groups = universe.groupby(group_cols, sort=False).indices
-    q_groups = queries.groupby(group_cols, sort=False).indices
-    u_avail = universe["available_date"].to_numpy()
-    q_obs = queries["obs_date"].to_numpy()
-    for key, q_idx in q_groups.items():
-        u_idx = u_groups.get(key)
-        if u_idx is None:
-            continue
-        avail = u_avail[u_idx]
-        months, q_month = np.unique(q_obs[q_idx], return_inverse=True)
-        # Peers usable at each query month (the statement date itself, not just its month).
-        res["size"][q_idx] = (avail[None, :] <= months[:, None]).sum(axis=1)[q_month]
-        for r in PEER_RATIOS:
-            vals = universe[r].to_numpy()[u_idx]
-            ok = ~np.isnan(vals)
-            order = np.argsort(vals[ok], kind="stable")
-            sorted_vals, sorted_avail = vals[ok][order], avail[ok][order]
-            x = queries[r].to_numpy()[q_idx]
-            lead_q = LEADER_QUANTILE if _DIRECTION.get(r, -1) > 0 else 1 - LEADER_QUANTILE
-            for j, month in enumerate(months):
-                sel = q_month == j
-                prefix = sorted_vals[sorted_avail <= month]
-                if len(prefix) == 0:
-                    continue
-                xj = x[sel]
-                less = np.searchsorted(prefix, xj, side="left")
-                leq = np.searchsorted(prefix, xj, side="right")
-                pct = (less + 0.5 * (leq - less)) / len(prefix)
-                target = q_idx[sel]
-                res[f"{r}_pct"][target] = np.where(np.isnan(xj), np.nan, pct)
-                res[f"{r}_median"][target] = sorted_quantile(prefix, 0.5)
-                res[f"{r}_leader"][target] = sorted_quantile(prefix, lead_q)
+    """Percentile, median and leader level of each ratio for each query, within ``group_cols``
+    (compiled: ``_peer_kernel``)."""
+    keys = pd.concat([universe[group_cols], queries[group_cols]], ignore_index=True)
+    codes = keys.groupby(group_cols, sort=False).ngroup().to_numpy()
+    u_group, q_group = codes[:len(universe)], codes[len(universe):]
+    lead_q = np.array([LEADER_QUANTILE if _DIRECTION.get(r, -1) > 0 else 1 - LEADER_QUANTILE for r in PEER_RATIOS])
+    pct, median, leader, size = group_stats(
+        u_group, universe["available_date"].to_numpy(), _ratio_block(universe), q_group,
+        queries["obs_date"].to_numpy(), _ratio_block(queries), lead_q)
+    res = {}
+    for j, r in enumerate(PEER_RATIOS):
+        res[f"{r}_pct"], res[f"{r}_median"], res[f"{r}_leader"] = pct[:, j], median[:, j], leader[:, j]
+    res["size"] = size
     return pd.DataFrame(res, index=queries.index)
+
+
+def _ratio_block(df: pd.DataFrame) -> np.ndarray:
+    """The ``PEER_RATIOS`` of ``df`` as one rows x ratios array, in their common dtype."""
+    return np.column_stack([df[r].to_numpy() for r in PEER_RATIOS]) if len(df) else \
+        np.empty((0, len(PEER_RATIOS)), dtype=np.float32)
 
 
 def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group: int) -> pd.DataFrame:
@@ -86,13 +75,13 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
     """
     # Groups are keyed by small integer codes (industry, sector, fiscal year): millions of rows of
     # strings would cost more memory than the ratios themselves.
-    industries = pd.Index(pd.concat([universe["industry"], queries["industry"]]).astype(str).unique())
+    industries = text_labels(universe["industry"], queries["industry"])
     sectors = pd.Index([SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]).unique()
     sector_of_code = np.append(sectors.get_indexer([SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]),
                                sectors.get_indexer([UNKNOWN_SECTOR]).max())
 
     def prepare(df: pd.DataFrame, date_col: str) -> pd.DataFrame:
-        code = industries.get_indexer(df["industry"].astype(str))  # -1 (missing industry) -> sector "all"
+        code = text_codes(df["industry"], industries)  # -1 (missing industry) -> sector "all"
         keys = pd.DataFrame({"industry": code.astype(np.int16), "sector": sector_of_code[code].astype(np.int16),
                              "fiscal_year": pd.DatetimeIndex(df["period_end"]).year.astype(np.int16)}, index=df.index)
         return pd.concat([keys, df[[date_col, *PEER_RATIOS]]], axis=1)

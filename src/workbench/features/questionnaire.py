@@ -27,17 +27,23 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
         return out
     # One survey = one obligor and date; averages by theme with bincount, not a pivot of millions of answers.
     ob_code, ob_ids = pd.factorize(quest["obligor_id"])
-    day = quest["survey_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    survey_date = quest["survey_date"]
+    date_dtype = survey_date.dtype.categories.dtype if isinstance(survey_date.dtype, pd.CategoricalDtype) \
+        else survey_date.dtype  # compact tables may hold the dates as categories
+    day = np.asarray(survey_date.to_numpy(), dtype="datetime64[D]").astype(np.int64)
     survey, survey_keys = pd.factorize(ob_code.astype(np.int64) * 1_000_000 + (day - day.min()))
-    q_code, q_ids = pd.factorize(quest["question_id"].astype(str))
+    question = quest["question_id"]
+    if isinstance(question.dtype, pd.CategoricalDtype):  # compact tables: one look-up per category, not per answer
+        q_code, q_ids = question.cat.codes.to_numpy(), list(question.cat.categories.astype(str))
+    else:
+        q_code, q_ids = pd.factorize(question.astype(str))
     sign = np.array([QUESTIONS[q].sign if q in QUESTIONS else 1 for q in q_ids])
     answer = quest["answer"].to_numpy(dtype=np.float64)
     oriented = np.where(sign[q_code] > 0, answer, 6 - answer)
     n = len(survey_keys)
     scores = pd.DataFrame({
         "obligor_id": np.asarray(ob_ids)[survey_keys // 1_000_000],
-        "survey_date": (survey_keys % 1_000_000 + day.min()).astype("datetime64[D]").astype(
-            quest["survey_date"].dtype),
+        "survey_date": (survey_keys % 1_000_000 + day.min()).astype("datetime64[D]").astype(date_dtype),
     })
     theme_of = {q: t for t, qs in QUESTION_THEMES.items() for q in qs}
     for theme in QUESTION_THEMES:

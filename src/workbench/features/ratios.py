@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "safe_divide", "compute_ratios", "altman_z2",
+__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "STATEMENT_INPUTS", "safe_divide", "compute_ratios", "altman_z2",
            "DSCR_PROXY_AMORTISATION_YEARS"]
 
 #: Statements carry no repayment schedule; the DSCR proxy assumes straight-line amortisation over this many years.
@@ -141,6 +141,12 @@ RATIOS: tuple[RatioSpec, ...] = (
 
 RATIO_NAMES: tuple[str, ...] = tuple(r.name for r in RATIOS) + (
     "cash_conversion_cycle", "log_revenue", "log_assets", "altman_z2")
+
+#: The statement columns ``compute_ratios`` reads.
+STATEMENT_INPUTS: tuple[str, ...] = (
+    "revenue", "cogs", "ebitda", "ebit", "interest_expense", "net_income", "total_assets", "current_assets", "cash",
+    "receivables", "inventory", "total_liabilities", "current_liabilities", "payables", "total_debt", "equity",
+    "retained_earnings", "operating_cash_flow", "capex")
 
 
 def compute_ratios(fin: pd.DataFrame) -> pd.DataFrame:
