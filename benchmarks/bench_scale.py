@@ -118,9 +118,13 @@ def child(stage: str, engine: str, path: str, workers: int) -> dict:
     import numpy as np
 
     from workbench.data import read_tables
-    from workbench.features import PanelParams, build_panel
+    from workbench.features import PANEL_COLUMNS, PANEL_DTYPES, PanelParams, build_panel
 
-    tables = read_tables(path, names=TABLES, check=False, compact=True)
+    if stage == "ews":  # the book reads facilities and the full tables
+        tables = read_tables(path, names=TABLES, check=False, compact=True)
+    else:  # the panel's own read (bench_features.py): only its columns, compact types
+        tables = read_tables(path, names=[t for t in TABLES if t != "facilities"], check=False, compact=True,
+                             columns=PANEL_COLUMNS, dtypes=PANEL_DTYPES)
     out: dict = {"stage": stage, "engine": engine, "obligors": int(tables["obligors"]["obligor_id"].nunique()),
                  "statements": len(tables["financials"])}
     panel_params = PanelParams(engine=engine, dask_partitions=max(2 * workers, 8))
