@@ -27,21 +27,16 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+
+from .cli_common import err as _err
+from .cli_common import fail as _fail
+from .cli_common import out as _out
 
 __all__ = ["tune", "tuning_problem", "main"]
 
-_err = Console(stderr=True, soft_wrap=True)
-_out = Console(soft_wrap=True)
 _TRAINING_NOTEBOOK = "20_train_pd_model"
 _FEATURES_NOTEBOOK = "10_build_features"
-
-
-def _fail(message: str, code: int = 1) -> None:
-    # User text (paths, URLs, keys) may hold [brackets]: never read it as rich markup.
-    _err.print(f"[bold red]error:[/] {escape(str(message))}")
-    raise typer.Exit(code)
 
 
 def tuning_problem(panel, params, target: str) -> dict[str, Any]:
