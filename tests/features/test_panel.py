@@ -183,6 +183,18 @@ def test_processing_obligors_in_chunks_gives_the_same_panel(tables, panel):
     pd.testing.assert_frame_equal(chunked, panel)
 
 
+def test_blocks_on_one_or_several_threads_give_the_same_panel_without_warnings(tables, panel, monkeypatch):
+    import workbench.features.engine_pandas as engine_pandas
+
+    params = PARAMS.model_copy(update={"chunk_obligors": 100})
+    for threads in (1, 3):
+        monkeypatch.setattr(engine_pandas, "_threads", lambda threads=threads: threads)
+        with warnings.catch_warnings():
+            # NaN where a window is empty is by design: it must not take process-wide filters to stay quiet.
+            warnings.simplefilter("error", RuntimeWarning)
+            pd.testing.assert_frame_equal(build_panel(tables, params), panel)
+
+
 def test_compact_long_tables_give_the_same_panel(tables, panel):
     from workbench.data.io import compact_table
 

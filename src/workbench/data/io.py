@@ -36,6 +36,9 @@ _COMPACT = {
 }
 
 
+_BATCH_ROWS = 1 << 20  # rows per compact read step: its full-width copy is the read's only overhead
+
+
 def _spec(name: str, dtypes: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
     return {**_COMPACT.get(name, {}), **((dtypes or {}).get(name, {}))}
 
@@ -66,26 +69,32 @@ def _read_compact(path: Path, name: str, columns: list[str] | None = None,
     so the full-width table never exists in memory."""
     spec = _spec(name, dtypes)
     schema = pq.read_schema(path)
+    fields = [f for f in schema if columns is None or f.name in columns]
+    text = {f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
     arrow_types = {"float32": pa.float32(), "int32": pa.int32(), "int16": pa.int16(), "int8": pa.int8()}
-    names, arrays = [], []
-    # Column by column, each made compact as soon as it is read: only one column ever exists at its
-    # stored width (a table read whole first holds every float64 beside its float32 copy).
-    for field in schema:
-        c = field.name
-        if columns is not None and c not in columns:
-            continue
-        text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-        want = spec.get(c)
-        col = pq.read_table(path, columns=[c], read_dictionary=[c] if want == "category" and text else None).column(c)
-        if want in arrow_types:
-            col = col.cast(arrow_types[want])
-        elif want == "category" and not text:  # dates: a few hundred month ends over millions of rows
-            col = col.dictionary_encode()
-        names.append(c)
-        arrays.append(col)
-        del col
-    table = pa.Table.from_arrays(arrays, names=names, metadata=schema.metadata)
-    del arrays
+    # Memory-mapped: pages come from the page cache, not copied into fresh buffers the kernel must zero.
+    file = pq.ParquetFile(path, read_dictionary=[c for c in text if spec.get(c) == "category"], memory_map=True)
+    names = [f.name for f in fields]
+
+    def compact(batch: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = []
+        for c, col in zip(batch.schema.names, batch.columns):
+            want = spec.get(c)
+            if want in arrow_types:
+                col = col.cast(arrow_types[want])
+            elif want == "category" and c not in text:  # dates: a few hundred month ends over millions of rows
+                col = col.dictionary_encode()
+            arrays.append(col)
+        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+    # A batch of rows at a time, each made compact as soon as it is read: only one batch ever exists
+    # at its stored width (a table read whole first holds every float64 beside its float32 copy).
+    batches = [compact(batch) for batch in file.iter_batches(batch_size=_BATCH_ROWS, columns=names)]
+    if not batches:  # no rows: the file's empty columns, with the types a batch would have
+        empty = file.read(columns=names)
+        batches = [compact(pa.RecordBatch.from_arrays([col.combine_chunks() for col in empty.columns], names=names))]
+    table = pa.Table.from_batches(batches).replace_schema_metadata(schema.metadata)
+    del batches
     return _ordered_dates(table.to_pandas(self_destruct=True, split_blocks=True))
 
 

@@ -71,28 +71,28 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
     out: dict[str, np.ndarray] = {}
     d12 = window(dpd, _WINDOW)
     out["active"] = (~np.isnan(d12[:, -1])).astype(np.int8)
-    with np.errstate(invalid="ignore"), _quiet():
+    with np.errstate(invalid="ignore"):
         out["dpd"] = d12[:, -1]
         for w in (3, 6, 12):
-            out[f"dpd_max_{w}m"] = np.nanmax(d12[:, -w:], axis=1)
-            out[f"dpd_mean_{w}m"] = np.nanmean(d12[:, -w:], axis=1)
+            out[f"dpd_max_{w}m"] = _nanmax(d12[:, -w:], axis=1)
+            out[f"dpd_mean_{w}m"] = _nanmean(d12[:, -w:], axis=1)
         out["months_dpd30_12m"] = np.where(np.isnan(d12[:, -1]), np.nan, (d12 > 30).sum(axis=1))
         u12 = window(util, _WINDOW)
         out["utilisation"] = u12[:, -1]
-        out["utilisation_mean_3m"] = np.nanmean(u12[:, -3:], axis=1)
+        out["utilisation_mean_3m"] = _nanmean(u12[:, -3:], axis=1)
         # Against the client's own habit: a line always half drawn says less than one drawn up lately.
-        out["utilisation_vs_12m_mean"] = out["utilisation_mean_3m"] - np.nanmean(u12, axis=1)
-        out["utilisation_max_12m"] = np.nanmax(u12, axis=1)
+        out["utilisation_vs_12m_mean"] = out["utilisation_mean_3m"] - _nanmean(u12, axis=1)
+        out["utilisation_max_12m"] = _nanmax(u12, axis=1)
         out["utilisation_trend_6m"] = _monthly_slope(u12[:, -6:])
         rises = np.diff(u12, axis=1) >= SPIKE
         out["utilisation_spikes_12m"] = np.where(np.isnan(u12[:, -1]), np.nan, rises.sum(axis=1))
         o12 = window(overdue, _WINDOW)
         out["overdue_amount"] = o12[:, -1]
-        out["overdue_amount_max_12m"] = np.nanmax(o12, axis=1)
+        out["overdue_amount_max_12m"] = _nanmax(o12, axis=1)
         if turnover is not None:
             t12 = window(turnover, _WINDOW)
             # Receipts of the last 3 months against the client's own 12-month habit (log ratio).
-            out["credit_turnover_vs_12m"] = np.nanmean(t12[:, -3:], axis=1) - np.nanmean(t12, axis=1)
+            out["credit_turnover_vs_12m"] = _nanmean(t12[:, -3:], axis=1) - _nanmean(t12, axis=1)
             out["credit_turnover_trend_6m"] = _monthly_slope(t12[:, -6:])
         else:
             out["credit_turnover_vs_12m"] = np.full(len(rows), np.nan, dtype=np.float32)
@@ -108,21 +108,23 @@ def _monthly_slope(w: np.ndarray, min_points: int = 3) -> np.ndarray:
     """OLS slope per month of each row of a window (oldest month first), over its observed months;
     NaN with fewer than ``min_points`` of them."""
     x = np.where(np.isnan(w), np.nan, np.arange(w.shape[1], dtype=np.float32)[None, :])
-    xc = x - np.nanmean(x, axis=1, keepdims=True)
-    yc = w - np.nanmean(w, axis=1, keepdims=True)
+    xc = x - _nanmean(x, keepdims=True)
+    yc = w - _nanmean(w, keepdims=True)
     slope = np.nansum(xc * yc, axis=1) / np.nansum(xc * xc, axis=1)
     return np.where((~np.isnan(w)).sum(axis=1) >= min_points, slope, np.nan)
 
 
-class _quiet:
-    """Silence numpy's "All-NaN slice" / "Mean of empty slice" warnings: NaN is the intended result."""
+# numpy's nanmax / nanmean, value for value, without their "All-NaN slice" / "Mean of empty slice"
+# warnings (NaN is the intended result): silencing those takes warnings.catch_warnings, which
+# changes process-wide state and is not safe while other threads compute blocks of the panel.
+def _nanmax(a: np.ndarray, axis: int = 1) -> np.ndarray:
+    return np.fmax.reduce(a, axis=axis)  # what np.nanmax computes before it warns
 
-    def __enter__(self):
-        import warnings
 
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
+def _nanmean(a: np.ndarray, axis: int = 1, keepdims: bool = False) -> np.ndarray:
+    """np.nanmean's own steps: NaN as 0, the sum over the count (0 / 0 is NaN, under errstate)."""
+    mask = np.isnan(a)
+    count = np.sum(~mask, axis=axis, dtype=np.intp, keepdims=keepdims)
+    total = np.sum(np.where(mask, 0, a), axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.divide(total, count, out=total, casting="unsafe")

@@ -5,10 +5,12 @@ with the portfolio beyond the panel itself.
    order (so code order is id order), and industry and segment become categoricals: the
    feature code then groups, joins and sorts small integers instead of millions of strings.
    Obligor-local work (``assembly.local_parts``) runs on blocks of ``chunk_obligors``
-   obligors; each block's features go straight into the panel's float32 feature array
-   and its identifiers are kept as codes, rows in (obligor, date) order, with only the
-   narrow peer-group member columns beside them. Freed working memory is handed back
-   after each block (``_release_memory``), so the peak beyond the panel is one block's.
+   obligors, on a thread per core (numpy and pandas release the GIL in their heavy steps;
+   nothing in a block looks at another, and blocks are taken in order, so the panel does
+   not depend on the threads); each block's features go into the panel's float32 feature
+   array and its identifiers are kept as codes, rows in (obligor, date) order, with only
+   the narrow peer-group member columns beside them. Freed working memory is handed back
+   after each block (``_release_memory``), so the peak beyond the panel is a few blocks'.
 2. **Peers**, one fiscal year at a time (a peer group never spans two), written straight
    into the panel's feature array.
 3. **Finalise:** identifier codes back to text, the features as one float32 block.
@@ -19,8 +21,11 @@ depend on the block size, and equals ``finalise`` of the same rows (the Dask eng
 
 from __future__ import annotations
 
+import collections
 import functools
-from typing import Iterator, Mapping
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,7 +42,8 @@ _CHUNKED = ("financials", "behaviour", "defaults", "obligors", "questionnaires")
 _CATEGORIES = ("industry", "segment")
 # Columns of local_parts' rows that are neither features nor identifiers of the panel.
 _NOT_FEATURES = frozenset(ID_COLUMNS) | {"available_date"}
-_PEER_BATCH = 100_000  # panel rows per peer_features call
+_PEER_BATCH = 400_000  # panel rows per peer_features call (about a fiscal year of 2M statements: one sort per group)
+T, R = TypeVar("T"), TypeVar("R")
 
 
 def build_panel_pandas(tables: Mapping[str, pd.DataFrame], params: PanelParams) -> pd.DataFrame:
@@ -54,19 +60,24 @@ def build_panel_pandas(tables: Mapping[str, pd.DataFrame], params: PanelParams) 
     features: np.ndarray | None = None
     blocks: list[_Block] = []
     start = 0
-    for chunk in _obligor_chunks(frames, ids, params.chunk_obligors):
+
+    def block(chunk: list[pd.DataFrame | None]) -> _Block:
         rows, members = local_parts(*chunk, tables["macro"], params, data_end)
+        return _Block(rows, members)
+
+    for b in _in_order(block, _obligor_chunks(frames, ids, params.chunk_obligors), _threads()):
         if features is None:
-            local_names = _feature_names(rows)
+            local_names = b.names
             names = local_names + list(PEER_FEATURES)
             features = np.empty((max(len(tables["financials"]), 1), len(names)), dtype=np.float32, order="F")
-        elif _feature_names(rows) != local_names:
+        elif b.names != local_names:
             raise RuntimeError("obligor blocks gave different feature columns; the panel cannot be assembled")
-        blocks.append(_Block(rows, members, features[start:start + len(rows), :len(local_names)]))
-        start += len(rows)
-        del rows, members, chunk
+        features[start:start + b.n_rows, :len(local_names)] = b.features
+        b.features = None
+        blocks.append(b)
+        start += b.n_rows
+        del b
         _release_memory()
-    assert features is not None  # _obligor_chunks yields at least one block
     features = features[:start]
     categories = blocks[0].categories
     if any(not b.categories[c].equals(categories[c]) for b in blocks for c in categories):
@@ -95,12 +106,14 @@ def _feature_names(rows: pd.DataFrame) -> list[str]:
 
 
 class _Block:
-    """One obligor block's panel rows in the panel's final shape: its features written into ``out``
-    (rows x local features, float32) and its identifiers as codes, rows in (obligor, date) order;
-    and its peer-group members' narrow columns."""
+    """One obligor block's panel rows in the panel's final shape: its local features (rows x
+    features, float32, Fortran order: ``features``, until the panel takes them) and its identifiers
+    as codes, rows in (obligor, date) order; and its peer-group members' narrow columns."""
 
-    def __init__(self, rows: pd.DataFrame, members: pd.DataFrame, out: np.ndarray):
+    def __init__(self, rows: pd.DataFrame, members: pd.DataFrame):
         order = np.lexsort((rows["obs_date"].to_numpy(), rows["obligor_id"].to_numpy()))  # (obligor, date)
+        self.names = _feature_names(rows)
+        self.n_rows = len(rows)
         self.categories = {c: pd.Index(rows[c].cat.categories, dtype="str") for c in _CATEGORIES}
         self.keys = {
             "obligor_id": rows["obligor_id"].to_numpy(dtype=np.int32)[order],
@@ -110,14 +123,41 @@ class _Block:
             "split": pd.Index(SPLITS).get_indexer(rows["split"]).astype(np.int8)[order],
             "default_12m": rows["default_12m"].to_numpy(dtype=np.int8)[order],
         }
-        for j, col in enumerate(_feature_names(rows)):
-            out[:, j] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=np.float32)[order]
+        self.features: np.ndarray | None = np.empty((len(rows), len(self.names)), dtype=np.float32, order="F")
+        for j, col in enumerate(self.names):
+            self.features[:, j] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=np.float32)[order]
         self.members = {
             "industry": members["industry"].cat.codes.to_numpy(),
             "period_end": members["period_end"].to_numpy(),
             "available_date": members["available_date"].to_numpy(),
             **{r: members[r].to_numpy(dtype=np.float32) for r in PEER_RATIOS},
         }
+
+
+def _threads() -> int:
+    """Threads for the obligor blocks: the cores this process may use (numpy and pandas' heavy steps
+    release the GIL, so blocks overlap), at most 4 (each holds a block's working memory)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _in_order(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """``map(fn, items)`` on ``threads`` threads, results in the order of ``items``, at most
+    ``threads`` + 1 of them computed ahead of the consumer (so memory stays a few blocks')."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="panel-block") as pool:
+        pending: collections.deque = collections.deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _fill_peers(features: np.ndarray, names: list[str], keys: Mapping[str, np.ndarray],

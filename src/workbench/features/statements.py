@@ -15,8 +15,6 @@ Python loops), so 2 million statements take seconds.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -119,22 +117,24 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     margins = np.column_stack([out["ebitda_margin"].to_numpy()] + [prior(out["ebitda_margin"], k, False)
                                                                    for k in range(1, HISTORY + 1)])
     enough = (~np.isnan(margins)).sum(axis=1) >= 3
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # rows with too few points are NaN by design
-        vol = np.nanstd(np.where(enough[:, None], margins, np.nan), axis=1, ddof=1)
-    out["ebitda_margin_volatility"] = np.where(enough, vol, np.nan)
+    # Only rows with enough points are computed: a row's result does not depend on the others, and
+    # the rest (NaN by design) would make numpy warn, which only process-wide warning filters silence.
+    vol = np.full(len(fin), np.nan)
+    vol[enough] = np.nanstd(margins[enough], axis=1, ddof=1)
+    out["ebitda_margin_volatility"] = vol
     lev = np.column_stack([out["leverage"].to_numpy()] + [prior(out["leverage"], k, False)
                                                           for k in range(1, HISTORY + 1)])
     t = np.column_stack([np.zeros(len(fin))] + [-years_back[k] for k in range(1, HISTORY + 1)])
     t = np.where(np.isnan(lev), np.nan, t)
     lev = np.where(np.isnan(t), np.nan, lev)
-    n_pts = (~np.isnan(lev)).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    fit = (~np.isnan(lev)).sum(axis=1) >= 3
+    t, lev = t[fit], lev[fit]
+    with np.errstate(invalid="ignore", divide="ignore"):
         tc = t - np.nanmean(t, axis=1, keepdims=True)
         lc = lev - np.nanmean(lev, axis=1, keepdims=True)
-        slope = np.nansum(tc * lc, axis=1) / np.nansum(tc * tc, axis=1)
-    out["leverage_trend"] = np.where(n_pts >= 3, slope, np.nan)
+        slope = np.full(len(fin), np.nan)
+        slope[fit] = np.nansum(tc * lc, axis=1) / np.nansum(tc * tc, axis=1)
+    out["leverage_trend"] = slope
 
     # Statements usable by the observation date, this one included (late arrivals counted when they arrive).
     key_avail = codes.astype(np.int64) * 10**6 + (available.astype("datetime64[D]").astype(np.int64))
