@@ -33,6 +33,8 @@ pytestmark = [pytest.mark.scale,
 
 MODEL = signoff.DEFAULT_MODEL_NAME
 APPROVED = signoff.APPROVED_MODEL_NAME
+# What this file checks is where runs, models and sign-offs go, not the model: one trial, one bag.
+QUICK_TRAINING = ("-p", "20_train_pd_model:tuning.n_trials=1", "-p", "20_train_pd_model:n_bags=1")
 MONITORING_AS_OF = "2020-12-31"  # the test portfolio's last month end (params/test/monitor_portfolio.yaml)
 
 
@@ -59,7 +61,7 @@ def test_the_pipeline_review_signoff_and_monitoring_run_through_a_tracking_serve
         assert tracking.current_identity().source == "os"  # a server without auth: nobody logs in
 
         _os_user(monkeypatch, "mo.deller")
-        pipeline = cli.invoke(app, ["pipeline", "--data", str(data), "--params-dir", "params/test"])
+        pipeline = cli.invoke(app, ["pipeline", "--data", str(data), "--params-dir", "params/test", *QUICK_TRAINING])
         assert pipeline.exit_code == 0, pipeline.output
         assert f"MLflow store:       {server.url}" in pipeline.output
 
