@@ -140,8 +140,7 @@ def test_cli_pipeline_with_engine_dask_runs_on_the_named_scheduler(tmp_path, das
                                                  "--scheduler", address, "--data", str(data),
                                                  "--params-dir", "params/test",
                                                  # where the work runs is checked here, not the model
-                                                 "-p", "20_train_pd_model:tuning.n_trials=1",
-                                                 "-p", "20_train_pd_model:n_bags=1"])
+                                                 "-p", "20_train_pd_model:tuning.n_trials=1"])
     assert result.exit_code == 0, result.output
     parent = re.search(r"Pipeline run:\s+([0-9a-f]{32})", result.output).group(1)
     tags = tracking.get_run_tags(parent)
