@@ -68,6 +68,7 @@ timing of a plain ``XGBClassifier()`` fit on the Polish table, per-split AUCs an
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import json
 import os
@@ -76,7 +77,6 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -358,9 +358,12 @@ def print_table(console, table: Table, summary: dict) -> None:
 def machine() -> dict:
     out = {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.machine(),
            "cpus": os.cpu_count(), "packages": {}}
-    for pkg in ("xgboost", "lightgbm", "optbinning", "optuna", "scikit-learn", "numpy", "pandas", "scipy"):
+    # By module: xgboost's distribution is "xgboost-cpu" in the lock, so its distribution name finds nothing.
+    modules = {"xgboost": "xgboost", "lightgbm": "lightgbm", "optbinning": "optbinning", "optuna": "optuna",
+               "scikit-learn": "sklearn", "numpy": "numpy", "pandas": "pandas", "scipy": "scipy"}
+    for pkg, module in modules.items():
         try:
-            out["packages"][pkg] = version(pkg)
+            out["packages"][pkg] = importlib.import_module(module).__version__
         except Exception:  # noqa: BLE001 - a missing package is reported, not fatal
             out["packages"][pkg] = None
     return out
