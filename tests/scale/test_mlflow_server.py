@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.scale,
 MODEL = signoff.DEFAULT_MODEL_NAME
 APPROVED = signoff.APPROVED_MODEL_NAME
 # What this file checks is where runs, models and sign-offs go, not the model: one tuning trial.
-QUICK_TRAINING = ("-p", "20_train_pd_model:tuning.n_trials=1",)
+QUICK_TRAINING = ("-p", "20_train_pd_model:tuning.n_trials=1")
 MONITORING_AS_OF = "2020-12-31"  # the test portfolio's last month end (params/test/monitor_portfolio.yaml)
 
 

@@ -78,6 +78,7 @@ def build_panel_pandas(tables: Mapping[str, pd.DataFrame], params: PanelParams) 
         start += b.n_rows
         del b
         _release_memory()
+    assert features is not None  # _obligor_chunks yields at least one block
     features = features[:start]
     categories = blocks[0].categories
     if any(not b.categories[c].equals(categories[c]) for b in blocks for c in categories):
