@@ -25,41 +25,79 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
     out["has_questionnaire"] = np.float32(0)
     if quest is None or quest.empty:
         return out
-    # One survey = one obligor and date; averages by theme with bincount, not a pivot of millions of answers.
+    # One survey = one obligor and day, found as a key (obligor code, day) of each answer; averages by
+    # theme with bincount, not a pivot of millions of answers.
     ob_code, ob_ids = pd.factorize(quest["obligor_id"])
-    survey_date = quest["survey_date"]
-    date_dtype = survey_date.dtype.categories.dtype if isinstance(survey_date.dtype, pd.CategoricalDtype) \
-        else survey_date.dtype  # compact tables may hold the dates as categories
-    day = np.asarray(survey_date.to_numpy(), dtype="datetime64[D]").astype(np.int64)
-    survey, survey_keys = pd.factorize(ob_code.astype(np.int64) * 1_000_000 + (day - day.min()))
+    day = _days(quest["survey_date"])
+    obs_day = _days(keys["obs_date"])
+    answered = (ob_code >= 0) & (day != _NAT_DAY)
+    if not answered.any():
+        return out
+    origin = min(day[answered].min(), obs_day[obs_day != _NAT_DAY].min(initial=day[answered].min()))
+    key = _survey_key(ob_code, day, origin)
+    if not answered.all():
+        key = key[answered]
+    if np.all(key[1:] >= key[:-1]):  # answers grouped by survey in key order, as tables are written: no sort
+        new = np.empty(len(key), dtype=bool)
+        new[0], new[1:] = True, key[1:] != key[:-1]
+        survey_keys, survey = key[new], np.cumsum(new) - 1
+    else:
+        survey_keys, survey = np.unique(key, return_inverse=True)
     question = quest["question_id"]
     if isinstance(question.dtype, pd.CategoricalDtype):  # compact tables: one look-up per category, not per answer
         q_code, q_ids = question.cat.codes.to_numpy(), list(question.cat.categories.astype(str))
     else:
         q_code, q_ids = pd.factorize(question.astype(str))
-    sign = np.array([QUESTIONS[q].sign if q in QUESTIONS else 1 for q in q_ids])
     answer = quest["answer"].to_numpy(dtype=np.float64)
+    if not answered.all():
+        q_code, answer = q_code[answered], answer[answered]
+    sign = np.array([QUESTIONS[q].sign if q in QUESTIONS else 1 for q in q_ids])
     oriented = np.where(sign[q_code] > 0, answer, 6 - answer)
-    n = len(survey_keys)
-    scores = pd.DataFrame({
-        "obligor_id": np.asarray(ob_ids)[survey_keys // 1_000_000],
-        "survey_date": (survey_keys % 1_000_000 + day.min()).astype("datetime64[D]").astype(date_dtype),
-    })
-    theme_of = {q: t for t, qs in QUESTION_THEMES.items() for q in qs}
-    for theme in QUESTION_THEMES:
-        in_theme = np.array([theme_of.get(q) == theme for q in q_ids], dtype=bool)[q_code]
-        total = np.bincount(survey[in_theme], weights=oriented[in_theme], minlength=n)
-        count = np.bincount(survey[in_theme], minlength=n)
-        scores[f"q_{theme}"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    scores["questionnaire_score"] = np.bincount(survey, weights=oriented, minlength=n) / np.bincount(survey, minlength=n)
-    left = keys[["obligor_id", "obs_date"]].assign(_row=np.arange(len(keys))).sort_values("obs_date", kind="stable")
-    left["obligor_id"] = left["obligor_id"].astype(scores["obligor_id"].dtype)
-    left["obs_date"] = left["obs_date"].astype(scores["survey_date"].dtype)  # merge_asof wants one time unit
-    merged = pd.merge_asof(left, scores.sort_values("survey_date", kind="stable"), left_on="obs_date",
-                           right_on="survey_date", by="obligor_id", direction="backward")
-    merged = merged.sort_values("_row")
-    for col in [f"q_{t}" for t in QUESTION_THEMES] + ["questionnaire_score"]:
-        out[col] = merged[col].to_numpy(dtype=np.float32)
-    out["survey_age_days"] = ((merged["obs_date"] - merged["survey_date"]).dt.days).to_numpy(dtype=np.float32)
-    out["has_questionnaire"] = merged["survey_date"].notna().to_numpy().astype(np.float32)
+
+    # Sums per (survey, theme) in one bincount: each bin adds its answers in table order, as one
+    # bincount per theme would.
+    n, n_themes = len(survey_keys), len(QUESTION_THEMES)
+    theme_index = {q: k for k, qs in enumerate(QUESTION_THEMES.values()) for q in qs}
+    theme = np.array([theme_index.get(q, -1) for q in q_ids], dtype=np.int64)[q_code]
+    themed = theme >= 0
+    cell = survey[themed] * n_themes + theme[themed]
+    total = np.bincount(cell, weights=oriented[themed], minlength=n * n_themes).reshape(n, n_themes)
+    count = np.bincount(cell, minlength=n * n_themes).reshape(n, n_themes)
+    overall = np.bincount(survey, weights=oriented, minlength=n) / np.bincount(survey, minlength=n)
+
+    # The latest survey of the row's obligor on or before its date: the last key at or below the row's.
+    row_ob = pd.Index(np.asarray(ob_ids)).get_indexer(np.asarray(keys["obligor_id"]))
+    dated = (row_ob >= 0) & (obs_day != _NAT_DAY)
+    pos = np.searchsorted(survey_keys, _survey_key(row_ob, obs_day, origin), side="right") - 1
+    found = dated & (pos >= 0)
+    found[found] = (survey_keys[pos[found]] >> 32) == row_ob[found]
+    rows, pos = np.flatnonzero(found), pos[found]
+    features = {f"q_{t}": np.where(count[:, k] > 0, total[:, k] / np.maximum(count[:, k], 1), np.nan)
+                for k, t in enumerate(QUESTION_THEMES)}
+    features["questionnaire_score"] = overall
+    for col, values in features.items():
+        column = np.full(len(keys), np.nan, dtype=np.float32)
+        column[rows] = values[pos]
+        out[col] = column
+    age = np.full(len(keys), np.nan, dtype=np.float32)
+    age[rows] = obs_day[rows] - (origin + (survey_keys[pos] & 0xFFFFFFFF))
+    out["survey_age_days"] = age
+    out["has_questionnaire"] = found.astype(np.float32)
     return out
+
+
+_NAT_DAY = np.iinfo(np.int64).min  # what NaT gives as days
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Days since 1970 of each date (the day it falls on), ``_NAT_DAY`` where missing; a categorical
+    column (compact tables) is converted once per category."""
+    if isinstance(dates.dtype, pd.CategoricalDtype):
+        per_category = _days(pd.Series(dates.cat.categories))
+        return np.append(per_category, _NAT_DAY)[dates.cat.codes.to_numpy()]
+    return np.asarray(dates.to_numpy(), dtype="datetime64[D]").view(np.int64)
+
+
+def _survey_key(obligor: np.ndarray, day: np.ndarray, origin: int) -> np.ndarray:
+    """(obligor code, day) as one sortable int64: the code above, the days since ``origin`` below."""
+    return (obligor.astype(np.int64) << 32) | (day - origin)
