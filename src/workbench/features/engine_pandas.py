@@ -11,8 +11,8 @@ with the portfolio beyond the panel itself.
    array and its identifiers are kept as codes, rows in (obligor, date) order, with only
    the narrow peer-group member columns beside them. Freed working memory is handed back
    after each block (``_release_memory``), so the peak beyond the panel is a few blocks'.
-2. **Peers**, one fiscal year at a time (a peer group never spans two), written straight
-   into the panel's feature array.
+2. **Peers**, computed on the panel's own arrays and written straight into its feature array
+   (``peers.fill_peer_features``: each peer group sorted on its own, groups in parallel).
 3. **Finalise:** identifier codes back to text, the features as one float32 block.
 
 The panel never exists twice, nor at a wider dtype than its own; the result does not
@@ -33,7 +33,7 @@ import pandas as pd
 from ..reference import SPLITS
 from .assembly import ID_COLUMNS, local_parts, panel_frame
 from .params import PanelParams
-from .peers import PEER_FEATURES, PEER_RATIOS, peer_features
+from .peers import PEER_FEATURES, PEER_RATIOS, fill_peer_features
 from .stages import stage
 
 __all__ = ["build_panel_pandas"]
@@ -42,7 +42,6 @@ _CHUNKED = ("financials", "behaviour", "defaults", "obligors", "questionnaires")
 _CATEGORIES = ("industry", "segment")
 # Columns of local_parts' rows that are neither features nor identifiers of the panel.
 _NOT_FEATURES = frozenset(ID_COLUMNS) | {"available_date"}
-_PEER_BATCH = 400_000  # panel rows per peer_features call (about a fiscal year of 2M statements: one sort per group)
 T, R = TypeVar("T"), TypeVar("R")
 
 
@@ -131,7 +130,7 @@ class _Block:
             "industry": members["industry"].cat.codes.to_numpy(),
             "period_end": members["period_end"].to_numpy(),
             "available_date": members["available_date"].to_numpy(),
-            **{r: members[r].to_numpy(dtype=np.float32) for r in PEER_RATIOS},
+            "ratios": np.ascontiguousarray(members[list(PEER_RATIOS)].to_numpy(dtype=np.float32)),
         }
 
 
@@ -163,37 +162,13 @@ def _in_order(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterato
 
 def _fill_peers(features: np.ndarray, names: list[str], keys: Mapping[str, np.ndarray],
                 members: Mapping[str, np.ndarray], industries: pd.Index, min_peer_group: int) -> None:
-    """Peer features into their columns of ``features``, one fiscal year at a time: a peer group is
-    one industry's (or sector's) statements of one fiscal year, so each year is complete on its own,
-    and the peer step's memory is one year's."""
-    column = {name: j for j, name in enumerate(names)}
-    q_year = pd.DatetimeIndex(keys["period_end"]).year.to_numpy()
-    u_year = pd.DatetimeIndex(members["period_end"]).year.to_numpy()
-    q_order, u_order = np.argsort(q_year, kind="stable"), np.argsort(u_year, kind="stable")
-    years = np.unique(q_year)
-    q_bounds = np.searchsorted(q_year[q_order], years, side="left"), np.searchsorted(q_year[q_order], years, side="right")
-    u_bounds = np.searchsorted(u_year[u_order], years, side="left"), np.searchsorted(u_year[u_order], years, side="right")
-
-    def industry(codes: np.ndarray) -> pd.Categorical:
-        return pd.Categorical.from_codes(codes, categories=industries)
-
-    for i in range(len(years)):
-        u = u_order[u_bounds[0][i]:u_bounds[1][i]]
-        universe = pd.DataFrame({"industry": industry(members["industry"][u]), "period_end": members["period_end"][u],
-                                 "available_date": members["available_date"][u],
-                                 **{r: members[r][u] for r in PEER_RATIOS}})
-        # A row's peer features depend on the year's statements only, not on the other rows: a year's
-        # rows go in batches, so the step's working memory is a batch's, whatever the portfolio's size.
-        for lo in range(q_bounds[0][i], q_bounds[1][i], _PEER_BATCH):
-            q = q_order[lo:min(lo + _PEER_BATCH, q_bounds[1][i])]
-            queries = pd.DataFrame({"industry": industry(keys["industry"][q]), "period_end": keys["period_end"][q],
-                                    "obs_date": keys["obs_date"][q],
-                                    **{r: features[q, column[r]] for r in PEER_RATIOS}})
-            peers = peer_features(universe, queries, min_peer_group)
-            for name in PEER_FEATURES:
-                features[q, column[name]] = peers[name].to_numpy(dtype=np.float32)
-            del queries, peers
-            _release_memory()
+    """Peer features into their columns of ``features``, computed on the panel's own arrays: the
+    compiled step sorts each group (industry or sector, and fiscal year) on its own, so its working
+    memory beyond the panel is a few integers per statement."""
+    fill_peer_features(features, {name: j for j, name in enumerate(names)}, industries, min_peer_group,
+                       q_industry=keys["industry"], q_period_end=keys["period_end"], q_obs=keys["obs_date"],
+                       u_industry=members["industry"], u_period_end=members["period_end"],
+                       u_avail=members["available_date"], u_ratios=members["ratios"])
 
 
 def _release_memory() -> None:

@@ -24,11 +24,13 @@ integer codes, and a categorical industry column is looked up once per category.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
 from ..reference import SECTOR_OF, UNKNOWN_SECTOR
-from ._peer_kernel import group_stats
+from ._peer_kernel import group_stats, stats_into
 from .codes import text_codes, text_labels
 from .ratios import RATIOS
 
@@ -41,6 +43,7 @@ PEER_FEATURES = tuple(f"{r}_{s}" for r in PEER_RATIOS for s in ("peer_pct", "vs_
 LEADER_QUANTILE = 0.10
 
 _DIRECTION = {r.name: r.direction for r in RATIOS}
+_LEAD_Q = np.array([LEADER_QUANTILE if _DIRECTION.get(r, -1) > 0 else 1 - LEADER_QUANTILE for r in PEER_RATIOS])
 
 
 def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list[str]) -> pd.DataFrame:
@@ -49,10 +52,9 @@ def _group_stats(universe: pd.DataFrame, queries: pd.DataFrame, group_cols: list
     keys = pd.concat([universe[group_cols], queries[group_cols]], ignore_index=True)
     codes = keys.groupby(group_cols, sort=False).ngroup().to_numpy()
     u_group, q_group = codes[:len(universe)], codes[len(universe):]
-    lead_q = np.array([LEADER_QUANTILE if _DIRECTION.get(r, -1) > 0 else 1 - LEADER_QUANTILE for r in PEER_RATIOS])
     pct, median, leader, size = group_stats(
         u_group, universe["available_date"].to_numpy(), _ratio_block(universe), q_group,
-        queries["obs_date"].to_numpy(), _ratio_block(queries), lead_q)
+        queries["obs_date"].to_numpy(), _ratio_block(queries), _LEAD_Q)
     res = {}
     for j, r in enumerate(PEER_RATIOS):
         res[f"{r}_pct"], res[f"{r}_median"], res[f"{r}_leader"] = pct[:, j], median[:, j], leader[:, j]
@@ -76,39 +78,82 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
     # Groups are keyed by small integer codes (industry, sector, fiscal year): millions of rows of
     # strings would cost more memory than the ratios themselves.
     industries = text_labels(universe["industry"], queries["industry"])
-    sectors = pd.Index([SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]).unique()
-    sector_of_code = np.append(sectors.get_indexer([SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]),
-                               sectors.get_indexer([UNKNOWN_SECTOR]).max())
-
-    def prepare(df: pd.DataFrame, date_col: str) -> pd.DataFrame:
-        code = text_codes(df["industry"], industries)  # -1 (missing industry) -> sector "all"
-        keys = pd.DataFrame({"industry": code.astype(np.int16), "sector": sector_of_code[code].astype(np.int16),
-                             "fiscal_year": pd.DatetimeIndex(df["period_end"]).year.astype(np.int16)}, index=df.index)
-        return pd.concat([keys, df[[date_col, *PEER_RATIOS]]], axis=1)
-
-    u, q = prepare(universe, "available_date"), prepare(queries, "obs_date")
-    industry = _group_stats(u, q, ["industry", "fiscal_year"])
-    use_sector = industry["size"] < min_peer_group
-    sector = _group_stats(u, q[use_sector.to_numpy()], ["sector", "fiscal_year"]) if use_sector.any() else None
-    out = {}
-    for r in PEER_RATIOS:
-        x = q[r].to_numpy()
-        for stat in ("pct", "median", "leader"):
-            v = industry[f"{r}_{stat}"].to_numpy().copy()
-            if sector is not None:
-                v[use_sector.to_numpy()] = sector[f"{r}_{stat}"].to_numpy()
-            if stat == "pct":
-                out[f"{r}_peer_pct"] = v
-            elif stat == "median":
-                out[f"{r}_vs_peer_median"] = x - v
-            else:
-                out[f"{r}_vs_peer_leaders"] = x - v
-    size = industry["size"].to_numpy().copy()
-    if sector is not None:
-        size[use_sector.to_numpy()] = sector["size"].to_numpy()
-    too_small = size < min_peer_group
-    frame = pd.DataFrame({k: np.where(too_small, np.nan, v).astype(np.float32) for k, v in out.items()},
-                         index=q.index)
-    frame["peer_group_size"] = size.astype(np.float32)
-    frame["peer_fallback_sector"] = use_sector.to_numpy().astype(np.int8)
+    q_ratios = _ratio_block(queries)
+    table = np.empty((len(queries), len(PEER_RATIOS) + len(PEER_FEATURES)), order="F",
+                     dtype=np.result_type(q_ratios.dtype, np.float32))
+    table[:, :len(PEER_RATIOS)] = q_ratios
+    columns = {name: len(PEER_RATIOS) + j for j, name in enumerate(PEER_FEATURES)}
+    columns.update({r: j for j, r in enumerate(PEER_RATIOS)})
+    fill_peer_features(
+        table, columns, industries, min_peer_group,
+        q_industry=text_codes(queries["industry"], industries), q_period_end=queries["period_end"].to_numpy(),
+        q_obs=queries["obs_date"].to_numpy(),
+        u_industry=text_codes(universe["industry"], industries), u_period_end=universe["period_end"].to_numpy(),
+        u_avail=universe["available_date"].to_numpy(), u_ratios=_ratio_block(universe))
+    frame = pd.DataFrame({name: table[:, columns[name]].astype(np.float32) for name in PEER_FEATURES},
+                         index=queries.index)
+    frame["peer_fallback_sector"] = frame["peer_fallback_sector"].astype(np.int8)
     return frame
+
+
+def fill_peer_features(table: np.ndarray, columns: Mapping[str, int], industries: pd.Index, min_peer_group: int, *,
+                       q_industry: np.ndarray, q_period_end: np.ndarray, q_obs: np.ndarray,
+                       u_industry: np.ndarray, u_period_end: np.ndarray, u_avail: np.ndarray,
+                       u_ratios: np.ndarray) -> None:
+    """``peer_features`` of every row of ``table`` (rows x columns, Fortran order), written into its
+    ``PEER_FEATURES`` columns from its own ``PEER_RATIOS`` columns (``columns``: name -> position).
+
+    Per row of ``table``: ``q_industry`` (codes into ``industries``, -1 missing), ``q_period_end``
+    and ``q_obs`` (the observation date); per universe statement: the same codes and period ends,
+    ``u_avail`` (the date it became usable) and ``u_ratios`` (statements x ``PEER_RATIOS``). The
+    pandas engine calls this on its whole panel, without a frame per step.
+    """
+    # Codes as small integers throughout: this runs on every statement of the portfolio at once.
+    sector_of = _sector_codes(industries)
+    q_years, u_years = _years(q_period_end), _years(u_period_end)
+    years = np.union1d(np.unique(q_years), np.unique(u_years))
+    q_year = np.searchsorted(years, q_years).astype(np.int16)
+    u_year = np.searchsorted(years, u_years).astype(np.int16)
+    del q_years, u_years
+
+    def group(codes: np.ndarray, year: np.ndarray, n_codes: int) -> np.ndarray:
+        """One code per (industry or sector, fiscal year); -1 codes (missing) are a group of their own."""
+        small = (n_codes + 1) * len(years) < 2**15  # then int16 codes, which numpy sorts by radix
+        dtype = np.int16 if small else np.int32
+        g = np.asarray(codes, dtype=dtype) + dtype(1)
+        g *= dtype(len(years))
+        g += year
+        return g
+
+    cols = {"x": [columns[r] for r in PEER_RATIOS], "pct": [columns[f"{r}_peer_pct"] for r in PEER_RATIOS],
+            "median": [columns[f"{r}_vs_peer_median"] for r in PEER_RATIOS],
+            "leader": [columns[f"{r}_vs_peer_leaders"] for r in PEER_RATIOS], "size": columns["peer_group_size"]}
+    u_ratios = np.ascontiguousarray(u_ratios)
+    n_ind, n_sec = len(industries), int(sector_of.max(initial=0)) + 1
+    q_industry, u_industry = np.asarray(q_industry), np.asarray(u_industry)
+    stats_into(table, cols, group(q_industry, q_year, n_ind), q_obs, group(u_industry, u_year, n_ind),
+               u_avail, u_ratios, _LEAD_Q)
+    use_sector = table[:, cols["size"]] < min_peer_group
+    if use_sector.any():
+        stats_into(table, cols, group(sector_of[q_industry], q_year, n_sec), q_obs,
+                   group(sector_of[u_industry], u_year, n_sec), u_avail, u_ratios, _LEAD_Q,
+                   q_rows=np.flatnonzero(use_sector))
+    # The medians and leader levels become the client's distance to them; too small a group gives none.
+    too_small = table[:, cols["size"]] < min_peer_group
+    for x, pct, median, leader in zip(cols["x"], cols["pct"], cols["median"], cols["leader"]):
+        np.subtract(table[:, x], table[:, median], out=table[:, median])
+        np.subtract(table[:, x], table[:, leader], out=table[:, leader])
+        for c in (pct, median, leader):
+            table[too_small, c] = np.nan
+    table[:, columns["peer_fallback_sector"]] = use_sector
+
+
+def _years(dates: np.ndarray) -> np.ndarray:
+    return pd.DatetimeIndex(dates).year.to_numpy()
+
+
+def _sector_codes(industries: pd.Index) -> np.ndarray:
+    """Sector code of each industry code, and last the sector of code -1 (no industry): "all"."""
+    names = [SECTOR_OF.get(i, UNKNOWN_SECTOR) for i in industries]
+    sectors = pd.Index(names).unique()
+    return np.append(sectors.get_indexer(names), sectors.get_indexer([UNKNOWN_SECTOR]).max()).astype(np.int16)
