@@ -252,8 +252,11 @@ def test_the_pandas_engine_marks_its_stages(tables):
     assert marks == ["obligor rows", "peers", "finalise", None]
 
 
-def test_peer_rows_in_small_batches_give_the_same_panel(tables, panel, monkeypatch):
-    from workbench.features import engine_pandas
+def test_peers_on_the_engines_arrays_equal_peers_on_frames(tables, panel):
+    """The pandas engine computes peers on its own arrays, the partitioned path (Dask's) with
+    ``add_peer_features`` on frames: the panels are the same."""
+    from workbench.features.assembly import add_peer_features, finalise, obligor_rows
 
-    monkeypatch.setattr(engine_pandas, "_PEER_BATCH", 97)
-    pd.testing.assert_frame_equal(build_panel(tables, PARAMS), panel)
+    frame = obligor_rows(tables["financials"], tables["behaviour"], tables["defaults"], tables["obligors"],
+                         tables["questionnaires"], tables["macro"], PARAMS, tables["behaviour"]["month_end"].max())
+    pd.testing.assert_frame_equal(finalise(add_peer_features(frame, PARAMS.min_peer_group)), panel, check_exact=True)
