@@ -98,10 +98,10 @@ def local_parts(fin: pd.DataFrame, beh: pd.DataFrame, dft: pd.DataFrame, obl: pd
     default_date, horizon_end = default_date[keep], horizon_end[keep]
 
     rows["default_12m"] = (default_date.notna() & (default_date <= horizon_end)).astype(np.int8)
-    rows["split"] = np.select(
+    # A categorical of SPLITS: a million rows of text would cost more than the codes the engines keep.
+    rows["split"] = pd.Categorical.from_codes(np.select(
         [rows["obs_date"] <= pd.Timestamp(params.split.train_end),
-         rows["obs_date"] <= pd.Timestamp(params.split.valid_end)],
-        list(SPLITS[:2]), SPLITS[2])
+         rows["obs_date"] <= pd.Timestamp(params.split.valid_end)], [0, 1], 2).astype(np.int8), categories=SPLITS)
     rows["relationship_years"] = ((rows["obs_date"] - rows.pop("relationship_start")).dt.days / 365.25).astype(np.float32)
     rows["project_finance"] = (rows["segment"] == "project_finance").astype(np.int8)
     rows = pd.concat([rows, beh_feats, questionnaire_features(quest, rows),

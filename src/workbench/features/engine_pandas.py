@@ -112,26 +112,42 @@ class _Block:
 
     def __init__(self, rows: pd.DataFrame, members: pd.DataFrame):
         order = np.lexsort((rows["obs_date"].to_numpy(), rows["obligor_id"].to_numpy()))  # (obligor, date)
+        in_order = bool(np.all(order[1:] > order[:-1]))  # as local_parts gives them: copies, not gathers
+
+        def arranged(values: np.ndarray) -> np.ndarray:
+            """Rows in (obligor, date) order, in memory of their own (not a view that keeps ``rows``)."""
+            return values.copy() if in_order else values[order]
+
         self.names = _feature_names(rows)
         self.n_rows = len(rows)
         self.categories = {c: pd.Index(rows[c].cat.categories, dtype="str") for c in _CATEGORIES}
         self.keys = {
-            "obligor_id": rows["obligor_id"].to_numpy(dtype=np.int32)[order],
-            "obs_date": rows["obs_date"].to_numpy()[order],
-            "period_end": rows["period_end"].to_numpy()[order],
-            **{c: rows[c].cat.codes.to_numpy()[order] for c in _CATEGORIES},
-            "split": pd.Index(SPLITS).get_indexer(rows["split"]).astype(np.int8)[order],
-            "default_12m": rows["default_12m"].to_numpy(dtype=np.int8)[order],
+            "obligor_id": arranged(rows["obligor_id"].to_numpy(dtype=np.int32)),
+            "obs_date": arranged(rows["obs_date"].to_numpy()),
+            "period_end": arranged(rows["period_end"].to_numpy()),
+            **{c: arranged(rows[c].cat.codes.to_numpy()) for c in _CATEGORIES},
+            "split": arranged(_split_codes(rows["split"])),
+            "default_12m": arranged(rows["default_12m"].to_numpy(dtype=np.int8)),
         }
         self.features: np.ndarray | None = np.empty((len(rows), len(self.names)), dtype=np.float32, order="F")
         for j, col in enumerate(self.names):
-            self.features[:, j] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=np.float32)[order]
+            values = rows[col].to_numpy()
+            if values.dtype.kind not in "biuf":  # text or nullable numbers: as numbers, NaN where not one
+                values = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+            self.features[:, j] = values if in_order else values[order]  # cast to float32 as astype would
         self.members = {
             "industry": members["industry"].cat.codes.to_numpy(),
             "period_end": members["period_end"].to_numpy(),
             "available_date": members["available_date"].to_numpy(),
             "ratios": np.ascontiguousarray(members[list(PEER_RATIOS)].to_numpy(dtype=np.float32)),
         }
+
+
+def _split_codes(split: pd.Series) -> np.ndarray:
+    """Position of each row's split in SPLITS (local_parts gives them as a categorical of SPLITS)."""
+    if isinstance(split.dtype, pd.CategoricalDtype) and list(split.cat.categories) == list(SPLITS):
+        return split.cat.codes.to_numpy().astype(np.int8)
+    return pd.Index(SPLITS).get_indexer(split).astype(np.int8)
 
 
 def _threads() -> int:

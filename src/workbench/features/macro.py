@@ -17,29 +17,48 @@ __all__ = ["macro_features"]
 
 def macro_features(macro: pd.DataFrame, keys: pd.DataFrame, lag_months: int) -> pd.DataFrame:
     """Macro features for each ``keys`` row (``obs_date``, ``industry``), published-lag aware."""
-    macro = macro.sort_values("month_end").reset_index(drop=True)
-    month = pd.DatetimeIndex(macro["month_end"]).to_period("M")
-    base = pd.DataFrame({
-        "gdp_growth": macro["gdp_growth"].to_numpy(float),
-        "gdp_growth_change_12m": (macro["gdp_growth"] - macro["gdp_growth"].shift(12)).to_numpy(float),
-        "policy_rate": macro["policy_rate"].to_numpy(float),
-        "policy_rate_change_12m": (macro["policy_rate"] - macro["policy_rate"].shift(12)).to_numpy(float),
-    }, index=month)
+    macro = macro.sort_values("month_end")
+    month = _months(macro["month_end"])
+    # Changes are against the row 12 (3) months back in the table, which has one row per month.
+    gdp, rate = macro["gdp_growth"].to_numpy(float), macro["policy_rate"].to_numpy(float)
+    base = {"gdp_growth": gdp, "gdp_growth_change_12m": gdp - _back(gdp, 12),
+            "policy_rate": rate, "policy_rate_change_12m": rate - _back(rate, 12)}
     idx_cols = [c for c in macro.columns if c.startswith("idx_")]
-    industries = [c.removeprefix("idx_") for c in idx_cols]
-    yoy = pd.DataFrame((macro[idx_cols] / macro[idx_cols].shift(12) - 1).to_numpy(float), index=month,
-                       columns=industries)
-    # Momentum: the last quarter's change, annualised; reacts sooner than the year-on-year change.
-    q3 = pd.DataFrame(((macro[idx_cols] / macro[idx_cols].shift(3)) ** 4 - 1).to_numpy(float), index=month,
-                      columns=industries)
-    as_of = pd.DatetimeIndex(keys["obs_date"]).to_period("M") - lag_months
-    out = base.reindex(as_of)
-    out.index = keys.index
-    col_pos = text_codes(keys["industry"], pd.Index(industries))
-    have = col_pos >= 0
-    for name, table in (("industry_index_yoy", yoy), ("industry_index_3m", q3)):
-        values = table.reindex(as_of).to_numpy()
+    industries = pd.Index([c.removeprefix("idx_") for c in idx_cols])
+    index = macro[idx_cols].to_numpy(float)
+    with np.errstate(all="ignore"):  # an index at 0 gives inf or NaN, as in pandas, without a warning
+        yoy = index / _back(index, 12) - 1
+        # Momentum: the last quarter's change, annualised; reacts sooner than the year-on-year change.
+        q3 = (index / _back(index, 3)) ** 4 - 1
+
+    # The table's row of the month ``lag_months`` before each observation month, where it has one.
+    obs_month = _months(keys["obs_date"])
+    as_of = obs_month - lag_months
+    pos = np.minimum(np.searchsorted(month, as_of), max(len(month) - 1, 0))
+    found = (obs_month != _NAT) & (month[pos] == as_of) if len(month) else np.zeros(len(keys), dtype=bool)
+    col = text_codes(keys["industry"], industries)
+    have = found & (col >= 0)
+    out = {}
+    for name, values in [*base.items(), ("industry_index_yoy", yoy), ("industry_index_3m", q3)]:
         picked = np.full(len(keys), np.nan)
-        picked[have] = values[np.arange(len(keys))[have], col_pos[have]]
+        if values.ndim == 1:
+            picked[found] = values[pos[found]]
+        else:  # one column per industry: the client's own
+            picked[have] = values[pos[have], col[have]]
         out[name] = picked
+    return pd.DataFrame(out, index=keys.index)
+
+
+_NAT = np.iinfo(np.int64).min  # the month number of NaT
+
+
+def _months(dates: pd.Series) -> np.ndarray:
+    """Month number (since 1970) of each date, ``_NAT`` where missing."""
+    return np.asarray(dates.to_numpy(), dtype="datetime64[M]").view(np.int64)
+
+
+def _back(values: np.ndarray, k: int) -> np.ndarray:
+    """``values`` k rows back (NaN for the first k), as ``Series.shift(k)``."""
+    out = np.full(values.shape, np.nan)
+    out[k:] = values[:len(values) - k]
     return out
