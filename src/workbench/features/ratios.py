@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "STATEMENT_INPUTS", "safe_divide", "compute_ratios", "altman_z2",
+__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "STATEMENT_INPUTS", "safe_divide", "compute_ratios", "ratio_arrays", "altman_z2",
            "DSCR_PROXY_AMORTISATION_YEARS"]
 
 #: Statements carry no repayment schedule; the DSCR proxy assumes straight-line amortisation over this many years.
@@ -175,6 +175,12 @@ def _statement_columns(fin: pd.DataFrame) -> dict[str, np.ndarray]:
 def compute_ratios(fin: pd.DataFrame) -> pd.DataFrame:
     """All ratios of each statement row (same index), with ``__undefined`` flags, the cash
     conversion cycle, size and Altman Z''."""
+    return pd.DataFrame(ratio_arrays(fin), index=fin.index, copy=False)
+
+
+def ratio_arrays(fin: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``compute_ratios`` as arrays (float64 ratios, int8 flags) by column, for callers that add
+    their own columns before making a frame."""
     f = _statement_columns(fin)
     out: dict[str, np.ndarray] = {}
     for spec in RATIOS:
@@ -187,4 +193,4 @@ def compute_ratios(fin: pd.DataFrame) -> pd.DataFrame:
         out["log_revenue"] = np.log(np.where(f["revenue"] > 0, f["revenue"], np.nan))
         out["log_assets"] = np.log(np.where(f["total_assets"] > 0, f["total_assets"], np.nan))
     out["altman_z2"] = _altman_z2(f)
-    return pd.DataFrame(out, index=fin.index, copy=False)
+    return out

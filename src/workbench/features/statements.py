@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .ratios import compute_ratios
+from .ratios import ratio_arrays
 
 __all__ = ["TREND_RATIOS", "HISTORY", "statement_features"]
 
@@ -87,11 +87,9 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     obs = (pd.DatetimeIndex(available) + pd.offsets.MonthEnd(0)).to_numpy()
     period = fin["period_end"].to_numpy()
 
-    out = compute_ratios(fin)
-    out.insert(0, "obligor_id", fin["obligor_id"].to_numpy())
-    out.insert(1, "obs_date", obs)
-    out.insert(2, "period_end", period)
-    out.insert(3, "available_date", available)
+    # Columns as arrays, made a frame once at the end (a frame grown column by column copies).
+    out: dict[str, np.ndarray] = {"obligor_id": fin["obligor_id"].to_numpy(), "obs_date": obs, "period_end": period,
+                                  "available_date": available, **ratio_arrays(fin)}
 
     # Earlier statements usable at this row's observation date, the most recent first, and how many years back.
     earlier = _earlier(codes, available, obs)
@@ -99,7 +97,7 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     years_back = {k: np.where(has[k], (period - period[earlier[k - 1]]) / np.timedelta64(1, "D") / 365.25, np.nan)
                   for k in range(1, HISTORY + 1)}
 
-    def prior(values: pd.Series | np.ndarray, k: int, exact_years: bool = True) -> np.ndarray:
+    def prior(values: np.ndarray, k: int, exact_years: bool = True) -> np.ndarray:
         ok = has[k]
         if exact_years:
             ok = ok & (np.abs(years_back[k] - k) <= (_YEAR_DAYS[1] - 365) / 365.25)
@@ -111,10 +109,10 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     with np.errstate(invalid="ignore"):
         out["revenue_cagr_3y"] = (revenue / rev_3) ** (1 / 3) - 1
     for name in TREND_RATIOS:
-        out[f"{name}_yoy"] = out[name].to_numpy() - prior(out[name], 1)
+        out[f"{name}_yoy"] = out[name] - prior(out[name], 1)
 
     # Volatility and trend over this and up to HISTORY earlier usable statements (at least 3 points).
-    margins = np.column_stack([out["ebitda_margin"].to_numpy()] + [prior(out["ebitda_margin"], k, False)
+    margins = np.column_stack([out["ebitda_margin"]] + [prior(out["ebitda_margin"], k, False)
                                                                    for k in range(1, HISTORY + 1)])
     enough = (~np.isnan(margins)).sum(axis=1) >= 3
     # Only rows with enough points are computed: a row's result does not depend on the others, and
@@ -122,7 +120,7 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     vol = np.full(len(fin), np.nan)
     vol[enough] = np.nanstd(margins[enough], axis=1, ddof=1)
     out["ebitda_margin_volatility"] = vol
-    lev = np.column_stack([out["leverage"].to_numpy()] + [prior(out["leverage"], k, False)
+    lev = np.column_stack([out["leverage"]] + [prior(out["leverage"], k, False)
                                                           for k in range(1, HISTORY + 1)])
     t = np.column_stack([np.zeros(len(fin))] + [-years_back[k] for k in range(1, HISTORY + 1)])
     t = np.where(np.isnan(lev), np.nan, t)
@@ -150,9 +148,7 @@ def statement_features(fin: pd.DataFrame, lag_days: int) -> pd.DataFrame:
                    .groupby(codes).shift(-1).to_numpy())
     superseded = ~np.isnat(newer_avail) & (newer_avail <= obs)
     # Several statements usable in the same month (onboarding files): the newest period wins.
-    last_in_month = ~out.duplicated(["obligor_id", "obs_date"], keep="last").to_numpy()
+    last_in_month = ~pd.DataFrame({"obligor_id": codes, "obs_date": obs}).duplicated(keep="last").to_numpy()
     out["_newest"] = ~superseded & last_in_month
     # Features leave here as float32, the precision the model works in, at half the memory.
-    floats = [c for c in out.columns if out[c].dtype == np.float64]
-    out[floats] = out[floats].astype(np.float32)
-    return out
+    return pd.DataFrame({c: v.astype(np.float32) if v.dtype == np.float64 else v for c, v in out.items()}, copy=False)
