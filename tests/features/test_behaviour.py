@@ -120,3 +120,12 @@ def test_compiled_windows_equal_numpy_value_for_value():
         np.testing.assert_array_equal(got[k], expected[name], err_msg=name)
     assert np.isnan(got[:, ~inside]).all()
     assert not np.isnan(got[WINDOW_FEATURES.index("utilisation_trend_6m")]).all()  # the slopes were exercised
+
+
+def test_a_record_without_an_obligor_or_a_month_counts_for_nobody(beh):
+    other = beh.assign(obligor_id="B")
+    stray = beh.iloc[[11]].assign(obligor_id=None, days_past_due=999)  # no id: numpy's -1 would be the last obligor
+    undated = beh.iloc[[11]].assign(obligor_id="B", month_end=pd.NaT, days_past_due=999)
+    table = pd.concat([beh, other, stray, undated], ignore_index=True)
+    out = behaviour_features(table, pd.Series(["A", "B"]), pd.Series([pd.Timestamp("2020-12-31")] * 2))
+    assert out["dpd_max_12m"].tolist() == [62, 62]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["WINDOW", "WINDOW_FEATURES", "window_features"]
+__all__ = ["WINDOW", "WINDOW_FEATURES", "month_matrices", "window_features"]
 
 WINDOW = 12
 SPIKE = 0.15  # a month-on-month rise in utilisation of at least this much counts as a spike
@@ -150,6 +150,25 @@ def _window_features(dpd, util, overdue, breach, turnover, has_turnover, rows, c
         out[17, i] = _slope(t, width - 6, width, x, xc, yc)
         if b[last] == b[last]:
             out[18, i] = _sum(b, 0, width)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter(matrices, rows, cols, series):
+    for i in range(len(rows)):
+        for k in range(series.shape[0]):
+            matrices[k, rows[i], cols[i]] = series[k, i]
+
+
+def month_matrices(rows: np.ndarray, cols: np.ndarray, series: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The monthly ``series`` (series x records, float32) as obligor x month matrices, one per
+    series (``[k, row, col]``), NaN where there is no record; where two records share a cell the
+    later one is kept, as numpy's fancy assignment does."""
+    if len(rows) and (rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]):
+        raise IndexError(f"a record falls outside the {shape[0]} x {shape[1]} obligor x month matrix")
+    matrices = np.full((len(series), *shape), np.nan, dtype=np.float32)
+    _scatter(matrices, rows.astype(np.int64, copy=False), cols.astype(np.int64, copy=False),
+             np.ascontiguousarray(series, dtype=np.float32))
+    return matrices
 
 
 def window_features(dpd: np.ndarray, util: np.ndarray, overdue: np.ndarray, breach: np.ndarray,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._behaviour_kernel import SPIKE, WINDOW, WINDOW_FEATURES, window_features
+from ._behaviour_kernel import SPIKE, WINDOW, WINDOW_FEATURES, month_matrices, window_features
 
 __all__ = ["SPIKE", "behaviour_features"]
 
@@ -37,22 +37,30 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
     origin = np.asarray(beh["month_end"].min(), dtype="datetime64[M]")
     n_months = int(_month_index([beh["month_end"].max()], origin)[0]) + 1
     codes, ids = pd.factorize(beh["obligor_id"])
-    codes = codes.astype(np.int32)
     ids = pd.Index(ids)
-    months = _month_index(beh["month_end"], origin).astype(np.int32)
+    months = _month_index(beh["month_end"], origin)
+    # A record without an obligor id or a month belongs to no cell of the matrices.
+    placed = (codes >= 0) & (months != _MISSING_MONTH)
+    every = bool(placed.all())
     pad = WINDOW - 1  # leading NaN columns so every window slice stays in bounds
 
-    def dense(values: pd.Series) -> np.ndarray:
-        m = np.full((len(ids), n_months + pad), np.nan, dtype=np.float32)
-        m[codes, months + pad] = np.asarray(values, dtype=np.float32)
-        return m
-
-    dpd, util = dense(beh["days_past_due"]), dense(beh["utilisation"])
-    overdue, breach = dense(beh["overdue_amount"]), dense(beh["covenant_breach"].astype(np.float32))
-    # Optional column: without it the turnover features are NaN (the panel keeps its columns).
-    # float32 first, as every behaviour input: compact and full-width tables then give the same features.
-    turnover = dense(np.log(beh["credit_turnover"].astype(np.float32).where(beh["credit_turnover"] > 0))) \
-        if "credit_turnover" in beh.columns else None
+    # Every input as float32 first (assignment casts): compact and full-width tables give the same features.
+    # The optional turnover: without it its features are NaN (the panel keeps its columns).
+    has_turnover = "credit_turnover" in beh.columns
+    series = np.empty((4 + has_turnover, len(beh)), dtype=np.float32)
+    series[0], series[1] = np.asarray(beh["days_past_due"]), np.asarray(beh["utilisation"])
+    series[2], series[3] = np.asarray(beh["overdue_amount"]), np.asarray(beh["covenant_breach"].astype(np.float32))
+    if has_turnover:
+        raw = np.asarray(beh["credit_turnover"])
+        with np.errstate(invalid="ignore"):  # a missing turnover compares as not positive: no log taken
+            positive = raw > 0
+        series[4] = np.log(np.where(positive, raw.astype(np.float32), np.float32(np.nan)))
+    if not every:
+        codes, months, series = codes[placed], months[placed], series[:, placed]
+    matrices = month_matrices(codes, months + pad, series, (len(ids), n_months + pad))
+    del series
+    dpd, util, overdue, breach = matrices[:4]
+    turnover = matrices[4] if has_turnover else None
 
     obs_code = ids.get_indexer(pd.Index(obligor_id))
     known = obs_code >= 0
