@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..reference import QUESTION_THEMES, QUESTIONS
+from ._questionnaire_kernel import survey_sums
 
 __all__ = ["QUESTIONNAIRE_FEATURES", "questionnaire_features"]
 
@@ -25,8 +26,8 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
     out["has_questionnaire"] = np.float32(0)
     if quest is None or quest.empty:
         return out
-    # One survey = one obligor and day, found as a key (obligor code, day) of each answer; averages by
-    # theme with bincount, not a pivot of millions of answers.
+    # One survey = one obligor and day, found as a key (obligor code, day) of each answer; sums by
+    # survey and theme in one compiled pass (survey_sums), not a pivot of millions of answers.
     ob_code, ob_ids = pd.factorize(quest["obligor_id"])
     day = _days(quest["survey_date"])
     obs_day = _days(keys["obs_date"])
@@ -51,19 +52,12 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
     answer = quest["answer"].to_numpy(dtype=np.float64)
     if not answered.all():
         q_code, answer = q_code[answered], answer[answered]
-    sign = np.array([QUESTIONS[q].sign if q in QUESTIONS else 1 for q in q_ids])
-    oriented = np.where(sign[q_code] > 0, answer, 6 - answer)
-
-    # Sums per (survey, theme) in one bincount: each bin adds its answers in table order, as one
-    # bincount per theme would.
-    n, n_themes = len(survey_keys), len(QUESTION_THEMES)
+    sign = np.array([QUESTIONS[q].sign if q in QUESTIONS else 1 for q in q_ids], dtype=np.int64)
     theme_index = {q: k for k, qs in enumerate(QUESTION_THEMES.values()) for q in qs}
-    theme = np.array([theme_index.get(q, -1) for q in q_ids], dtype=np.int64)[q_code]
-    themed = theme >= 0
-    cell = survey[themed] * n_themes + theme[themed]
-    total = np.bincount(cell, weights=oriented[themed], minlength=n * n_themes).reshape(n, n_themes)
-    count = np.bincount(cell, minlength=n * n_themes).reshape(n, n_themes)
-    overall = np.bincount(survey, weights=oriented, minlength=n) / np.bincount(survey, minlength=n)
+    theme = np.array([theme_index.get(q, -1) for q in q_ids], dtype=np.int64)
+    total, count, overall, n_answers = survey_sums(survey, q_code, answer, sign, theme, len(survey_keys),
+                                                   len(QUESTION_THEMES))
+    overall = overall / n_answers
 
     # The latest survey of the row's obligor on or before its date: the last key at or below the row's.
     row_ob = pd.Index(np.asarray(ob_ids)).get_indexer(np.asarray(keys["obligor_id"]))
