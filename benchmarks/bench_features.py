@@ -1,8 +1,9 @@
 """Speed and memory of the feature panel at scale, with pandas and with a Dask LocalCluster.
 
-Generates (once, cached under benchmarks/.cache/) a synthetic portfolio of
---obligors x --years, then builds the panel in a fresh child process per engine so that each
-peak RSS is that engine's own. Per stage (loading, then the engine's own stages as it marks them
+Generates (once, cached under benchmarks/.cache/, in a child process) a synthetic portfolio of
+--obligors x --years, warms the compiled kernels up on a tiny panel (their first use in a checkout
+compiles them into numba's cache: its seconds are recorded as ``warm_up_s``, not in the build), then
+builds the panel in a fresh child process per engine so that each peak RSS is that engine's own. Per stage (loading, then the engine's own stages as it marks them
 with ``workbench.features.stages``: obligor rows, peers, finalise for pandas) the child records
 wall time, CPU time (user + system, all threads) and peak RSS: RSS sampled every 2 ms by a
 thread, and the process's ``ru_maxrss`` where it rose during the stage, so the stage that set
@@ -103,19 +104,23 @@ class Stages:
         self._thread.join()
 
 
-def _portfolio(obligors: int, years: int, seed: int) -> Path:
+def _cache_path(obligors: int, years: int, seed: int) -> Path:
     import hashlib
 
     import workbench.synthetic as synthetic
-    from workbench.data import write_tables
-    from workbench.synthetic import GeneratorSettings, generate_portfolio
 
     # The cache is only valid for the generator that wrote it (every module of the package).
     digest = hashlib.sha256()
     for module in sorted(Path(synthetic.__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())
-    version = digest.hexdigest()[:8]
-    path = HERE / ".cache" / f"portfolio-{obligors}x{years}-seed{seed}-{version}"
+    return HERE / ".cache" / f"portfolio-{obligors}x{years}-seed{seed}-{digest.hexdigest()[:8]}"
+
+
+def _portfolio(obligors: int, years: int, seed: int) -> Path:
+    from workbench.data import write_tables
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
+
+    path = _cache_path(obligors, years, seed)
     if (path / "financials.parquet").is_file():
         return path
     print(f"generating {obligors:,} obligors x {years} years (cached in {path}) ...", flush=True)
@@ -124,6 +129,30 @@ def _portfolio(obligors: int, years: int, seed: int) -> Path:
     write_tables(tables, path)
     print(f"  generated and written in {time.perf_counter() - t0:.0f}s", flush=True)
     return path
+
+
+def warm_up() -> float:
+    """Seconds to build the panel of a tiny portfolio: the compiled kernels' first use in this
+    checkout (compiled, then loaded from numba's cache), kept out of the timed build."""
+    from workbench.features import PanelParams, build_panel
+    from workbench.synthetic import GeneratorSettings, generate_portfolio
+
+    tables = generate_portfolio(GeneratorSettings(n_obligors=300, years=4, seed=1, tables=TABLES))
+    t0 = time.perf_counter()
+    build_panel(tables, PanelParams())
+    return time.perf_counter() - t0
+
+
+def _run_child(*args: str) -> str:
+    """Run this script in a fresh process and return the last line it prints.
+
+    Heavy steps run in children so that each peak RSS is its own: a process started by another
+    reports at least its parent's peak as ``ru_maxrss`` (Linux keeps it across exec)."""
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{' '.join(args[:2])} failed")
+    return proc.stdout.strip().splitlines()[-1]
 
 
 def child(path: str, engine: str, workers: int) -> dict:
@@ -178,24 +207,35 @@ def main() -> None:
     ap.add_argument("--engines", nargs="+", default=["pandas", "dask"], choices=["pandas", "dask"])
     ap.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers")
     ap.add_argument("--child", nargs=3, metavar=("PATH", "ENGINE", "WORKERS"), help=argparse.SUPPRESS)
+    ap.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--warm-up", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], int(args.child[2]))))
         return
+    if args.generate:
+        _portfolio(args.obligors, args.years, args.seed)
+        return
+    if args.warm_up:
+        print(json.dumps(warm_up()))
+        return
 
-    path = _portfolio(args.obligors, args.years, args.seed)
+    path = _cache_path(args.obligors, args.years, args.seed)
+    if not (path / "financials.parquet").is_file():  # generated in a child of its own, progress shown
+        subprocess.run([sys.executable, __file__, "--generate", "--obligors", str(args.obligors),
+                        "--years", str(args.years), "--seed", str(args.seed)], check=True)
+    warm_up_s = json.loads(_run_child("--warm-up"))
+    print(f"kernels warmed up on a tiny panel in {warm_up_s:.1f}s", flush=True)
     runs = []
     for engine in args.engines:
         print(f"building the panel with {engine} ...", flush=True)
-        proc = subprocess.run([sys.executable, __file__, "--child", str(path), engine, str(args.workers)],
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            print(proc.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"{engine} run failed")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        runs.append(json.loads(_run_child("--child", str(path), engine, str(args.workers))))
     result = {
         "benchmark": "features",
         "settings": {"obligors": args.obligors, "years": args.years, "seed": args.seed, "workers": args.workers},
+        # Issue 18's targets for the pandas panel at 2.0M statements, on 2 cores.
+        "targets": {"pandas_build_s": 10.0, "pandas_peak_gib": 2.5},
+        "warm_up_s": warm_up_s,
         "machine": {"python": platform.python_version(), "processor": platform.machine(), "cpus": os.cpu_count()},
         "runs": runs,
     }

@@ -195,12 +195,19 @@ def h_features(r: dict) -> Figures:
         peak = gib_from_mib(run.get("peak_rss_mib"))
         workers = run.get("worker_peak_rss_mib")
         workers = [g for g in (gib_from_mib(w) for w in workers) if g] if isinstance(workers, list) else []
+        build = secs(run.get("build_s"))
+        notes = []
+        if engine == "pandas":  # the targets are the pandas panel's
+            build = with_target(build, dig(r, "targets", "pandas_build_s"))
+            target_gib = num(dig(r, "targets", "pandas_peak_gib"))
+            notes += [] if target_gib is None else [f"target {target_gib:g} GiB"]
         where = _peak_stage(run)
-        if peak and where:
-            peak = f"{peak} (in {where})"
+        notes += [f"in {where}"] if where else []
+        if peak and notes:
+            peak = f"{peak} ({'; '.join(notes)})"
         if peak and workers:
             peak = f"{peak} driver, workers {' / '.join(w.removesuffix(' GiB') for w in workers)} GiB"
-        out += figs((f"{engine} panel", secs(run.get("build_s"))), (f"{engine} peak", peak))
+        out += figs((f"{engine} panel", build), (f"{engine} peak", peak))
     return out
 
 
