@@ -33,7 +33,7 @@ import pandas as pd
 from ..reference import SPLITS
 from .assembly import ID_COLUMNS, local_parts, panel_frame
 from .params import PanelParams
-from .peers import PEER_FEATURES, PEER_RATIOS, fill_peer_features
+from .peers import PEER_FEATURES, PEER_RATIOS, fill_peer_features, fiscal_years
 from .stages import stage
 
 __all__ = ["build_panel_pandas"]
@@ -137,7 +137,7 @@ class _Block:
             self.features[:, j] = values if in_order else values[order]  # cast to float32 as astype would
         self.members = {
             "industry": members["industry"].cat.codes.to_numpy(),
-            "period_end": members["period_end"].to_numpy(),
+            "fiscal_year": fiscal_years(members["period_end"]),
             "available_date": members["available_date"].to_numpy(),
             "ratios": np.ascontiguousarray(members[list(PEER_RATIOS)].to_numpy(dtype=np.float32)),
         }
@@ -182,8 +182,8 @@ def _fill_peers(features: np.ndarray, names: list[str], keys: Mapping[str, np.nd
     compiled step sorts each group (industry or sector, and fiscal year) on its own, so its working
     memory beyond the panel is a few integers per statement."""
     fill_peer_features(features, {name: j for j, name in enumerate(names)}, industries, min_peer_group,
-                       q_industry=keys["industry"], q_period_end=keys["period_end"], q_obs=keys["obs_date"],
-                       u_industry=members["industry"], u_period_end=members["period_end"],
+                       q_industry=keys["industry"], q_year=fiscal_years(keys["period_end"]), q_obs=keys["obs_date"],
+                       u_industry=members["industry"], u_year=members["fiscal_year"],
                        u_avail=members["available_date"], u_ratios=members["ratios"])
 
 

@@ -34,7 +34,7 @@ from ._peer_kernel import group_stats, stats_into
 from .codes import text_codes, text_labels
 from .ratios import RATIOS
 
-__all__ = ["PEER_RATIOS", "PEER_FEATURES", "LEADER_QUANTILE", "peer_features"]
+__all__ = ["PEER_RATIOS", "PEER_FEATURES", "LEADER_QUANTILE", "fiscal_years", "fill_peer_features", "peer_features"]
 
 PEER_RATIOS = ("leverage", "debt_to_ebitda", "interest_cover", "ebitda_margin", "roa", "current_ratio")
 #: The columns of ``peer_features``, in order.
@@ -86,9 +86,9 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
     columns.update({r: j for j, r in enumerate(PEER_RATIOS)})
     fill_peer_features(
         table, columns, industries, min_peer_group,
-        q_industry=text_codes(queries["industry"], industries), q_period_end=queries["period_end"].to_numpy(),
+        q_industry=text_codes(queries["industry"], industries), q_year=fiscal_years(queries["period_end"]),
         q_obs=queries["obs_date"].to_numpy(),
-        u_industry=text_codes(universe["industry"], industries), u_period_end=universe["period_end"].to_numpy(),
+        u_industry=text_codes(universe["industry"], industries), u_year=fiscal_years(universe["period_end"]),
         u_avail=universe["available_date"].to_numpy(), u_ratios=_ratio_block(universe))
     frame = pd.DataFrame({name: table[:, columns[name]].astype(np.float32) for name in PEER_FEATURES},
                          index=queries.index)
@@ -97,24 +97,23 @@ def peer_features(universe: pd.DataFrame, queries: pd.DataFrame, min_peer_group:
 
 
 def fill_peer_features(table: np.ndarray, columns: Mapping[str, int], industries: pd.Index, min_peer_group: int, *,
-                       q_industry: np.ndarray, q_period_end: np.ndarray, q_obs: np.ndarray,
-                       u_industry: np.ndarray, u_period_end: np.ndarray, u_avail: np.ndarray,
+                       q_industry: np.ndarray, q_year: np.ndarray, q_obs: np.ndarray,
+                       u_industry: np.ndarray, u_year: np.ndarray, u_avail: np.ndarray,
                        u_ratios: np.ndarray) -> None:
     """``peer_features`` of every row of ``table`` (rows x columns, Fortran order), written into its
     ``PEER_FEATURES`` columns from its own ``PEER_RATIOS`` columns (``columns``: name -> position).
 
-    Per row of ``table``: ``q_industry`` (codes into ``industries``, -1 missing), ``q_period_end``
-    and ``q_obs`` (the observation date); per universe statement: the same codes and period ends,
+    Per row of ``table``: ``q_industry`` (codes into ``industries``, -1 missing), ``q_year`` (the
+    fiscal year, ``fiscal_years``) and ``q_obs`` (the observation date); per universe statement: the
+    same codes and years,
     ``u_avail`` (the date it became usable) and ``u_ratios`` (statements x ``PEER_RATIOS``). The
     pandas engine calls this on its whole panel, without a frame per step.
     """
     # Codes as small integers throughout: this runs on every statement of the portfolio at once.
     sector_of = _sector_codes(industries)
-    q_years, u_years = _years(q_period_end), _years(u_period_end)
-    years = np.union1d(np.unique(q_years), np.unique(u_years))
-    q_year = np.searchsorted(years, q_years).astype(np.int16)
-    u_year = np.searchsorted(years, u_years).astype(np.int16)
-    del q_years, u_years
+    years = np.union1d(np.unique(q_year), np.unique(u_year))
+    q_year = np.searchsorted(years, q_year).astype(np.int16)  # a year's position among them
+    u_year = np.searchsorted(years, u_year).astype(np.int16)
 
     def group(codes: np.ndarray, year: np.ndarray, n_codes: int) -> np.ndarray:
         """One code per (industry or sector, fiscal year); -1 codes (missing) are a group of their own."""
@@ -148,8 +147,9 @@ def fill_peer_features(table: np.ndarray, columns: Mapping[str, int], industries
     table[:, columns["peer_fallback_sector"]] = use_sector
 
 
-def _years(dates: np.ndarray) -> np.ndarray:
-    return pd.DatetimeIndex(dates).year.to_numpy()
+def fiscal_years(period_end: pd.Series | np.ndarray) -> np.ndarray:
+    """The fiscal year of each statement (of its period end), as int16: a peer group's year."""
+    return pd.DatetimeIndex(period_end).year.to_numpy().astype(np.int16)
 
 
 def _sector_codes(industries: pd.Index) -> np.ndarray:
