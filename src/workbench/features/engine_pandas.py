@@ -5,7 +5,8 @@ with the portfolio beyond the panel itself.
    order (so code order is id order), and industry and segment become categoricals: the
    feature code then groups, joins and sorts small integers instead of millions of strings.
    Obligor-local work (``assembly.local_parts``) runs on blocks of ``chunk_obligors``
-   obligors, on a thread per core (numpy and pandas release the GIL in their heavy steps;
+   obligors, on a thread per core (its heaviest steps are compiled kernels that release the
+   GIL, ``_behaviour_kernel`` and ``_questionnaire_kernel``, and numpy releases it in its own;
    nothing in a block looks at another, and blocks are taken in order, so the panel does
    not depend on the threads); each block's features go into the panel's float32 feature
    array and its identifiers are kept as codes, rows in (obligor, date) order, with only
@@ -151,8 +152,8 @@ def _split_codes(split: pd.Series) -> np.ndarray:
 
 
 def _threads() -> int:
-    """Threads for the obligor blocks: the cores this process may use (numpy and pandas' heavy steps
-    release the GIL, so blocks overlap), at most 4 (each holds a block's working memory)."""
+    """Threads for the obligor blocks: the cores this process may use (the compiled kernels and numpy's
+    heavy steps release the GIL, so blocks overlap), at most 4 (each holds a block's working memory)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
