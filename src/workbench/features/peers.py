@@ -105,9 +105,8 @@ def fill_peer_features(table: np.ndarray, columns: Mapping[str, int], industries
 
     Per row of ``table``: ``q_industry`` (codes into ``industries``, -1 missing), ``q_year`` (the
     fiscal year, ``fiscal_years``) and ``q_obs`` (the observation date); per universe statement: the
-    same codes and years,
-    ``u_avail`` (the date it became usable) and ``u_ratios`` (statements x ``PEER_RATIOS``). The
-    pandas engine calls this on its whole panel, without a frame per step.
+    same codes and years, ``u_avail`` (the date it became usable) and ``u_ratios`` (statements x
+    ``PEER_RATIOS``). The pandas engine calls this on its whole panel, without a frame per step.
     """
     # Codes as small integers throughout: this runs on every statement of the portfolio at once.
     sector_of = _sector_codes(industries)
