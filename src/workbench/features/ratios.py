@@ -18,8 +18,8 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "STATEMENT_INPUTS", "safe_divide", "compute_ratios", "ratio_arrays", "altman_z2",
-           "DSCR_PROXY_AMORTISATION_YEARS"]
+__all__ = ["RatioSpec", "RATIOS", "RATIO_NAMES", "STATEMENT_INPUTS", "safe_divide", "compute_ratios", "ratio_arrays",
+           "altman_z2", "DSCR_PROXY_AMORTISATION_YEARS"]
 
 #: Statements carry no repayment schedule; the DSCR proxy assumes straight-line amortisation over this many years.
 DSCR_PROXY_AMORTISATION_YEARS = 5.0
