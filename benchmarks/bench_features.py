@@ -2,8 +2,9 @@
 
 Generates (once, cached under benchmarks/.cache/, in a child process) a synthetic portfolio of
 --obligors x --years, warms the compiled kernels up on a tiny panel (their first use in a checkout
-compiles them into numba's cache: its seconds are recorded as ``warm_up_s``, not in the build), then
-builds the panel in a fresh child process per engine so that each peak RSS is that engine's own. Per stage (loading, then the engine's own stages as it marks them
+compiles them into numba's cache: its seconds are recorded as ``warm_up_s``, not in the build),
+then builds the panel in a fresh child process per engine so that each peak RSS is that engine's
+own. Per stage (loading, then the engine's own stages as it marks them
 with ``workbench.features.stages``: obligor rows, peers, finalise for pandas) the child records
 wall time, CPU time (user + system, all threads) and peak RSS: RSS sampled every 2 ms by a
 thread, and the process's ``ru_maxrss`` where it rose during the stage, so the stage that set
