@@ -13,19 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ._behaviour_kernel import SPIKE, WINDOW, WINDOW_FEATURES, month_matrices, window_features
+from .codes import NAT_NUMBER, date_numbers
 
 __all__ = ["SPIKE", "behaviour_features"]
-
-_MISSING_MONTH = np.iinfo(np.int64).min  # what a NaT month gives
-
-
-def _month_index(dates: pd.Series | np.ndarray, origin: np.datetime64) -> np.ndarray:
-    if isinstance(dates, pd.Series) and isinstance(dates.dtype, pd.CategoricalDtype):
-        # Dates as categories (compact tables): each distinct month end converted once, not once per row.
-        per_category = _month_index(np.asarray(dates.cat.categories), origin)
-        return np.append(per_category, _MISSING_MONTH)[dates.cat.codes.to_numpy()]
-    d = np.asarray(dates, dtype="datetime64[M]")
-    return (d - origin).astype(np.int64)
 
 
 def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Series) -> pd.DataFrame:
@@ -34,13 +24,16 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
     ``active`` is 1 when the obligor has a behaviour record in the observation month
     (a performing client then); the panel keeps only those rows.
     """
-    origin = np.asarray(beh["month_end"].min(), dtype="datetime64[M]")
-    n_months = int(_month_index([beh["month_end"].max()], origin)[0]) + 1
+    month_number = date_numbers(beh["month_end"], "M")
+    dated = month_number != NAT_NUMBER
+    # The matrices span the table's months, first to last (min(initial=0) would count the 0 too).
+    origin = month_number[dated].min() if dated.any() else 0
+    n_months = int(month_number[dated].max() - origin) + 1 if dated.any() else 1
     codes, ids = pd.factorize(beh["obligor_id"])
     ids = pd.Index(ids)
-    months = _month_index(beh["month_end"], origin)
+    months = month_number - origin
     # A record without an obligor id or a month belongs to no cell of the matrices.
-    placed = (codes >= 0) & (months != _MISSING_MONTH)
+    placed = (codes >= 0) & dated
     every = bool(placed.all())
     pad = WINDOW - 1  # leading NaN columns so every window slice stays in bounds
 
@@ -64,8 +57,9 @@ def behaviour_features(beh: pd.DataFrame, obligor_id: pd.Series, obs_date: pd.Se
 
     obs_code = ids.get_indexer(pd.Index(obligor_id))
     known = obs_code >= 0
-    t = _month_index(obs_date, origin)
-    inside = known & (t >= 0) & (t < n_months)
+    obs_month = date_numbers(obs_date, "M")
+    t = obs_month - origin
+    inside = known & (obs_month != NAT_NUMBER) & (t >= 0) & (t < n_months)
     rows = np.where(inside, obs_code, 0)
     cols = np.where(inside, t, 0) + pad  # the observation month's column: its window ends there
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codes import text_codes
+from .codes import NAT_NUMBER, date_numbers, text_codes
 
 __all__ = ["macro_features"]
 
@@ -18,7 +18,7 @@ __all__ = ["macro_features"]
 def macro_features(macro: pd.DataFrame, keys: pd.DataFrame, lag_months: int) -> pd.DataFrame:
     """Macro features for each ``keys`` row (``obs_date``, ``industry``), published-lag aware."""
     macro = macro.sort_values("month_end")
-    month = _months(macro["month_end"])
+    month = date_numbers(macro["month_end"], "M")
     # Changes are against the row 12 (3) months back in the table, which has one row per month.
     gdp, rate = macro["gdp_growth"].to_numpy(float), macro["policy_rate"].to_numpy(float)
     base = {"gdp_growth": gdp, "gdp_growth_change_12m": gdp - _back(gdp, 12),
@@ -32,10 +32,10 @@ def macro_features(macro: pd.DataFrame, keys: pd.DataFrame, lag_months: int) -> 
         q3 = (index / _back(index, 3)) ** 4 - 1
 
     # The table's row of the month ``lag_months`` before each observation month, where it has one.
-    obs_month = _months(keys["obs_date"])
+    obs_month = date_numbers(keys["obs_date"], "M")
     as_of = obs_month - lag_months
     pos = np.minimum(np.searchsorted(month, as_of), max(len(month) - 1, 0))
-    found = (obs_month != _NAT) & (month[pos] == as_of) if len(month) else np.zeros(len(keys), dtype=bool)
+    found = (obs_month != NAT_NUMBER) & (month[pos] == as_of) if len(month) else np.zeros(len(keys), dtype=bool)
     col = text_codes(keys["industry"], industries)
     have = found & (col >= 0)
     out = {}
@@ -47,14 +47,6 @@ def macro_features(macro: pd.DataFrame, keys: pd.DataFrame, lag_months: int) -> 
             picked[have] = values[pos[have], col[have]]
         out[name] = picked
     return pd.DataFrame(out, index=keys.index)
-
-
-_NAT = np.iinfo(np.int64).min  # the month number of NaT
-
-
-def _months(dates: pd.Series) -> np.ndarray:
-    """Month number (since 1970) of each date, ``_NAT`` where missing."""
-    return np.asarray(dates.to_numpy(), dtype="datetime64[M]").view(np.int64)
 
 
 def _back(values: np.ndarray, k: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..reference import QUESTION_THEMES, QUESTIONS
 from ._questionnaire_kernel import survey_sums
+from .codes import NAT_NUMBER, date_numbers
 
 __all__ = ["QUESTIONNAIRE_FEATURES", "questionnaire_features"]
 
@@ -29,12 +30,12 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
     # One survey = one obligor and day, found as a key (obligor code, day) of each answer; sums by
     # survey and theme in one compiled pass (survey_sums), not a pivot of millions of answers.
     ob_code, ob_ids = pd.factorize(quest["obligor_id"])
-    day = _days(quest["survey_date"])
-    obs_day = _days(keys["obs_date"])
-    answered = (ob_code >= 0) & (day != _NAT_DAY)
+    day = date_numbers(quest["survey_date"], "D")
+    obs_day = date_numbers(keys["obs_date"], "D")
+    answered = (ob_code >= 0) & (day != NAT_NUMBER)
     if not answered.any():
         return out
-    origin = min(day[answered].min(), obs_day[obs_day != _NAT_DAY].min(initial=day[answered].min()))
+    origin = min(day[answered].min(), obs_day[obs_day != NAT_NUMBER].min(initial=day[answered].min()))
     key = _survey_key(ob_code, day, origin)
     if not answered.all():
         key = key[answered]
@@ -61,7 +62,7 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
 
     # The latest survey of the row's obligor on or before its date: the last key at or below the row's.
     row_ob = pd.Index(np.asarray(ob_ids)).get_indexer(np.asarray(keys["obligor_id"]))
-    dated = (row_ob >= 0) & (obs_day != _NAT_DAY)
+    dated = (row_ob >= 0) & (obs_day != NAT_NUMBER)
     pos = np.searchsorted(survey_keys, _survey_key(row_ob, obs_day, origin), side="right") - 1
     found = dated & (pos >= 0)
     found[found] = (survey_keys[pos[found]] >> 32) == row_ob[found]
@@ -78,18 +79,6 @@ def questionnaire_features(quest: pd.DataFrame | None, keys: pd.DataFrame) -> pd
     out["survey_age_days"] = age
     out["has_questionnaire"] = found.astype(np.float32)
     return out
-
-
-_NAT_DAY = np.iinfo(np.int64).min  # what NaT gives as days
-
-
-def _days(dates: pd.Series) -> np.ndarray:
-    """Days since 1970 of each date (the day it falls on), ``_NAT_DAY`` where missing; a categorical
-    column (compact tables) is converted once per category."""
-    if isinstance(dates.dtype, pd.CategoricalDtype):
-        per_category = _days(pd.Series(dates.cat.categories))
-        return np.append(per_category, _NAT_DAY)[dates.cat.codes.to_numpy()]
-    return np.asarray(dates.to_numpy(), dtype="datetime64[D]").view(np.int64)
 
 
 def _survey_key(obligor: np.ndarray, day: np.ndarray, origin: int) -> np.ndarray:
